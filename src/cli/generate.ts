@@ -1,0 +1,62 @@
+import type { Command } from 'commander';
+import { compileGraph, emit, type Mode } from '../compile.js';
+import type { IPFamily, RoutingGraph } from '../graph/types.js';
+import { UsageError } from './errors.js';
+import { addNodeOptions, nodeOptionsFrom, type RawNodeFlags } from './node-options.js';
+import { readInputs } from './inputs.js';
+import { writeAtomically, writeStdout } from './output.js';
+import { printDiagnostics, printLine } from './report.js';
+
+const MODES: Mode[] = ['iptables', 'ipvs', 'nftables'];
+
+interface GenerateFlags extends RawNodeFlags {
+  file: string[];
+  mode: string;
+  output?: string;
+  family?: string;
+  verbose?: boolean;
+}
+
+export function registerGenerate(program: Command): void {
+  const command = program
+    .command('generate')
+    .description("compile manifests into the rules kube-proxy would program on one node")
+    .requiredOption('-f, --file <path>', "manifest file, folder (recursive) or '-' for stdin; repeatable", (v: string, p: string[]) => [...p, v], [])
+    .requiredOption('--mode <mode>', `backend: ${MODES.join(', ')}`)
+    .option('-o, --output <file>', 'write here (atomically) instead of stdout')
+    .option('--family <family>', 'iptables mode: ipv4 (iptables-restore) or ipv6 (ip6tables-restore)')
+    .option('-v, --verbose', 'say on stderr why services are skipped and how endpoints were chosen');
+  addNodeOptions(command).action(async (flags: GenerateFlags) => {
+    const mode = parseMode(flags.mode);
+    const sources = await readInputs(flags.file);
+    const nodeOptions = await nodeOptionsFrom(flags);
+    const result = compileGraph(sources, nodeOptions);
+    printDiagnostics(result.warnings);
+    if (flags.verbose) explain(result.graph);
+    const family = parseFamily(flags.family, result.graph);
+    const text = emit(result.graph, { mode, family });
+    if (flags.output) await writeAtomically(flags.output, text);
+    else await writeStdout(text);
+  });
+}
+
+export function parseMode(mode: string): Mode {
+  if (!MODES.includes(mode as Mode)) throw new UsageError(`--mode ${JSON.stringify(mode)}: use one of ${MODES.join(', ')}`);
+  return mode as Mode;
+}
+
+/** iptables handles one family per script: IPv4 unless asked, or unless the node has only IPv6 addresses. */
+function parseFamily(family: string | undefined, graph: RoutingGraph): IPFamily {
+  if (family === undefined) return graph.node.ips[4].length === 0 && graph.node.ips[6].length > 0 ? 6 : 4;
+  if (family === 'ipv4') return 4;
+  if (family === 'ipv6') return 6;
+  throw new UsageError(`--family ${JSON.stringify(family)}: use ipv4 or ipv6`);
+}
+
+function explain(graph: RoutingGraph): void {
+  for (const skipped of graph.skipped) printLine(`skipped ${skipped.namespace}/${skipped.name}: ${skipped.reason}`);
+  for (const route of graph.servicePorts) {
+    const choice = `${route.clusterEndpoints.length} cluster / ${route.localEndpoints.length} local endpoints`;
+    printLine(`${route.servicePortName} ${route.protocol} IPv${route.family}: ${choice}; ${route.notes.join('; ')}`);
+  }
+}

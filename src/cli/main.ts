@@ -1,0 +1,49 @@
+import { Command, CommanderError } from 'commander';
+import { InputError } from '../diagnostics/diagnostic.js';
+import { UsageError, UserError } from './errors.js';
+import { registerGenerate } from './generate.js';
+import { printDiagnostics, printLine } from './report.js';
+import { registerValidate } from './validate.js';
+
+/** Runs kpc with the given arguments and returns the exit status: 0 ok, 1 bad input or failed apply, 2 usage. */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('kpc')
+    .description('Kubernetes Service rule compiler: manifests in, kube-proxy rules out')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  registerGenerate(program);
+  registerValidate(program);
+  for (const command of program.commands) command.exitOverride();
+  try {
+    process.exitCode = 0;
+    await program.parseAsync(argv, { from: 'user' });
+    return Number(process.exitCode ?? 0);
+  } catch (error) {
+    return failure(error);
+  }
+}
+
+function failure(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // --help and --version end through here too, successfully.
+    return error.exitCode === 0 ? 0 : 2;
+  }
+  if (error instanceof UsageError) {
+    printLine(`kpc: ${error.message} (see kpc --help)`);
+    return 2;
+  }
+  if (error instanceof InputError) {
+    printDiagnostics(error.diagnostics);
+    const errors = error.diagnostics.filter((d) => d.severity === 'error').length;
+    printLine(`kpc: ${errors} problem${errors === 1 ? '' : 's'} in the input; nothing was written`);
+    return 1;
+  }
+  if (error instanceof UserError) {
+    printLine(`kpc: ${error.message}`);
+    return 1;
+  }
+  const detail = process.env.KPC_DEBUG ? (error as Error).stack : String((error as Error)?.message ?? error);
+  printLine(`kpc: internal error: ${detail}\nThis is a bug in kpc; please report it with the input that caused it.`);
+  return 1;
+}

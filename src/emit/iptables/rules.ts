@@ -1,0 +1,219 @@
+import type { EndpointSet, IPFamily, NodeContext, RoutingGraph, ServicePortRoute } from '../../graph/types.js';
+import { assertCommentText, assertToken } from '../safe-text.js';
+import { endpointChain, portChains, type PortChains } from './names.js';
+import { probability } from './probability.js';
+import { Table, comment } from './table.js';
+
+/** Fixed chain names, as kube-proxy declares them. */
+export const CHAIN = {
+  services: 'KUBE-SERVICES',
+  externalServices: 'KUBE-EXTERNAL-SERVICES',
+  nodePorts: 'KUBE-NODEPORTS',
+  forward: 'KUBE-FORWARD',
+  proxyFirewall: 'KUBE-PROXY-FIREWALL',
+  kubeletFirewall: 'KUBE-FIREWALL',
+  postrouting: 'KUBE-POSTROUTING',
+  markMasq: 'KUBE-MARK-MASQ',
+} as const;
+
+export interface IptablesTables {
+  filter: Table;
+  nat: Table;
+}
+
+interface Context extends IptablesTables {
+  node: NodeContext;
+}
+
+/**
+ * Translates the routing graph into kube-proxy's iptables rules for one IP
+ * family. Every decision (which chain, reject or drop, what to masquerade)
+ * was made in the graph; this only spells it in iptables.
+ */
+export function buildIptables(graph: RoutingGraph, family: IPFamily): IptablesTables {
+  const filter = new Table('filter', ['INPUT', 'FORWARD', 'OUTPUT']);
+  const nat = new Table('nat', ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING']);
+  const tables: Context = { filter, nat, node: graph.node };
+  const mark = `${graph.node.masqueradeMark}/${graph.node.masqueradeMark}`;
+  const kubeletFirewall = family === 4 && graph.node.localhostNodePorts;
+  writeJumps(tables, kubeletFirewall);
+  writeFixedChains(tables, graph, mark, kubeletFirewall);
+  for (const route of graph.servicePorts) {
+    if (route.family === family) writeServicePort(tables, route);
+  }
+  writeNodePortsJump(nat, graph, family);
+  filter.add(CHAIN.forward, '-m conntrack --ctstate INVALID -j DROP');
+  filter.add(CHAIN.forward, comment('kubernetes forwarding rules'), `-m mark --mark ${mark} -j ACCEPT`);
+  filter.add(CHAIN.forward, comment('kubernetes forwarding conntrack rule'), '-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT');
+  return tables;
+}
+
+/** The jumps from the built-in chains, in the order a live kube-proxy node shows them. */
+function writeJumps({ filter, nat }: IptablesTables, kubeletFirewall: boolean): void {
+  for (const chain of [CHAIN.services, CHAIN.externalServices, CHAIN.forward, CHAIN.nodePorts, CHAIN.proxyFirewall]) filter.declare(chain);
+  if (kubeletFirewall) filter.declare(CHAIN.kubeletFirewall);
+  for (const chain of [CHAIN.services, CHAIN.nodePorts, CHAIN.postrouting, CHAIN.markMasq]) nat.declare(chain);
+  const isNew = '-m conntrack --ctstate NEW';
+  filter.add('INPUT', isNew, comment('kubernetes load balancer firewall'), `-j ${CHAIN.proxyFirewall}`);
+  filter.add('INPUT', comment('kubernetes health check service ports'), `-j ${CHAIN.nodePorts}`);
+  filter.add('INPUT', isNew, comment('kubernetes externally-visible service portals'), `-j ${CHAIN.externalServices}`);
+  if (kubeletFirewall) filter.add('INPUT', `-j ${CHAIN.kubeletFirewall}`);
+  filter.add('FORWARD', isNew, comment('kubernetes load balancer firewall'), `-j ${CHAIN.proxyFirewall}`);
+  filter.add('FORWARD', comment('kubernetes forwarding rules'), `-j ${CHAIN.forward}`);
+  filter.add('FORWARD', isNew, comment('kubernetes service portals'), `-j ${CHAIN.services}`);
+  filter.add('FORWARD', isNew, comment('kubernetes externally-visible service portals'), `-j ${CHAIN.externalServices}`);
+  filter.add('OUTPUT', isNew, comment('kubernetes load balancer firewall'), `-j ${CHAIN.proxyFirewall}`);
+  filter.add('OUTPUT', isNew, comment('kubernetes service portals'), `-j ${CHAIN.services}`);
+  if (kubeletFirewall) filter.add('OUTPUT', `-j ${CHAIN.kubeletFirewall}`);
+  nat.add('PREROUTING', comment('kubernetes service portals'), `-j ${CHAIN.services}`);
+  nat.add('OUTPUT', comment('kubernetes service portals'), `-j ${CHAIN.services}`);
+  nat.add('POSTROUTING', comment('kubernetes postrouting rules'), `-j ${CHAIN.postrouting}`);
+}
+
+function writeFixedChains({ filter, nat }: IptablesTables, graph: RoutingGraph, mark: string, kubeletFirewall: boolean): void {
+  nat.add(CHAIN.postrouting, `-m mark ! --mark ${mark} -j RETURN`);
+  // Clear the mark so a packet that goes round the stack again is not masqueraded twice.
+  nat.add(CHAIN.postrouting, `-j MARK --xor-mark ${graph.node.masqueradeMark}`);
+  nat.add(CHAIN.postrouting, comment('kubernetes service traffic requiring SNAT'), '-j MASQUERADE --random-fully');
+  nat.add(CHAIN.markMasq, `-j MARK --or-mark ${graph.node.masqueradeMark}`);
+  if (kubeletFirewall) {
+    // route_localnet makes node ports answer on 127.0.0.1; this keeps other hosts from reaching localhost-bound services through it.
+    filter.add(CHAIN.kubeletFirewall, comment('block incoming localnet connections'), '-d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP');
+  }
+}
+
+function writeNodePortsJump(nat: Table, graph: RoutingGraph, family: IPFamily): void {
+  const note = comment('kubernetes service nodeports; NOTE: this must be the last rule in this chain');
+  const addresses = graph.node.nodePortAddresses[family];
+  if (addresses === null) {
+    const exclude = family === 6 ? ' ! -d ::1/128' : graph.node.localhostNodePorts ? '' : ' ! -d 127.0.0.0/8';
+    nat.add(CHAIN.services, note, `-m addrtype --dst-type LOCAL${exclude}`, `-j ${CHAIN.nodePorts}`);
+    return;
+  }
+  for (const ip of addresses) {
+    if (ip === '127.0.0.1' && !graph.node.localhostNodePorts) continue;
+    nat.add(CHAIN.services, note, `-d ${assertToken(ip)}`, `-j ${CHAIN.nodePorts}`);
+  }
+}
+
+function writeServicePort(tables: Context, route: ServicePortRoute): void {
+  const chains = portChains(route);
+  const name = assertCommentText(route.servicePortName);
+  const proto = route.protocol.toLowerCase();
+  const match = `-m ${proto} -p ${proto}`;
+  const policyChain = (set: EndpointSet) => (set === 'local' ? chains.local : chains.cluster);
+  writeFrontends(tables, route, chains, name, match, policyChain);
+  const podCIDR = tables.node.clusterCIDR[route.family] ?? '';
+  writeInternal(tables.nat, route, name, match, policyChain, podCIDR);
+  writeExternal(tables.nat, route, chains, name, policyChain, podCIDR);
+  writeFirewall(tables.nat, route, chains, name);
+  if (route.clusterEndpoints.length > 0 && usesSet(route, 'cluster')) writeEndpointChoice(tables.nat, route, chains.cluster, 'cluster');
+  if (route.localEndpoints.length > 0 && usesSet(route, 'local')) writeEndpointChoice(tables.nat, route, chains.local, 'local');
+  for (const endpoint of route.reachableEndpoints) {
+    const sep = endpointChain(route, endpoint);
+    tables.nat.declare(sep);
+    tables.nat.add(sep, comment(name), `-s ${endpoint.ip} -j ${CHAIN.markMasq}`);
+    const affinity = route.affinityTimeoutSeconds === null ? '' : ` -m recent --name ${sep} --set`;
+    tables.nat.add(sep, `${comment(name)}${affinity}`, match, `-j DNAT --to-destination ${assertToken(endpoint.hostPort)}`);
+  }
+}
+
+/** A policy chain exists when some traffic class is routed to it. */
+function usesSet(route: ServicePortRoute, set: EndpointSet): boolean {
+  if (route.internal.target === set) return true;
+  const external = route.external;
+  if (!external?.hasChain) return false;
+  return external.target === set || (set === 'cluster' && (external.podsToCluster || external.nodeToCluster));
+}
+
+function writeFrontends(
+  { filter, nat }: IptablesTables,
+  route: ServicePortRoute,
+  chains: PortChains,
+  name: string,
+  match: string,
+  policyChain: (set: EndpointSet) => string,
+): void {
+  const port = `--dport ${route.port}`;
+  const verdictComment = (verdict: string) => comment(verdict === 'reject' ? `${name} has no endpoints` : `${name} has no local endpoints`);
+  if (route.internal.target) {
+    nat.add(CHAIN.services, comment(`${name} cluster IP`), match, `-d ${route.clusterIP}`, port, `-j ${policyChain(route.internal.target)}`);
+  } else {
+    filter.add(CHAIN.services, verdictComment(route.internal.verdict!), match, `-d ${route.clusterIP}`, port, `-j ${route.internal.verdict!.toUpperCase()}`);
+  }
+  const external = route.external;
+  if (!external) return;
+  const lbChain = route.firewall ? chains.firewall : chains.external;
+  const externalVerdict = external.verdict;
+  for (const ip of route.externalIPs) {
+    if (external.hasChain) nat.add(CHAIN.services, comment(`${name} external IP`), match, `-d ${ip}`, port, `-j ${chains.external}`);
+    if (externalVerdict) filter.add(CHAIN.externalServices, verdictComment(externalVerdict), match, `-d ${ip}`, port, `-j ${externalVerdict.toUpperCase()}`);
+  }
+  for (const ip of route.loadBalancerIPs) {
+    if (external.hasChain) nat.add(CHAIN.services, comment(`${name} loadbalancer IP`), match, `-d ${ip}`, port, `-j ${lbChain}`);
+    if (route.firewall) filter.add(CHAIN.proxyFirewall, comment(`${name} traffic not accepted by ${chains.firewall}`), match, `-d ${ip}`, port, '-j DROP');
+  }
+  if (externalVerdict) {
+    for (const ip of route.loadBalancerIPs) filter.add(CHAIN.externalServices, verdictComment(externalVerdict), match, `-d ${ip}`, port, `-j ${externalVerdict.toUpperCase()}`);
+  }
+  if (route.nodePort !== null) {
+    if (external.hasChain) nat.add(CHAIN.nodePorts, comment(name), match, `--dport ${route.nodePort}`, `-j ${chains.external}`);
+    if (externalVerdict) filter.add(CHAIN.externalServices, verdictComment(externalVerdict), '-m addrtype --dst-type LOCAL', match, `--dport ${route.nodePort}`, `-j ${externalVerdict.toUpperCase()}`);
+  }
+  if (route.healthCheckNodePort !== null) {
+    filter.add(CHAIN.nodePorts, comment(`${name} health check node port`), '-m tcp -p tcp', `--dport ${route.healthCheckNodePort}`, '-j ACCEPT');
+  }
+}
+
+function writeInternal(nat: Table, route: ServicePortRoute, name: string, match: string, policyChain: (set: EndpointSet) => string, podCIDR: string): void {
+  const target = route.internal.target;
+  if (!target || route.internal.masquerade === 'none') return;
+  const chain = policyChain(target);
+  const cidr = route.internal.masquerade === 'off-cluster' ? ` ! -s ${podCIDR}` : '';
+  nat.add(chain, comment(`${name} cluster IP`), match, `-d ${route.clusterIP} --dport ${route.port}${cidr}`, `-j ${CHAIN.markMasq}`);
+}
+
+function writeExternal(nat: Table, route: ServicePortRoute, chains: PortChains, name: string, policyChain: (set: EndpointSet) => string, podCIDR: string): void {
+  const external = route.external;
+  if (!external?.hasChain) return;
+  nat.declare(chains.external);
+  if (external.masqueradeAll) nat.add(chains.external, comment(`masquerade traffic for ${name} external destinations`), `-j ${CHAIN.markMasq}`);
+  if (external.podsToCluster) {
+    nat.add(chains.external, comment(`pod traffic for ${name} external destinations`), `-s ${podCIDR}`, `-j ${chains.cluster}`);
+  }
+  if (external.nodeToCluster) {
+    nat.add(chains.external, comment(`masquerade LOCAL traffic for ${name} external destinations`), '-m addrtype --src-type LOCAL', `-j ${CHAIN.markMasq}`);
+    nat.add(chains.external, comment(`route LOCAL traffic for ${name} external destinations`), '-m addrtype --src-type LOCAL', `-j ${chains.cluster}`);
+  }
+  if (external.target) nat.add(chains.external, `-j ${policyChain(external.target)}`);
+}
+
+function writeFirewall(nat: Table, route: ServicePortRoute, chains: PortChains, name: string): void {
+  const firewall = route.firewall;
+  if (!firewall) return;
+  nat.declare(chains.firewall);
+  const head = comment(`${name} loadbalancer IP`);
+  for (const cidr of firewall.sourceRanges) nat.add(chains.firewall, head, `-s ${cidr}`, `-j ${chains.external}`);
+  if (firewall.allowLoadBalancerIPsAsSource) {
+    for (const ip of route.loadBalancerIPs) nat.add(chains.firewall, head, `-s ${ip}`, `-j ${chains.external}`);
+  }
+  // Whatever reaches the end was not DNATed, so KUBE-PROXY-FIREWALL in the filter table drops it.
+  nat.add(chains.firewall, comment(`other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`));
+}
+
+function writeEndpointChoice(nat: Table, route: ServicePortRoute, chain: string, set: EndpointSet): void {
+  nat.declare(chain);
+  const endpoints = set === 'local' ? route.localEndpoints : route.clusterEndpoints;
+  const name = route.servicePortName;
+  if (route.affinityTimeoutSeconds !== null) {
+    for (const endpoint of endpoints) {
+      const sep = endpointChain(route, endpoint);
+      nat.add(chain, comment(`${name} -> ${endpoint.hostPort}`), `-m recent --name ${sep} --rcheck --seconds ${route.affinityTimeoutSeconds} --reap -j ${sep}`);
+    }
+  }
+  endpoints.forEach((endpoint, i) => {
+    const sep = endpointChain(route, endpoint);
+    const random = i < endpoints.length - 1 ? ` -m statistic --mode random --probability ${probability(endpoints.length - i)}` : '';
+    nat.add(chain, `${comment(`${name} -> ${endpoint.hostPort}`)}${random}`, `-j ${sep}`);
+  });
+}

@@ -1,0 +1,139 @@
+/**
+ * The subset of Kubernetes object shapes kpc reads. The JSON Schemas under
+ * schemas/ check these shapes before any code relies on them.
+ */
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  deletionTimestamp?: string;
+}
+
+export interface ServicePort {
+  name?: string;
+  protocol?: 'TCP' | 'UDP' | 'SCTP';
+  port: number;
+  targetPort?: number | string;
+  nodePort?: number;
+}
+
+export interface Service {
+  apiVersion: 'v1';
+  kind: 'Service';
+  metadata: ObjectMeta;
+  spec: {
+    type?: 'ClusterIP' | 'NodePort' | 'LoadBalancer' | 'ExternalName';
+    selector?: Record<string, string>;
+    ports?: ServicePort[];
+    clusterIP?: string;
+    clusterIPs?: string[];
+    ipFamilies?: ('IPv4' | 'IPv6')[];
+    ipFamilyPolicy?: 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
+    externalIPs?: string[];
+    externalName?: string;
+    sessionAffinity?: 'None' | 'ClientIP';
+    sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } };
+    externalTrafficPolicy?: 'Cluster' | 'Local';
+    internalTrafficPolicy?: 'Cluster' | 'Local';
+    healthCheckNodePort?: number;
+    loadBalancerSourceRanges?: string[];
+    loadBalancerIP?: string;
+    publishNotReadyAddresses?: boolean;
+    topologyKeys?: string[];
+    trafficDistribution?: string;
+  };
+  status?: {
+    loadBalancer?: { ingress?: { ip?: string; hostname?: string; ipMode?: 'VIP' | 'Proxy' }[] };
+  };
+}
+
+export interface EndpointConditions {
+  ready?: boolean | null;
+  serving?: boolean | null;
+  terminating?: boolean | null;
+}
+
+export interface EndpointSlice {
+  apiVersion: 'discovery.k8s.io/v1';
+  kind: 'EndpointSlice';
+  metadata: ObjectMeta;
+  addressType: 'IPv4' | 'IPv6' | 'FQDN';
+  endpoints?: {
+    addresses: string[];
+    conditions?: EndpointConditions;
+    hostname?: string;
+    nodeName?: string;
+    zone?: string;
+    hints?: { forZones?: { name: string }[]; forNodes?: { name: string }[] };
+  }[];
+  ports?: { name?: string; protocol?: 'TCP' | 'UDP' | 'SCTP'; port?: number }[];
+}
+
+export interface EndpointAddress {
+  ip: string;
+  hostname?: string;
+  nodeName?: string;
+}
+
+export interface Endpoints {
+  apiVersion: 'v1';
+  kind: 'Endpoints';
+  metadata: ObjectMeta;
+  subsets?: {
+    addresses?: EndpointAddress[];
+    notReadyAddresses?: EndpointAddress[];
+    ports?: { name?: string; port: number; protocol?: 'TCP' | 'UDP' | 'SCTP' }[];
+  }[];
+}
+
+export interface Pod {
+  apiVersion: 'v1';
+  kind: 'Pod';
+  metadata: ObjectMeta;
+  spec?: {
+    nodeName?: string;
+    hostname?: string;
+    subdomain?: string;
+    restartPolicy?: 'Always' | 'OnFailure' | 'Never';
+    containers?: { name: string; ports?: { name?: string; containerPort: number; protocol?: 'TCP' | 'UDP' | 'SCTP' }[] }[];
+  };
+  status?: {
+    phase?: string;
+    podIP?: string;
+    podIPs?: { ip: string }[];
+    conditions?: { type: string; status: string }[];
+  };
+}
+
+export interface Node {
+  apiVersion: 'v1';
+  kind: 'Node';
+  metadata: ObjectMeta;
+  status?: { addresses?: { type: string; address: string }[] };
+  spec?: { podCIDR?: string; podCIDRs?: string[] };
+}
+
+export interface KubeProxyConfiguration {
+  apiVersion: 'kubeproxy.config.k8s.io/v1alpha1';
+  kind: 'KubeProxyConfiguration';
+  mode?: string;
+  clusterCIDR?: string;
+  hostnameOverride?: string;
+  nodePortAddresses?: string[];
+  iptables?: { masqueradeAll?: boolean; masqueradeBit?: number; localhostNodePorts?: boolean };
+  ipvs?: { scheduler?: string; strictARP?: boolean };
+  detectLocalMode?: string;
+}
+
+export type KubeObject = Service | EndpointSlice | Endpoints | Pod | Node;
+
+/** The objects of one input, grouped by kind, each list sorted by namespace/name. */
+export interface Inventory {
+  services: Service[];
+  endpointSlices: EndpointSlice[];
+  endpoints: Endpoints[];
+  pods: Pod[];
+  nodes: Node[];
+}

@@ -1,0 +1,26 @@
+import type { EndpointAddress, Endpoints } from '../model/k8s.js';
+import { ipFamily } from '../net/ip.js';
+import { EndpointCollector, makeEndpoint } from './endpoint.js';
+import { portKey, type ServiceEndpoints } from './types.js';
+
+/**
+ * Endpoints from a v1 Endpoints object, read as the EndpointSlice mirroring
+ * controller would mirror it: `addresses` are ready, `notReadyAddresses` not.
+ */
+export function endpointsFromEndpoints(endpoints: Endpoints, localNode: string): ServiceEndpoints {
+  const collector = new EndpointCollector();
+  for (const subset of endpoints.subsets ?? []) {
+    const addresses: [EndpointAddress, boolean][] = [
+      ...(subset.addresses ?? []).map((a): [EndpointAddress, boolean] => [a, true]),
+      ...(subset.notReadyAddresses ?? []).map((a): [EndpointAddress, boolean] => [a, false]),
+    ];
+    for (const port of subset.ports ?? []) {
+      const key = portKey(port.name, port.protocol);
+      for (const [address, ready] of addresses) {
+        const facts = { ip: address.ip, port: port.port, nodeName: address.nodeName ?? null, zone: null, ready, serving: ready, terminating: false, zoneHints: [], nodeHints: [] };
+        collector.add(key, ipFamily(address.ip)!, makeEndpoint(facts, localNode));
+      }
+    }
+  }
+  return collector.finish('Endpoints');
+}

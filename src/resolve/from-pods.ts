@@ -1,0 +1,96 @@
+import type { IPFamily } from '../graph/types.js';
+import type { Pod, Service, ServicePort } from '../model/k8s.js';
+import { ipFamily } from '../net/ip.js';
+import { EndpointCollector, makeEndpoint } from './endpoint.js';
+import { portKey, type ServiceEndpoints } from './types.js';
+
+export interface PodContext {
+  localNode: string;
+  /** Zone of each node, from Node objects, for endpoint zones and hints. */
+  nodeZones: Map<string, string>;
+}
+
+/**
+ * Endpoints derived from Pods as the EndpointSlice controller derives them:
+ * pods matching the selector in the Service's namespace, skipping terminal
+ * pods and pods without an IP; ready = PodReady (or publishNotReadyAddresses)
+ * and not terminating; named target ports resolved per pod.
+ */
+export function endpointsFromPods(service: Service, pods: Pod[], context: PodContext): ServiceEndpoints {
+  const collector = new EndpointCollector();
+  const publishNotReady = service.spec.publishNotReadyAddresses === true;
+  const hints = hintMode(service);
+  for (const pod of pods) {
+    if (!shouldBeEndpoint(pod)) continue;
+    const terminating = Boolean(pod.metadata.deletionTimestamp);
+    const serving = publishNotReady || isPodReady(pod);
+    const ready = publishNotReady || (serving && !terminating);
+    const nodeName = pod.spec?.nodeName ?? null;
+    const zone = nodeName === null ? null : (context.nodeZones.get(nodeName) ?? null);
+    for (const port of service.spec.ports ?? []) {
+      const target = resolveTargetPort(pod, port);
+      if (target === null) continue;
+      for (const [family, ip] of podIPs(pod)) {
+        const facts = {
+          ip,
+          port: target,
+          nodeName,
+          zone,
+          ready,
+          serving,
+          terminating,
+          zoneHints: hints.zone && zone ? [zone] : [],
+          nodeHints: hints.node && nodeName ? [nodeName] : [],
+        };
+        collector.add(portKey(port.name, port.protocol), family, makeEndpoint(facts, context.localNode));
+      }
+    }
+  }
+  return collector.finish('Pods');
+}
+
+function shouldBeEndpoint(pod: Pod): boolean {
+  const phase = pod.status?.phase;
+  if (phase === 'Succeeded' || phase === 'Failed') return false;
+  return podIPs(pod).length > 0;
+}
+
+function isPodReady(pod: Pod): boolean {
+  return (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+function podIPs(pod: Pod): [IPFamily, string][] {
+  const listed = pod.status?.podIPs?.map((p) => p.ip) ?? [];
+  const ips = listed.length ? listed : pod.status?.podIP ? [pod.status.podIP] : [];
+  const byFamily = new Map<IPFamily, string>();
+  for (const ip of ips) {
+    const family = ipFamily(ip);
+    if (family && !byFamily.has(family)) byFamily.set(family, ip);
+  }
+  return [...byFamily.entries()];
+}
+
+/** A numeric targetPort is used as is; a name is looked up among the pod's container ports by name and protocol. */
+function resolveTargetPort(pod: Pod, port: ServicePort): number | null {
+  const target = port.targetPort ?? port.port;
+  if (typeof target === 'number') return target;
+  const protocol = port.protocol ?? 'TCP';
+  for (const container of pod.spec?.containers ?? []) {
+    for (const containerPort of container.ports ?? []) {
+      if (containerPort.name === target && (containerPort.protocol ?? 'TCP') === protocol) return containerPort.containerPort;
+    }
+  }
+  return null;
+}
+
+/**
+ * The EndpointSlice controller fills hints for trafficDistribution: each
+ * endpoint is hinted for its own zone (or node, for PreferSameNode).
+ */
+function hintMode(service: Service): { zone: boolean; node: boolean } {
+  const distribution = service.spec.trafficDistribution;
+  return {
+    zone: distribution === 'PreferClose' || distribution === 'PreferSameZone' || distribution === 'PreferSameNode',
+    node: distribution === 'PreferSameNode',
+  };
+}

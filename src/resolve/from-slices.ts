@@ -1,0 +1,33 @@
+import type { EndpointSlice } from '../model/k8s.js';
+import { EndpointCollector, makeEndpoint } from './endpoint.js';
+import { portKey, type ServiceEndpoints } from './types.js';
+
+/** Endpoints from a Service's EndpointSlices, as kube-proxy's endpoint-slice cache reads them. */
+export function endpointsFromSlices(slices: EndpointSlice[], localNode: string): ServiceEndpoints {
+  const collector = new EndpointCollector();
+  for (const slice of slices) {
+    if (slice.addressType === 'FQDN') continue;
+    const family = slice.addressType === 'IPv4' ? 4 : 6;
+    for (const port of slice.ports ?? []) {
+      // kube-proxy ignores a slice port without a number: it cannot DNAT to it.
+      if (port.port === undefined) continue;
+      const key = portKey(port.name, port.protocol);
+      for (const ep of slice.endpoints ?? []) {
+        // Only the first address is used, as the API documents and kube-proxy does.
+        const facts = {
+          ip: ep.addresses[0]!,
+          port: port.port,
+          nodeName: ep.nodeName ?? null,
+          zone: ep.zone ?? null,
+          ready: ep.conditions?.ready,
+          serving: ep.conditions?.serving,
+          terminating: ep.conditions?.terminating,
+          zoneHints: (ep.hints?.forZones ?? []).map((z) => z.name),
+          nodeHints: (ep.hints?.forNodes ?? []).map((n) => n.name),
+        };
+        collector.add(key, family, makeEndpoint(facts, localNode));
+      }
+    }
+  }
+  return collector.finish('EndpointSlice');
+}

@@ -1,0 +1,47 @@
+import type { ObjectMeta } from '../model/k8s.js';
+import { isIP, parseCIDR } from '../net/ip.js';
+import { dns1123Label, labelValue, qualifiedName, type NameCheck } from './names.js';
+import type { FieldPath, ObjectReporter } from './reporter.js';
+
+/** Checks metadata as the API server would; `nameCheck` differs by kind. */
+export function checkMetadata(meta: ObjectMeta, r: ObjectReporter, nameCheck: NameCheck, namespaced = true): void {
+  checkName(meta.name, ['metadata', 'name'], r, nameCheck);
+  if (namespaced && meta.namespace !== undefined) checkName(meta.namespace, ['metadata', 'namespace'], r, dns1123Label);
+  for (const [key, value] of Object.entries(meta.labels ?? {})) {
+    checkName(key, ['metadata', 'labels', key], r, qualifiedName, 'label key');
+    checkName(value, ['metadata', 'labels', key], r, labelValue, 'label value');
+  }
+  for (const key of Object.keys(meta.annotations ?? {})) {
+    checkName(key, ['metadata', 'annotations', key], r, qualifiedName, 'annotation key');
+  }
+}
+
+export function checkName(value: string, path: FieldPath, r: ObjectReporter, check: NameCheck, what = 'value'): boolean {
+  const problem = check(value);
+  if (problem) r.error(path, `${what} ${JSON.stringify(value)} ${problem}`);
+  return problem === null;
+}
+
+export function checkIP(value: string, path: FieldPath, r: ObjectReporter): boolean {
+  if (isIP(value)) return true;
+  r.error(path, `${JSON.stringify(value)} is not a valid IP address`);
+  return false;
+}
+
+export function checkCIDR(value: string, path: FieldPath, r: ObjectReporter): boolean {
+  if (value.includes('/') && parseCIDR(value)) return true;
+  r.error(path, `${JSON.stringify(value)} is not a valid CIDR (such as 10.0.0.0/8 or fd00::/64)`);
+  return false;
+}
+
+/** Reports repeated values, naming the first place each was used. */
+export function checkUnique<T>(items: T[], key: (item: T) => string | null, path: (i: number) => FieldPath, r: ObjectReporter, what: string): void {
+  const first = new Map<string, number>();
+  items.forEach((item, i) => {
+    const k = key(item);
+    if (k === null) return;
+    const seen = first.get(k);
+    if (seen === undefined) first.set(k, i);
+    else r.error(path(i), `duplicate ${what} ${k} (also used at index ${seen})`);
+  });
+}

@@ -1,0 +1,116 @@
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { LoadedObject } from '../load/source.js';
+import type { EndpointSlice, Endpoints, Inventory, KubeProxyConfiguration, Node, Pod, Service } from '../model/k8s.js';
+import { validateEndpointSlice } from './endpoint-slice.js';
+import { validateEndpoints } from './endpoints.js';
+import { validateNode } from './node.js';
+import { validatePod } from './pod.js';
+import { ObjectReporter, objectLabel } from './reporter.js';
+import { checkShape, isKnownKind, type KnownKind } from './schemas.js';
+import { validateService } from './service.js';
+
+export interface ValidationResult {
+  inventory: Inventory;
+  /** KubeProxyConfiguration documents found among the manifests. */
+  configs: { value: KubeProxyConfiguration; loaded: LoadedObject }[];
+  diagnostics: Diagnostic[];
+  /** How many objects were checked (List items count one each). */
+  checked: number;
+}
+
+type Semantic = (value: never, r: ObjectReporter) => void;
+
+const SEMANTIC: Record<Exclude<KnownKind, 'KubeProxyConfiguration'>, Semantic> = {
+  Service: validateService as Semantic,
+  EndpointSlice: validateEndpointSlice as Semantic,
+  Endpoints: validateEndpoints as Semantic,
+  Pod: validatePod as Semantic,
+  Node: validateNode as Semantic,
+};
+
+/**
+ * Checks every object's shape (JSON Schema) and meaning (names, addresses,
+ * field combinations), collecting every problem rather than stopping at the
+ * first. Objects of kinds kpc does not read are skipped with a warning.
+ */
+export function validateObjects(objects: LoadedObject[]): ValidationResult {
+  const inventory: Inventory = { services: [], endpointSlices: [], endpoints: [], pods: [], nodes: [] };
+  const configs: ValidationResult['configs'] = [];
+  const diagnostics: Diagnostic[] = [];
+  const identities = new Map<string, LoadedObject>();
+  for (const loaded of objects) {
+    const r = new ObjectReporter(loaded, objectLabel(loaded.value));
+    const kind = kindOf(loaded.value, r);
+    if (kind !== null) {
+      for (const problem of checkShape(kind, loaded.value)) r.error(problem.path, problem.message);
+      if (!r.failed && kind !== 'KubeProxyConfiguration') SEMANTIC[kind](loaded.value as never, r);
+      if (!r.failed) {
+        defaultNamespace(loaded.value as { metadata?: { namespace?: string } }, kind);
+        checkDuplicate(loaded, kind, identities, r);
+        file(kind, loaded, inventory, configs);
+      }
+    }
+    diagnostics.push(...r.diagnostics);
+  }
+  sortInventory(inventory);
+  return { inventory, configs, diagnostics, checked: objects.length };
+}
+
+function kindOf(value: unknown, r: ObjectReporter): KnownKind | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    r.error([], 'is not a Kubernetes object (expected a mapping with apiVersion, kind and metadata)');
+    return null;
+  }
+  const kind = (value as { kind?: unknown }).kind;
+  if (typeof kind !== 'string' || kind === '') {
+    r.error(['kind'], 'is required');
+    return null;
+  }
+  if (!isKnownKind(kind)) {
+    r.warning(['kind'], `${JSON.stringify(kind)} is not a kind kpc reads; skipped`);
+    return null;
+  }
+  return kind;
+}
+
+function defaultNamespace(value: { metadata?: { namespace?: string } }, kind: KnownKind): void {
+  if (kind === 'Node' || kind === 'KubeProxyConfiguration' || !value.metadata) return;
+  if (value.metadata.namespace === undefined || value.metadata.namespace === '') value.metadata.namespace = 'default';
+}
+
+function checkDuplicate(loaded: LoadedObject, kind: KnownKind, seen: Map<string, LoadedObject>, r: ObjectReporter): void {
+  if (kind === 'KubeProxyConfiguration') return;
+  const meta = (loaded.value as { metadata: { name: string; namespace?: string } }).metadata;
+  const key = `${kind}/${meta.namespace ?? ''}/${meta.name}`;
+  const first = seen.get(key);
+  if (first) {
+    // Two objects with one identity would make the output depend on input order.
+    r.error(['metadata', 'name'], `is defined twice (first in ${first.origin.source.name}); remove one copy`);
+  } else seen.set(key, loaded);
+}
+
+function file(kind: KnownKind, loaded: LoadedObject, inventory: Inventory, configs: ValidationResult['configs']): void {
+  const value = loaded.value;
+  switch (kind) {
+    case 'Service': inventory.services.push(value as Service); break;
+    case 'EndpointSlice': inventory.endpointSlices.push(value as EndpointSlice); break;
+    case 'Endpoints': inventory.endpoints.push(value as Endpoints); break;
+    case 'Pod': inventory.pods.push(value as Pod); break;
+    case 'Node': inventory.nodes.push(value as Node); break;
+    case 'KubeProxyConfiguration': configs.push({ value: value as KubeProxyConfiguration, loaded }); break;
+  }
+}
+
+function sortInventory(inventory: Inventory): void {
+  const key = (o: { metadata: { name: string; namespace?: string } }) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+  const byKey = (a: { metadata: { name: string; namespace?: string } }, b: { metadata: { name: string; namespace?: string } }) => {
+    const ka = key(a);
+    const kb = key(b);
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  };
+  inventory.services.sort(byKey);
+  inventory.endpointSlices.sort(byKey);
+  inventory.endpoints.sort(byKey);
+  inventory.pods.sort(byKey);
+  inventory.nodes.sort(byKey);
+}

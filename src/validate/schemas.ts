@@ -1,0 +1,111 @@
+import { createRequire } from 'node:module';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { FieldPath } from './reporter.js';
+
+const require = createRequire(import.meta.url);
+
+/** The kinds kpc reads, and the schema that checks each one's shape. */
+const SCHEMA_FILES = {
+  Service: 'service.json',
+  EndpointSlice: 'endpointslice.json',
+  Endpoints: 'endpoints.json',
+  Pod: 'pod.json',
+  Node: 'node.json',
+  KubeProxyConfiguration: 'kubeproxyconfiguration.json',
+} as const;
+
+export type KnownKind = keyof typeof SCHEMA_FILES;
+
+export function isKnownKind(kind: string): kind is KnownKind {
+  return Object.hasOwn(SCHEMA_FILES, kind);
+}
+
+let validators: Map<KnownKind, ValidateFunction> | null = null;
+
+/** Compiled once, on first use: compiling costs more than validating a small input. */
+function compiled(): Map<KnownKind, ValidateFunction> {
+  if (validators) return validators;
+  const ajv = new Ajv.default({ allErrors: true, strict: false, verbose: true });
+  ajv.addSchema(require('../../schemas/definitions.json'));
+  validators = new Map();
+  for (const [kind, file] of Object.entries(SCHEMA_FILES) as [KnownKind, string][]) {
+    validators.set(kind, ajv.compile(require(`../../schemas/${file}`)));
+  }
+  return validators;
+}
+
+export interface SchemaProblem {
+  path: FieldPath;
+  message: string;
+}
+
+/** Checks an object's shape; returns one problem per wrong field, in words a user can act on. */
+export function checkShape(kind: KnownKind, value: unknown): SchemaProblem[] {
+  const validate = compiled().get(kind)!;
+  if (validate(value)) return [];
+  return dedupe((validate.errors ?? []).map(describe));
+}
+
+function describe(error: ErrorObject): SchemaProblem {
+  const path: FieldPath = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required':
+      return { path: [...path, String(params.missingProperty)], message: 'is required' };
+    case 'type':
+      return { path, message: `must be ${article(String(params.type))}, got ${typeName(error.data)} ${shortValue(error.data)}` };
+    case 'enum':
+      return { path, message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}; got ${shortValue(error.data)}` };
+    case 'const':
+      return { path, message: `must be ${JSON.stringify(params.allowedValue)}; got ${shortValue(error.data)}` };
+    case 'minimum':
+    case 'maximum':
+      return { path, message: rangeMessage(error) };
+    case 'additionalProperties':
+      return { path: [...path, String(params.additionalProperty)], message: 'is not a known field; remove it or check its spelling' };
+    case 'maxItems':
+    case 'minItems':
+      return { path, message: `${error.message ?? 'has the wrong number of items'}` };
+    default:
+      return { path, message: error.message ?? 'is not valid' };
+  }
+}
+
+function rangeMessage(error: ErrorObject): string {
+  const schema = error.parentSchema as { minimum?: number; maximum?: number; $ref?: string } | undefined;
+  const min = schema?.minimum ?? 1;
+  const max = schema?.maximum ?? 65535;
+  return `must be an integer from ${min} to ${max}; got ${shortValue(error.data)}`;
+}
+
+function article(type: string): string {
+  const words = type.split(',').map((t) => (t === 'integer' ? 'an integer' : t === 'object' ? 'an object' : t === 'array' ? 'a list' : `a ${t}`));
+  return words.join(' or ');
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value}`;
+}
+
+function shortValue(value: unknown): string {
+  if (typeof value === 'object' && value !== null) return '';
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function dedupe(problems: SchemaProblem[]): SchemaProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = JSON.stringify(p);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
