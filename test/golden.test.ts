@@ -1,0 +1,37 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compileFixture, fixtureCases, render } from './helpers/fixtures.js';
+
+/**
+ * Golden files catch change; the kernel tests prove behaviour. Regenerate on
+ * purpose only: KPC_UPDATE_GOLDEN=1 npm run golden:update
+ */
+const UPDATE = process.env.KPC_UPDATE_GOLDEN === '1';
+
+const OUTPUTS = [
+  { file: 'iptables.rules', render: (g: Parameters<typeof render>[0]) => render(g, 'iptables', 4) },
+  { file: 'ip6tables.rules', render: (g: Parameters<typeof render>[0]) => render(g, 'iptables', 6), when: (g: Parameters<typeof render>[0]) => g.servicePorts.some((p) => p.family === 6) },
+];
+
+describe('golden files', () => {
+  for (const fixture of fixtureCases()) {
+    describe(fixture.name, () => {
+      for (const output of OUTPUTS) {
+        it(output.file, async () => {
+          const graph = await compileFixture(fixture);
+          if (output.when && !output.when(graph)) return;
+          const actual = output.render(graph);
+          const path = join(fixture.dir, 'expected', output.file);
+          if (UPDATE) {
+            mkdirSync(join(fixture.dir, 'expected'), { recursive: true });
+            writeFileSync(path, actual);
+            return;
+          }
+          expect(existsSync(path), `${path} is missing; run npm run golden:update and review it`).toBe(true);
+          expect(actual).toBe(readFileSync(path, 'utf8'));
+        });
+      }
+    });
+  }
+});

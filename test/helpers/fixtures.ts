@@ -1,0 +1,63 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { compileGraph, emit, type Mode } from '../../src/compile.js';
+import { nodeOptionsFrom } from '../../src/cli/node-options.js';
+import type { IPFamily, RoutingGraph } from '../../src/graph/types.js';
+
+export const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures');
+
+export interface FixtureCase {
+  name: string;
+  dir: string;
+  inputs: string[];
+  args: string[];
+}
+
+/** Every case under fixtures/: its input.* files and the generate flags in args.json. */
+export function fixtureCases(): FixtureCase[] {
+  return readdirSync(FIXTURES, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort()
+    .map((name) => {
+      const dir = join(FIXTURES, name);
+      const inputs = readdirSync(dir).filter((f) => f.startsWith('input')).sort().map((f) => join(dir, f));
+      const args = existsSync(join(dir, 'args.json')) ? (JSON.parse(readFileSync(join(dir, 'args.json'), 'utf8')) as string[]) : [];
+      return { name, dir, inputs, args: args.map((a, i) => (args[i - 1] === '--config' ? join(dir, a) : a)) };
+    });
+}
+
+/** Compiles a fixture in-process with the same flag handling as the CLI. */
+export async function compileFixture(fixture: FixtureCase): Promise<RoutingGraph> {
+  const flags = parseNodeArgs(fixture.args);
+  const sources = fixture.inputs.map((file) => ({ name: file, text: readFileSync(file, 'utf8') }));
+  return compileGraph(sources, await nodeOptionsFrom(flags)).graph;
+}
+
+export function render(graph: RoutingGraph, mode: Mode, family: IPFamily = 4): string {
+  return emit(graph, { mode, family });
+}
+
+function parseNodeArgs(args: string[]) {
+  const flags = { nodeIp: [] as string[], clusterCidr: [] as string[] } as {
+    nodeName?: string;
+    nodeIp: string[];
+    clusterCidr: string[];
+    zone?: string;
+    masqueradeAll?: boolean;
+    config?: string;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const value = args[i + 1]!;
+    switch (args[i]) {
+      case '--node-name': flags.nodeName = value; i++; break;
+      case '--node-ip': flags.nodeIp.push(value); i++; break;
+      case '--cluster-cidr': flags.clusterCidr.push(value); i++; break;
+      case '--zone': flags.zone = value; i++; break;
+      case '--config': flags.config = value; i++; break;
+      case '--masquerade-all': flags.masqueradeAll = true; break;
+      default: throw new Error(`fixture args: unknown flag ${args[i]}`);
+    }
+  }
+  return flags;
+}
