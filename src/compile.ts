@@ -1,5 +1,6 @@
 import { InputError, type Diagnostic } from './diagnostics/diagnostic.js';
 import { emitIptables } from './emit/iptables/index.js';
+import { emitNftables } from './emit/nftables/index.js';
 import { buildGraph } from './graph/build.js';
 import { buildNodeContext, type NodeOptions } from './graph/node-context.js';
 import type { IPFamily, RoutingGraph } from './graph/types.js';
@@ -69,6 +70,8 @@ export function emit(graph: RoutingGraph, options: EmitOptions): string {
   switch (options.mode) {
     case 'iptables':
       return emitIptables(graph, options.family);
+    case 'nftables':
+      return emitNftables(graph);
     default:
       throw new Error(`mode ${options.mode} is not implemented yet`);
   }

@@ -1,0 +1,225 @@
+import type { EndpointSet, IPFamily, NodeContext, RoutingGraph, ServicePortRoute, Verdict } from '../../graph/types.js';
+import { assertToken } from '../safe-text.js';
+import { affinitySetName, endpointChainName, nftPortChains, type NftPortChains } from './names.js';
+import { NftTable, keyWithComment } from './table.js';
+
+/** Fixed names, as kube-proxy's nftables mode declares them. */
+const C = {
+  services: 'services',
+  serviceIPs: 'service-ips',
+  serviceNodePorts: 'service-nodeports',
+  nodePortIPs: 'nodeport-ips',
+  clusterIPs: 'cluster-ips',
+  serviceEndpointsCheck: 'service-endpoints-check',
+  nodePortEndpointsCheck: 'nodeport-endpoints-check',
+  noEndpointServices: 'no-endpoint-services',
+  noEndpointNodePorts: 'no-endpoint-nodeports',
+  reject: 'reject-chain',
+  clusterIPsCheck: 'cluster-ips-check',
+  firewallIPs: 'firewall-ips',
+  firewallCheck: 'firewall-check',
+  markMasq: 'mark-for-masquerade',
+  masquerading: 'masquerading',
+} as const;
+
+/**
+ * Priorities as numbers (dstnat is -100, srcnat 100): older nft accepts the
+ * symbolic names only on the hooks where they are defined.
+ */
+const BASE_CHAINS = [
+  { name: 'filter-prerouting', type: 'filter', hook: 'prerouting', priority: '-110' },
+  { name: 'filter-input', type: 'filter', hook: 'input', priority: '-110' },
+  { name: 'filter-forward', type: 'filter', hook: 'forward', priority: '-110' },
+  { name: 'filter-output', type: 'filter', hook: 'output', priority: '-110' },
+  { name: 'filter-output-post-dnat', type: 'filter', hook: 'output', priority: '-90' },
+  { name: 'nat-prerouting', type: 'nat', hook: 'prerouting', priority: '-100' },
+  { name: 'nat-output', type: 'nat', hook: 'output', priority: '-100' },
+  { name: 'nat-postrouting', type: 'nat', hook: 'postrouting', priority: '100' },
+] as const;
+
+/** Jumps from the base chains into kube-proxy's top-level chains, in kube-proxy's order. */
+const JUMPS: [from: string, to: string, match: string][] = [
+  ['filter-input', C.nodePortEndpointsCheck, 'ct state new '],
+  ['filter-input', C.serviceEndpointsCheck, 'ct state new '],
+  ['filter-forward', C.serviceEndpointsCheck, 'ct state new '],
+  ['filter-output', C.serviceEndpointsCheck, 'ct state new '],
+  ['filter-prerouting', C.firewallCheck, 'ct state new '],
+  ['filter-output', C.firewallCheck, 'ct state new '],
+  ['nat-output', C.services, ''],
+  ['nat-prerouting', C.services, ''],
+  ['nat-postrouting', C.masquerading, ''],
+  ['filter-forward', C.clusterIPsCheck, 'ct state new '],
+  ['filter-output-post-dnat', C.clusterIPsCheck, 'ct state new '],
+];
+
+interface Context {
+  table: NftTable;
+  node: NodeContext;
+  family: IPFamily;
+  /** `ip` or `ip6`, for address matches. */
+  ipX: string;
+}
+
+/** Translates the routing graph into kube-proxy's nftables objects for one family. */
+export function buildNftTable(graph: RoutingGraph, family: IPFamily): NftTable {
+  const table = new NftTable(family === 4 ? 'ip' : 'ip6');
+  const ctx: Context = { table, node: graph.node, family, ipX: family === 4 ? 'ip' : 'ip6' };
+  writeSkeleton(ctx);
+  for (const route of graph.servicePorts) if (route.family === family) writeServicePort(ctx, route);
+  return table;
+}
+
+function writeSkeleton(ctx: Context): void {
+  const { table, ipX, node } = ctx;
+  const addrType = ctx.family === 4 ? 'ipv4_addr' : 'ipv6_addr';
+  const noLocalhost = ctx.family === 4 ? 'ip daddr != 127.0.0.0/8' : 'ip6 daddr != ::1';
+  for (const base of BASE_CHAINS) table.base({ ...base });
+  for (const [, to] of JUMPS) table.chain(to);
+  table.chain(C.markMasq);
+  table.chain(C.reject, 'helper for @no-endpoint-services / @no-endpoint-nodeports');
+  for (const [from, to, match] of JUMPS) table.rule(from, `${match}jump ${to}`);
+
+  table.rule(C.markMasq, `mark set mark or ${node.masqueradeMark}`);
+  table.rule(C.masquerading, `mark and ${node.masqueradeMark} == 0 return`);
+  table.rule(C.masquerading, `mark set mark xor ${node.masqueradeMark}`);
+  table.rule(C.masquerading, 'masquerade fully-random');
+
+  table.container('set', C.clusterIPs, `type ${addrType} ; comment "Active ClusterIPs" ;`);
+  table.rule(C.clusterIPsCheck, `${ipX} daddr @${C.clusterIPs} reject`, 'Reject traffic to invalid ports of ClusterIPs');
+
+  const nodePortIPs = node.nodePortAddresses[ctx.family];
+  if (nodePortIPs !== null) {
+    table.container('set', C.nodePortIPs, `type ${addrType} ; comment "IPs that accept NodePort traffic" ;`);
+    // nftables mode cannot serve node ports on localhost (no route_localnet trick).
+    for (const ip of nodePortIPs) if (ip !== '127.0.0.1' && ip !== '::1') table.element(C.nodePortIPs, assertToken(ip));
+  }
+  const toNodePort = nodePortIPs === null ? noLocalhost : `${ipX} daddr @${C.nodePortIPs}`;
+
+  table.container('map', C.noEndpointServices, `type ${addrType} . inet_proto . inet_service : verdict ; comment "vmap to drop or reject packets to services with no endpoints" ;`);
+  table.container('map', C.noEndpointNodePorts, 'type inet_proto . inet_service : verdict ; comment "vmap to drop or reject packets to service nodeports with no endpoints" ;');
+  table.rule(C.reject, 'reject');
+  table.rule(C.serviceEndpointsCheck, `${ipX} daddr . meta l4proto . th dport vmap @${C.noEndpointServices}`);
+  table.rule(C.nodePortEndpointsCheck, `${toNodePort} meta l4proto . th dport vmap @${C.noEndpointNodePorts}`);
+
+  table.container('map', C.firewallIPs, `type ${addrType} . inet_proto . inet_service : verdict ; comment "destinations that are subject to LoadBalancerSourceRanges" ;`);
+  table.rule(C.firewallCheck, `${ipX} daddr . meta l4proto . th dport vmap @${C.firewallIPs}`);
+
+  table.container('map', C.serviceIPs, `type ${addrType} . inet_proto . inet_service : verdict ; comment "ClusterIP, ExternalIP and LoadBalancer IP traffic" ;`);
+  table.container('map', C.serviceNodePorts, 'type inet_proto . inet_service : verdict ; comment "NodePort traffic" ;');
+  table.rule(C.services, `${ipX} daddr . meta l4proto . th dport vmap @${C.serviceIPs}`);
+  const nodePortMatch = nodePortIPs === null ? `fib daddr type local ${noLocalhost}` : `${ipX} daddr @${C.nodePortIPs}`;
+  table.rule(C.services, `${nodePortMatch} meta l4proto . th dport vmap @${C.serviceNodePorts}`);
+}
+
+function verdictText(verdict: Verdict): string {
+  return verdict === 'reject' ? `goto ${C.reject}` : 'drop';
+}
+
+function writeServicePort(ctx: Context, route: ServicePortRoute): void {
+  const { table } = ctx;
+  const chains = nftPortChains(route);
+  const proto = route.protocol.toLowerCase();
+  const policyChain = (set: EndpointSet) => (set === 'local' ? chains.local : chains.cluster);
+  declareChains(ctx, route, chains);
+
+  table.element(C.clusterIPs, route.clusterIP);
+  const key = (ip: string) => `${ip} . ${proto} . ${route.port}`;
+  if (route.internal.target) table.element(C.serviceIPs, `${key(route.clusterIP)} : goto ${policyChain(route.internal.target)}`);
+  else table.element(C.noEndpointServices, `${keyWithComment(key(route.clusterIP), route.servicePortName)} : ${verdictText(route.internal.verdict!)}`);
+
+  const external = route.external;
+  if (external) {
+    const noEndpoints = external.verdict;
+    for (const ip of route.externalIPs) {
+      if (external.hasChain) table.element(C.serviceIPs, `${key(ip)} : goto ${chains.external}`);
+      if (noEndpoints) table.element(C.noEndpointServices, `${keyWithComment(key(ip), route.servicePortName)} : ${verdictText(noEndpoints)}`);
+    }
+    for (const ip of route.loadBalancerIPs) {
+      if (external.hasChain) table.element(C.serviceIPs, `${key(ip)} : goto ${chains.external}`);
+      if (route.firewall) table.element(C.firewallIPs, `${key(ip)} : goto ${chains.firewall}`);
+    }
+    if (noEndpoints) {
+      for (const ip of route.loadBalancerIPs) table.element(C.noEndpointServices, `${keyWithComment(key(ip), route.servicePortName)} : ${verdictText(noEndpoints)}`);
+    }
+    if (route.nodePort !== null) {
+      const nodePortKey = `${proto} . ${route.nodePort}`;
+      if (external.hasChain) table.element(C.serviceNodePorts, `${nodePortKey} : goto ${chains.external}`);
+      if (noEndpoints) table.element(C.noEndpointNodePorts, `${keyWithComment(nodePortKey, route.servicePortName)} : ${verdictText(noEndpoints)}`);
+    }
+  }
+  writeInternal(ctx, route, proto, policyChain);
+  writeExternal(ctx, route, chains, policyChain);
+  writeFirewall(ctx, route, chains);
+  writeAffinitySets(ctx, route);
+  if (usesSet(route, 'cluster')) writeEndpointChoice(ctx, route, chains.cluster, route.clusterEndpoints);
+  if (usesSet(route, 'local')) writeEndpointChoice(ctx, route, chains.local, route.localEndpoints);
+  for (const endpoint of route.reachableEndpoints) {
+    const chain = endpointChainName(route, endpoint);
+    table.rule(chain, `${ctx.ipX} saddr ${endpoint.ip} jump ${C.markMasq}`);
+    if (route.affinityTimeoutSeconds !== null) table.rule(chain, `update @${affinitySetName(route, endpoint)} { ${ctx.ipX} saddr }`);
+    table.rule(chain, `meta l4proto ${proto} dnat to ${assertToken(endpoint.hostPort)}`);
+  }
+}
+
+/** A policy chain exists when it has endpoints and some traffic class is routed to it. */
+function usesSet(route: ServicePortRoute, set: EndpointSet): boolean {
+  const endpoints = set === 'local' ? route.localEndpoints : route.clusterEndpoints;
+  if (endpoints.length === 0) return false;
+  if (route.internal.target === set) return true;
+  const external = route.external;
+  if (!external?.hasChain) return false;
+  return external.target === set || (set === 'cluster' && (external.podsToCluster || external.nodeToCluster));
+}
+
+function declareChains(ctx: Context, route: ServicePortRoute, chains: NftPortChains): void {
+  for (const endpoint of route.reachableEndpoints) ctx.table.chain(endpointChainName(route, endpoint));
+  if (usesSet(route, 'cluster')) ctx.table.chain(chains.cluster);
+  if (usesSet(route, 'local')) ctx.table.chain(chains.local);
+  if (route.external?.hasChain) ctx.table.chain(chains.external);
+  if (route.firewall) ctx.table.chain(chains.firewall);
+}
+
+function writeInternal(ctx: Context, route: ServicePortRoute, proto: string, policyChain: (set: EndpointSet) => string): void {
+  const target = route.internal.target;
+  if (!target || route.internal.masquerade === 'none') return;
+  const offCluster = route.internal.masquerade === 'off-cluster' ? ` ${ctx.ipX} saddr != ${ctx.node.clusterCIDR[ctx.family]}` : '';
+  ctx.table.rule(policyChain(target), `${ctx.ipX} daddr ${route.clusterIP} ${proto} dport ${route.port}${offCluster} jump ${C.markMasq}`);
+}
+
+function writeExternal(ctx: Context, route: ServicePortRoute, chains: NftPortChains, policyChain: (set: EndpointSet) => string): void {
+  const external = route.external;
+  if (!external?.hasChain) return;
+  const chain = chains.external;
+  if (external.masqueradeAll) ctx.table.rule(chain, `jump ${C.markMasq}`);
+  if (external.podsToCluster) ctx.table.rule(chain, `${ctx.ipX} saddr ${ctx.node.clusterCIDR[ctx.family]} goto ${chains.cluster}`, 'short-circuit pod traffic');
+  if (external.nodeToCluster) {
+    ctx.table.rule(chain, `fib saddr type local jump ${C.markMasq}`, 'masquerade local traffic');
+    ctx.table.rule(chain, `fib saddr type local goto ${chains.cluster}`, 'short-circuit local traffic');
+  }
+  if (external.target) ctx.table.rule(chain, `goto ${policyChain(external.target)}`);
+}
+
+function writeFirewall(ctx: Context, route: ServicePortRoute, chains: NftPortChains): void {
+  const firewall = route.firewall;
+  if (!firewall) return;
+  const sources = [...firewall.sourceRanges, ...(firewall.allowLoadBalancerIPsAsSource ? route.loadBalancerIPs : [])];
+  ctx.table.rule(chains.firewall, `${ctx.ipX} saddr != { ${sources.join(', ')} } drop`);
+}
+
+function writeAffinitySets(ctx: Context, route: ServicePortRoute): void {
+  if (route.affinityTimeoutSeconds === null) return;
+  const type = ctx.family === 4 ? 'ipv4_addr' : 'ipv6_addr';
+  for (const endpoint of route.reachableEndpoints) {
+    ctx.table.container('set', affinitySetName(route, endpoint), `type ${type} ; flags dynamic,timeout ; timeout ${route.affinityTimeoutSeconds}s ;`);
+  }
+}
+
+function writeEndpointChoice(ctx: Context, route: ServicePortRoute, chain: string, endpoints: ServicePortRoute['clusterEndpoints']): void {
+  if (route.affinityTimeoutSeconds !== null) {
+    for (const endpoint of endpoints) {
+      ctx.table.rule(chain, `${ctx.ipX} saddr @${affinitySetName(route, endpoint)} goto ${endpointChainName(route, endpoint)}`);
+    }
+  }
+  const choices = endpoints.map((endpoint, i) => `${i} : goto ${endpointChainName(route, endpoint)}`);
+  ctx.table.rule(chain, `numgen random mod ${endpoints.length} vmap { ${choices.join(', ')} }`);
+}
