@@ -1,0 +1,12 @@
+import { afterAll, beforeAll } from 'vitest';
+import { describeKernel } from './harness.js';
+import { createContext, packetFlowScenarios, type Ctx } from './packet-flow.js';
+
+describeKernel('iptables mode in a real kernel', () => {
+  let ctx: Ctx;
+  beforeAll(async () => {
+    ctx = await createContext('iptables');
+  });
+  afterAll(() => ctx?.world.destroy());
+  packetFlowScenarios(() => ctx);
+});
