@@ -1,5 +1,6 @@
 import { InputError, type Diagnostic } from './diagnostics/diagnostic.js';
 import { emitIptables } from './emit/iptables/index.js';
+import { emitIpvs } from './emit/ipvs/index.js';
 import { emitNftables } from './emit/nftables/index.js';
 import { buildGraph } from './graph/build.js';
 import { buildNodeContext, type NodeOptions } from './graph/node-context.js';
@@ -72,7 +73,7 @@ export function emit(graph: RoutingGraph, options: EmitOptions): string {
       return emitIptables(graph, options.family);
     case 'nftables':
       return emitNftables(graph);
-    default:
-      throw new Error(`mode ${options.mode} is not implemented yet`);
+    case 'ipvs':
+      return emitIpvs(graph);
   }
 }

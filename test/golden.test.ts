@@ -12,6 +12,7 @@ const UPDATE = process.env.KPC_UPDATE_GOLDEN === '1';
 const OUTPUTS = [
   { file: 'iptables.rules', render: (g: Parameters<typeof render>[0]) => render(g, 'iptables', 4) },
   { file: 'nftables.nft', render: (g: Parameters<typeof render>[0]) => render(g, 'nftables') },
+  { file: 'ipvs.txt', render: (g: Parameters<typeof render>[0]) => render(g, 'ipvs') },
   { file: 'ip6tables.rules', render: (g: Parameters<typeof render>[0]) => render(g, 'iptables', 6), when: (g: Parameters<typeof render>[0]) => g.servicePorts.some((p) => p.family === 6) },
 ];
 

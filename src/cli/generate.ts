@@ -2,9 +2,10 @@ import type { Command } from 'commander';
 import { compileGraph, emit, type Mode } from '../compile.js';
 import type { IPFamily, RoutingGraph } from '../graph/types.js';
 import { UsageError } from './errors.js';
-import { addNodeOptions, nodeOptionsFrom, type RawNodeFlags } from './node-options.js';
+import { addNodeOptions, checkNodeFlags, nodeOptionsFrom, type RawNodeFlags } from './node-options.js';
 import { readInputs } from './inputs.js';
-import { writeAtomically, writeStdout } from './output.js';
+import { writeAtomically, writeFilesAtomically, writeStdout } from './output.js';
+import { IPVS_FILES, emitIpvsParts } from '../emit/ipvs/index.js';
 import { printDiagnostics, printLine } from './report.js';
 
 const MODES: Mode[] = ['iptables', 'ipvs', 'nftables'];
@@ -23,17 +24,24 @@ export function registerGenerate(program: Command): void {
     .description("compile manifests into the rules kube-proxy would program on one node")
     .requiredOption('-f, --file <path>', "manifest file, folder (recursive) or '-' for stdin; repeatable", (v: string, p: string[]) => [...p, v], [])
     .requiredOption('--mode <mode>', `backend: ${MODES.join(', ')}`)
-    .option('-o, --output <file>', 'write here (atomically) instead of stdout')
+    .option('-o, --output <path>', 'write here (atomically) instead of stdout; for --mode ipvs a folder that gets one file per part')
     .option('--family <family>', 'iptables mode: ipv4 (iptables-restore) or ipv6 (ip6tables-restore)')
     .option('-v, --verbose', 'say on stderr why services are skipped and how endpoints were chosen');
   addNodeOptions(command).action(async (flags: GenerateFlags) => {
+    // Every flag is checked before any file is read: a usage error must not pass for an input error.
     const mode = parseMode(flags.mode);
+    const familyFlag = parseFamily(flags.family);
+    checkNodeFlags(flags);
     const sources = await readInputs(flags.file);
     const nodeOptions = await nodeOptionsFrom(flags);
     const result = compileGraph(sources, nodeOptions);
     printDiagnostics(result.warnings);
     if (flags.verbose) explain(result.graph);
-    const family = parseFamily(flags.family, result.graph);
+    const family = familyFlag ?? defaultFamily(result.graph);
+    if (mode === 'ipvs' && flags.output) {
+      await writeFilesAtomically(flags.output, emitIpvsParts(result.graph).map((part) => ({ name: IPVS_FILES[part.name], text: part.text })));
+      return;
+    }
     const text = emit(result.graph, { mode, family });
     if (flags.output) await writeAtomically(flags.output, text);
     else await writeStdout(text);
@@ -45,12 +53,16 @@ export function parseMode(mode: string): Mode {
   return mode as Mode;
 }
 
-/** iptables handles one family per script: IPv4 unless asked, or unless the node has only IPv6 addresses. */
-function parseFamily(family: string | undefined, graph: RoutingGraph): IPFamily {
-  if (family === undefined) return graph.node.ips[4].length === 0 && graph.node.ips[6].length > 0 ? 6 : 4;
+function parseFamily(family: string | undefined): IPFamily | undefined {
+  if (family === undefined) return undefined;
   if (family === 'ipv4') return 4;
   if (family === 'ipv6') return 6;
   throw new UsageError(`--family ${JSON.stringify(family)}: use ipv4 or ipv6`);
+}
+
+/** iptables handles one family per script: IPv4 unless asked, or unless the node has only IPv6 addresses. */
+function defaultFamily(graph: RoutingGraph): IPFamily {
+  return graph.node.ips[4].length === 0 && graph.node.ips[6].length > 0 ? 6 : 4;
 }
 
 function explain(graph: RoutingGraph): void {

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { InputError } from '../diagnostics/diagnostic.js';
+import { InputError, printable } from '../diagnostics/diagnostic.js';
 import { UsageError, UserError } from './errors.js';
 import { registerGenerate } from './generate.js';
 import { printDiagnostics, printLine } from './report.js';
@@ -30,7 +30,7 @@ function failure(error: unknown): number {
     return error.exitCode === 0 ? 0 : 2;
   }
   if (error instanceof UsageError) {
-    printLine(`kpc: ${error.message} (see kpc --help)`);
+    printLine(`kpc: ${printable(error.message)} (see kpc --help)`);
     return 2;
   }
   if (error instanceof InputError) {
@@ -40,7 +40,7 @@ function failure(error: unknown): number {
     return 1;
   }
   if (error instanceof UserError) {
-    printLine(`kpc: ${error.message}`);
+    printLine(`kpc: ${printable(error.message)}`);
     return 1;
   }
   const detail = process.env.KPC_DEBUG ? (error as Error).stack : String((error as Error)?.message ?? error);

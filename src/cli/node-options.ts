@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { InputError } from '../diagnostics/diagnostic.js';
-import { IPVS_SCHEDULERS } from '../graph/ipvs-schedulers.js';
 import type { NodeOptions } from '../graph/node-context.js';
 import { loadSources } from '../load/documents.js';
 import type { KubeProxyConfiguration } from '../model/k8s.js';
@@ -34,16 +33,7 @@ export interface RawNodeFlags {
 
 /** Checks the flags (a bad one is a usage error) and reads --config (a bad file is an input error). */
 export async function nodeOptionsFrom(flags: RawNodeFlags): Promise<NodeOptions> {
-  if (flags.nodeName !== undefined && dns1123Subdomain(flags.nodeName)) throw new UsageError(`--node-name ${JSON.stringify(flags.nodeName)}: ${dns1123Subdomain(flags.nodeName)}`);
-  if (flags.zone !== undefined && labelValue(flags.zone)) throw new UsageError(`--zone ${JSON.stringify(flags.zone)}: ${labelValue(flags.zone)}`);
-  for (const ip of flags.nodeIp) if (!ipFamily(ip)) throw new UsageError(`--node-ip ${JSON.stringify(ip)} is not an IP address`);
-  const families = new Set<number>();
-  for (const text of flags.clusterCidr) {
-    const cidr = text.includes('/') ? parseCIDR(text) : null;
-    if (!cidr) throw new UsageError(`--cluster-cidr ${JSON.stringify(text)} is not a CIDR such as 10.244.0.0/16`);
-    if (families.has(cidr.family)) throw new UsageError(`--cluster-cidr: give at most one IPv${cidr.family} CIDR (kube-proxy detects pod traffic by one CIDR per family)`);
-    families.add(cidr.family);
-  }
+  checkNodeFlags(flags);
   const options: NodeOptions = {
     nodeName: flags.nodeName,
     nodeIPs: flags.nodeIp,
@@ -55,6 +45,21 @@ export async function nodeOptionsFrom(flags: RawNodeFlags): Promise<NodeOptions>
   return options;
 }
 
+/** The node flags alone, checked before any file is read so that a usage error is reported as one. */
+export function checkNodeFlags(flags: RawNodeFlags): void {
+  if (flags.nodeName !== undefined && dns1123Subdomain(flags.nodeName)) throw new UsageError(`--node-name ${JSON.stringify(flags.nodeName)}: ${dns1123Subdomain(flags.nodeName)}`);
+  if (flags.zone !== undefined && labelValue(flags.zone)) throw new UsageError(`--zone ${JSON.stringify(flags.zone)}: ${labelValue(flags.zone)}`);
+  for (const ip of flags.nodeIp) if (!ipFamily(ip)) throw new UsageError(`--node-ip ${JSON.stringify(ip)} is not an IP address`);
+  const families = new Set<number>();
+  for (const text of flags.clusterCidr) {
+    const cidr = text.includes('/') ? parseCIDR(text) : null;
+    if (!cidr) throw new UsageError(`--cluster-cidr ${JSON.stringify(text)} is not a CIDR such as 10.244.0.0/16`);
+    if (families.has(cidr.family)) throw new UsageError(`--cluster-cidr: give at most one IPv${cidr.family} CIDR (kube-proxy detects pod traffic by one CIDR per family)`);
+    families.add(cidr.family);
+  }
+}
+
+/** --config: one KubeProxyConfiguration, checked like any manifest (see validate/kube-proxy-config.ts). */
 async function readConfig(path: string): Promise<KubeProxyConfiguration> {
   const loaded = loadSources(await readInputs([path]));
   const validated = validateObjects(loaded.objects);
@@ -63,22 +68,5 @@ async function readConfig(path: string): Promise<KubeProxyConfiguration> {
   if (validated.configs.length !== 1) {
     throw new InputError([{ severity: 'error', file: path, line: null, object: null, field: null, message: 'must hold exactly one KubeProxyConfiguration (apiVersion kubeproxy.config.k8s.io/v1alpha1)' }]);
   }
-  const config = validated.configs[0]!;
-  checkConfigValues(config.value, path);
-  return config.value;
-}
-
-function checkConfigValues(config: KubeProxyConfiguration, path: string): void {
-  const problems: string[] = [];
-  for (const cidr of (config.clusterCIDR ?? '').split(',').filter(Boolean)) {
-    if (!parseCIDR(cidr.trim()) || !cidr.includes('/')) problems.push(`clusterCIDR: ${JSON.stringify(cidr)} is not a CIDR`);
-  }
-  for (const entry of config.nodePortAddresses ?? []) {
-    if (entry !== 'primary' && (!entry.includes('/') || !parseCIDR(entry))) problems.push(`nodePortAddresses: ${JSON.stringify(entry)} is not a CIDR or "primary"`);
-  }
-  const scheduler = config.ipvs?.scheduler;
-  if (scheduler && !IPVS_SCHEDULERS.includes(scheduler)) problems.push(`ipvs.scheduler: ${JSON.stringify(scheduler)} is not an IPVS scheduler; use one of ${IPVS_SCHEDULERS.join(', ')}`);
-  if (problems.length) {
-    throw new InputError(problems.map((message) => ({ severity: 'error' as const, file: path, line: null, object: 'KubeProxyConfiguration', field: null, message })));
-  }
+  return validated.configs[0]!.value;
 }

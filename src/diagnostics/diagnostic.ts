@@ -19,12 +19,20 @@ export function formatDiagnostic(d: Diagnostic): string {
   if (d.object) parts.push(d.object);
   if (d.field) parts.push(d.field);
   const prefix = d.severity === 'warning' ? 'warning: ' : '';
-  return `${prefix}${parts.join(': ')}: ${printable(d.message)}`;
+  return printable(`${prefix}${parts.join(': ')}: ${d.message}`);
 }
 
-/** Messages quote user values; keep control characters from reaching the terminal raw. */
-function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+/**
+ * Every part of a line can quote user text (a kind, a name, a map key, a file
+ * name), and JSON.stringify leaves some characters raw. Escape what could end
+ * the line or redraw the terminal: C0 and C1 controls, DEL, the Unicode line
+ * and paragraph separators and the bidirectional overrides.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }
 
 /** Thrown by the pure core when input is invalid; carries every problem found. */

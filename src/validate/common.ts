@@ -1,7 +1,7 @@
 import type { ObjectMeta } from '../model/k8s.js';
 import { isIP, parseCIDR } from '../net/ip.js';
 import { dns1123Label, labelValue, qualifiedName, type NameCheck } from './names.js';
-import type { FieldPath, ObjectReporter } from './reporter.js';
+import { quoted, type FieldPath, type ObjectReporter } from './reporter.js';
 
 /** Checks metadata as the API server would; `nameCheck` differs by kind. */
 export function checkMetadata(meta: ObjectMeta, r: ObjectReporter, nameCheck: NameCheck, namespaced = true): void {
@@ -18,19 +18,19 @@ export function checkMetadata(meta: ObjectMeta, r: ObjectReporter, nameCheck: Na
 
 export function checkName(value: string, path: FieldPath, r: ObjectReporter, check: NameCheck, what = 'value'): boolean {
   const problem = check(value);
-  if (problem) r.error(path, `${what} ${JSON.stringify(value)} ${problem}`);
+  if (problem) r.error(path, `${what} ${quoted(value)} ${problem}`);
   return problem === null;
 }
 
 export function checkIP(value: string, path: FieldPath, r: ObjectReporter): boolean {
   if (isIP(value)) return true;
-  r.error(path, `${JSON.stringify(value)} is not a valid IP address`);
+  r.error(path, `${quoted(String(value))} is not a valid IP address`);
   return false;
 }
 
 export function checkCIDR(value: string, path: FieldPath, r: ObjectReporter): boolean {
   if (value.includes('/') && parseCIDR(value)) return true;
-  r.error(path, `${JSON.stringify(value)} is not a valid CIDR (such as 10.0.0.0/8 or fd00::/64)`);
+  r.error(path, `${quoted(String(value))} is not a valid CIDR (such as 10.0.0.0/8 or fd00::/64)`);
   return false;
 }
 

@@ -18,6 +18,7 @@ export function validateEndpointSlice(slice: EndpointSlice, r: ObjectReporter): 
       if (family === null) return;
       if (ipFamily(address) !== family) r.error([...at, 'addresses', j], `${JSON.stringify(address)} is not a valid ${slice.addressType} address`);
     });
+    if (ep.hostname !== undefined) checkName(ep.hostname, [...at, 'hostname'], r, dns1123Label, 'hostname');
     if (ep.nodeName !== undefined) checkName(ep.nodeName, [...at, 'nodeName'], r, dns1123Subdomain, 'node name');
     if (ep.zone !== undefined) checkName(ep.zone, [...at, 'zone'], r, labelValue, 'zone');
     (ep.hints?.forZones ?? []).forEach((z, k) => checkName(z.name, [...at, 'hints', 'forZones', k, 'name'], r, labelValue, 'zone'));

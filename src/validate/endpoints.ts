@@ -20,5 +20,6 @@ export function validateEndpoints(endpoints: Endpoints, r: ObjectReporter): void
 
 function checkAddress(address: EndpointAddress, path: FieldPath, r: ObjectReporter): void {
   checkIP(address.ip, [...path, 'ip'], r);
+  if (address.hostname !== undefined) checkName(address.hostname, [...path, 'hostname'], r, dns1123Label, 'hostname');
   if (address.nodeName !== undefined) checkName(address.nodeName, [...path, 'nodeName'], r, dns1123Subdomain, 'node name');
 }

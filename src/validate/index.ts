@@ -1,12 +1,14 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { locateField } from '../load/locate.js';
 import type { LoadedObject } from '../load/source.js';
 import type { EndpointSlice, Endpoints, Inventory, KubeProxyConfiguration, Node, Pod, Service } from '../model/k8s.js';
 import { validateEndpointSlice } from './endpoint-slice.js';
 import { validateEndpoints } from './endpoints.js';
+import { validateKubeProxyConfiguration } from './kube-proxy-config.js';
 import { validateNode } from './node.js';
 import { validatePod } from './pod.js';
-import { ObjectReporter, objectLabel } from './reporter.js';
-import { checkShape, isKnownKind, type KnownKind } from './schemas.js';
+import { ObjectReporter, objectLabel, quoted, type FieldPath } from './reporter.js';
+import { checkShape, isKnownKind, type KnownKind, type SchemaProblem } from './schemas.js';
 import { validateService } from './service.js';
 
 export interface ValidationResult {
@@ -20,12 +22,13 @@ export interface ValidationResult {
 
 type Semantic = (value: never, r: ObjectReporter) => void;
 
-const SEMANTIC: Record<Exclude<KnownKind, 'KubeProxyConfiguration'>, Semantic> = {
+const SEMANTIC: Record<KnownKind, Semantic> = {
   Service: validateService as Semantic,
   EndpointSlice: validateEndpointSlice as Semantic,
   Endpoints: validateEndpoints as Semantic,
   Pod: validatePod as Semantic,
   Node: validateNode as Semantic,
+  KubeProxyConfiguration: validateKubeProxyConfiguration as Semantic,
 };
 
 /**
@@ -42,11 +45,14 @@ export function validateObjects(objects: LoadedObject[]): ValidationResult {
     const r = new ObjectReporter(loaded, objectLabel(loaded.value));
     const kind = kindOf(loaded.value, r);
     if (kind !== null) {
-      for (const problem of checkShape(kind, loaded.value)) r.error(problem.path, problem.message);
-      if (!r.failed && kind !== 'KubeProxyConfiguration') SEMANTIC[kind](loaded.value as never, r);
+      const shape = checkShape(kind, loaded.value);
+      for (const problem of shape) r.error(problem.path, problem.message);
+      if (shape.length === 0) SEMANTIC[kind](loaded.value as never, r);
+      else checkMeaningOfMisshapen(kind, loaded.value, shape, r);
       if (!r.failed) {
         defaultNamespace(loaded.value as { metadata?: { namespace?: string } }, kind);
         checkDuplicate(loaded, kind, identities, r);
+        if (kind === 'KubeProxyConfiguration') checkSingleConfig(configs, r);
         file(kind, loaded, inventory, configs);
       }
     }
@@ -54,6 +60,21 @@ export function validateObjects(objects: LoadedObject[]): ValidationResult {
   }
   sortInventory(inventory);
   return { inventory, configs, diagnostics, checked: objects.length };
+}
+
+/**
+ * An object whose shape is wrong is rejected already, but the user should see
+ * all its problems in one run rather than a layer per run. The semantic checks
+ * assume the schema's shape, so they run on the object as it is, reports on
+ * fields the schema flagged are dropped as repeats, and where a malformed
+ * field trips a check the remaining checks of this object are given up.
+ */
+function checkMeaningOfMisshapen(kind: KnownKind, value: unknown, shape: SchemaProblem[], r: ObjectReporter): void {
+  try {
+    SEMANTIC[kind](value as never, r.ignoring(shape.map((p) => p.path)));
+  } catch {
+    // A wrongly typed field (a string for a list, a missing mapping) that the schema has reported.
+  }
 }
 
 function kindOf(value: unknown, r: ObjectReporter): KnownKind | null {
@@ -67,7 +88,7 @@ function kindOf(value: unknown, r: ObjectReporter): KnownKind | null {
     return null;
   }
   if (!isKnownKind(kind)) {
-    r.warning(['kind'], `${JSON.stringify(kind)} is not a kind kpc reads; skipped`);
+    r.warning(['kind'], `${quoted(kind)} is not a kind kpc reads; skipped`);
     return null;
   }
   return kind;
@@ -85,8 +106,19 @@ function checkDuplicate(loaded: LoadedObject, kind: KnownKind, seen: Map<string,
   const first = seen.get(key);
   if (first) {
     // Two objects with one identity would make the output depend on input order.
-    r.error(['metadata', 'name'], `is defined twice (first in ${first.origin.source.name}); remove one copy`);
+    r.error(['metadata', 'name'], `is defined twice (first at ${where(first, ['metadata', 'name'])}); remove one copy`);
   } else seen.set(key, loaded);
+}
+
+/** Two configurations would make the output depend on which one was read first. */
+function checkSingleConfig(configs: ValidationResult['configs'], r: ObjectReporter): void {
+  const first = configs[0];
+  if (first) r.error(['kind'], `is a second KubeProxyConfiguration (first at ${where(first.loaded, ['kind'])}); give kube-proxy's configuration once`);
+}
+
+function where(loaded: LoadedObject, path: FieldPath): string {
+  const line = locateField(loaded.origin, path);
+  return line === null ? loaded.origin.source.name : `${loaded.origin.source.name}:${line}`;
 }
 
 function file(kind: KnownKind, loaded: LoadedObject, inventory: Inventory, configs: ValidationResult['configs']): void {

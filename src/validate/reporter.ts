@@ -6,12 +6,18 @@ export type FieldPath = (string | number)[];
 
 /** Collects the problems of one object, each with its file, line, object and field. */
 export class ObjectReporter {
-  readonly diagnostics: Diagnostic[] = [];
-
   constructor(
     private readonly loaded: LoadedObject,
     private readonly label: string | null,
+    readonly diagnostics: Diagnostic[] = [],
+    /** Fields already reported on: whatever is said about them, or inside them, is a repeat. */
+    private readonly repeats: FieldPath[] = [],
   ) {}
+
+  /** A reporter into the same list that stays quiet about the given fields and what lies inside them. */
+  ignoring(fields: FieldPath[]): ObjectReporter {
+    return new ObjectReporter(this.loaded, this.label, this.diagnostics, [...this.repeats, ...fields]);
+  }
 
   error(path: FieldPath, message: string): void {
     this.add('error', path, message);
@@ -26,6 +32,7 @@ export class ObjectReporter {
   }
 
   private add(severity: Diagnostic['severity'], path: FieldPath, message: string): void {
+    if (this.repeats.some((field) => field.length <= path.length && field.every((part, i) => part === path[i]))) return;
     this.diagnostics.push({
       severity,
       file: this.loaded.origin.source.name,
@@ -43,7 +50,7 @@ export function formatPath(path: FieldPath): string {
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
     else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(part)) out += out ? `.${part}` : part;
-    else out += `[${JSON.stringify(part)}]`;
+    else out += `[${quoted(part)}]`;
   }
   return out;
 }
@@ -57,5 +64,21 @@ export function objectLabel(value: unknown): string | null {
   const namespace = typeof metadata?.namespace === 'string' ? metadata.namespace : null;
   if (name === null) return kindText;
   const id = namespace === null || kindText === 'Node' ? name : `${namespace}/${name}`;
-  return `${kindText} ${/^[a-z0-9.\-/]+$/.test(id) ? id : JSON.stringify(id)}`;
+  const plain = /^[a-z0-9.\-/]+$/.test(id) && id.length <= QUOTED_MAX;
+  return `${quoted(kindText, false)} ${plain ? id : quoted(id)}`;
+}
+
+/** Longer than any valid namespace/name pair (63 + 1 + 253). */
+const QUOTED_MAX = 320;
+
+/**
+ * A user value as a message quotes it: in JSON quotes (so a quote, a space or
+ * a newline in it shows), and cut short when longer than any valid name, so a
+ * hostile 100 000 character name still makes one readable line. With
+ * `always` false, a plain word is left bare.
+ */
+export function quoted(value: string, always = true): string {
+  if (!always && /^[A-Za-z0-9]+$/.test(value) && value.length <= QUOTED_MAX) return value;
+  if (value.length <= QUOTED_MAX) return JSON.stringify(value);
+  return `${JSON.stringify(value.slice(0, 100))}... (${value.length} characters)`;
 }

@@ -1,0 +1,51 @@
+import type { Endpoint, RoutingGraph, ServicePortRoute } from '../../graph/types.js';
+import { assertToken } from '../safe-text.js';
+
+const PROTOCOL_FLAG = { TCP: '-t', UDP: '-u', SCTP: '--sctp-service' } as const;
+
+/** The IPVS scheduler flags kube-proxy sets: mh hashes the source port too. */
+const SCHEDULER_FLAGS: Record<string, string> = { mh: 'mh-port' };
+
+export interface VirtualServer {
+  address: string;
+  route: ServicePortRoute;
+  realServers: Endpoint[];
+}
+
+function hostPort(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+/**
+ * Every virtual server kube-proxy's IPVS mode creates for a service port: the
+ * cluster IP, each external and load-balancer IP, and the node port on each
+ * node address. A Local policy limits the real servers to this node's endpoints.
+ */
+export function virtualServers(route: ServicePortRoute, graph: RoutingGraph): VirtualServer[] {
+  const internal = route.internal.target === 'local' || route.internal.verdict === 'drop' ? route.localEndpoints : route.clusterEndpoints;
+  const externalPolicyLocal = route.external?.policy === 'Local';
+  const external = externalPolicyLocal ? route.localEndpoints : route.clusterEndpoints;
+  const servers: VirtualServer[] = [{ address: hostPort(route.clusterIP, route.port), route, realServers: internal }];
+  for (const ip of [...route.externalIPs, ...route.loadBalancerIPs]) servers.push({ address: hostPort(ip, route.port), route, realServers: external });
+  if (route.nodePort !== null) {
+    for (const ip of nodePortAddresses(graph, route)) servers.push({ address: hostPort(ip, route.nodePort), route, realServers: external });
+  }
+  return servers;
+}
+
+export function nodePortAddresses(graph: RoutingGraph, route: ServicePortRoute): string[] {
+  const listed = graph.node.nodePortAddresses[route.family];
+  return (listed ?? graph.node.ips[route.family]).filter((ip) => ip !== '127.0.0.1' && ip !== '::1');
+}
+
+/** `ipvsadm -R` lines for one virtual server and its real servers (masquerade forwarding, weight 1). */
+export function ipvsadmLines(server: VirtualServer): string[] {
+  const { route } = server;
+  const proto = PROTOCOL_FLAG[route.protocol];
+  const address = assertToken(server.address);
+  const persistence = route.affinityTimeoutSeconds === null ? '' : ` -p ${route.affinityTimeoutSeconds}`;
+  const flags = SCHEDULER_FLAGS[route.ipvsScheduler] ? ` -b ${SCHEDULER_FLAGS[route.ipvsScheduler]}` : '';
+  const lines = [`-A ${proto} ${address} -s ${route.ipvsScheduler}${flags}${persistence}`];
+  for (const endpoint of server.realServers) lines.push(`-a ${proto} ${address} -r ${assertToken(endpoint.hostPort)} -m -w 1`);
+  return lines;
+}
