@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { InputError, printable } from '../diagnostics/diagnostic.js';
 import { UsageError, UserError } from './errors.js';
+import { registerDiff } from './diff.js';
 import { registerGenerate } from './generate.js';
 import { printDiagnostics, printLine } from './report.js';
 import { registerValidate } from './validate.js';
@@ -14,13 +15,16 @@ export async function main(argv: string[]): Promise<number> {
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   registerGenerate(program);
   registerValidate(program);
+  registerDiff(program);
   for (const command of program.commands) command.exitOverride();
   try {
     process.exitCode = 0;
     await program.parseAsync(argv, { from: 'user' });
     return Number(process.exitCode ?? 0);
   } catch (error) {
-    return failure(error);
+    const status = failure(error);
+    // diff follows diff(1): 0 same, 1 different, 2 trouble of any kind.
+    return argv[0] === 'diff' && status !== 0 ? 2 : status;
   }
 }
 

@@ -1,0 +1,86 @@
+import type { Frontend, RuleSetModel } from '../read/model.js';
+
+export type ChangeKind =
+  | 'frontend-added'
+  | 'frontend-removed'
+  | 'endpoint-added'
+  | 'endpoint-removed'
+  | 'share-changed'
+  | 'verdict-changed'
+  | 'affinity-changed'
+  | 'masquerade-changed'
+  | 'source-ranges-changed'
+  | 'short-circuit-changed';
+
+export interface Change {
+  /** The service port (`ns/name:port`), or the frontend's address where the format names no service. */
+  group: string;
+  /** `IPv4 tcp 10.96.0.10:80` */
+  frontend: string;
+  kind: ChangeKind;
+  before: string | null;
+  after: string | null;
+}
+
+export interface DiffReport {
+  same: boolean;
+  changes: Change[];
+  /** Rules that belong to neither kpc nor kube-proxy, per side: listed, never compared. */
+  foreign: { a: string[]; b: string[] };
+}
+
+/** Shares read back from the kernel are rounded to 2^-32 steps; closer than this is the same. */
+const SHARE_TOLERANCE = 0.001;
+
+/** Compares two rule sets by meaning, frontend by frontend. */
+export function diffModels(a: RuleSetModel, b: RuleSetModel): DiffReport {
+  const changes: Change[] = [];
+  const keys = [...new Set([...a.frontends.keys(), ...b.frontends.keys()])].sort();
+  for (const key of keys) {
+    const before = a.frontends.get(key);
+    const after = b.frontends.get(key);
+    const group = after?.service ?? before?.service ?? key;
+    const add = (kind: ChangeKind, was: string | null, now: string | null) => changes.push({ group, frontend: key, kind, before: was, after: now });
+    if (!before) add('frontend-added', null, describe(after!));
+    else if (!after) add('frontend-removed', describe(before), null);
+    else compareFrontends(before, after, add);
+  }
+  changes.sort((x, y) => (x.group < y.group ? -1 : x.group > y.group ? 1 : 0));
+  return { same: changes.length === 0, changes, foreign: { a: a.foreign, b: b.foreign } };
+}
+
+function compareFrontends(a: Frontend, b: Frontend, add: (kind: ChangeKind, was: string | null, now: string | null) => void): void {
+  for (const endpoint of Object.keys(b.endpoints).sort()) if (!(endpoint in a.endpoints)) add('endpoint-added', null, endpoint);
+  for (const endpoint of Object.keys(a.endpoints).sort()) if (!(endpoint in b.endpoints)) add('endpoint-removed', endpoint, null);
+  for (const endpoint of Object.keys(a.endpoints).sort()) {
+    const was = a.endpoints[endpoint]!;
+    const now = b.endpoints[endpoint];
+    if (now !== undefined && Math.abs(was - now) > SHARE_TOLERANCE) add('share-changed', `${endpoint} ${percent(was)}`, `${endpoint} ${percent(now)}`);
+  }
+  if (a.verdict !== b.verdict) add('verdict-changed', a.verdict ?? 'forward', b.verdict ?? 'forward');
+  if (a.affinitySeconds !== b.affinitySeconds) add('affinity-changed', seconds(a.affinitySeconds), seconds(b.affinitySeconds));
+  if (a.masquerade !== b.masquerade && a.masquerade !== 'unknown' && b.masquerade !== 'unknown') add('masquerade-changed', a.masquerade, b.masquerade);
+  if (String(a.sourceRanges) !== String(b.sourceRanges)) add('source-ranges-changed', ranges(a.sourceRanges), ranges(b.sourceRanges));
+  if (sharesText(a.shortCircuit) !== sharesText(b.shortCircuit)) add('short-circuit-changed', sharesText(a.shortCircuit), sharesText(b.shortCircuit));
+}
+
+function describe(frontend: Frontend): string {
+  if (frontend.verdict && Object.keys(frontend.endpoints).length === 0) return frontend.verdict;
+  return `${Object.keys(frontend.endpoints).length} endpoint(s)`;
+}
+
+function percent(share: number): string {
+  return `${(share * 100).toFixed(1)}%`;
+}
+
+function seconds(value: number | null): string {
+  return value === null ? 'none' : `ClientIP ${value}s`;
+}
+
+function ranges(value: string[] | null): string {
+  return value === null ? 'any source' : value.join(', ');
+}
+
+function sharesText(shares: Record<string, number> | null): string {
+  return shares === null ? 'none' : Object.keys(shares).sort().join(', ') || 'no endpoints';
+}

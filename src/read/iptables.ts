@@ -1,0 +1,273 @@
+import { canonicalIP, parseCIDR } from '../net/ip.js';
+import { emptyModel, ipKey, newFrontend, nodePortKey, type Family, type Frontend, type RuleSetModel, type Shares } from './model.js';
+import { splitArgs } from './tokens.js';
+
+/** One rule's options, with negation kept: `! -s X` is { s: { value: X, negated: true } }. */
+interface Rule {
+  table: string;
+  chain: string;
+  text: string;
+  options: Map<string, { value: string; negated: boolean }>;
+}
+
+const VALUELESS = new Set(['--rcheck', '--set', '--reap', '--rsource', '--random-fully', '--physdev-is-in', '--update', '--remove']);
+const ALIASES: Record<string, string> = { '--source': '-s', '--destination': '-d', '--protocol': '-p', '--jump': '-j', '--goto': '-g', '--match': '-m' };
+
+function parseRule(table: string, line: string): Rule | null {
+  const args = splitArgs(line);
+  if (args[0] !== '-A' || args.length < 2) return null;
+  const options = new Map<string, { value: string; negated: boolean }>();
+  let negated = false;
+  for (let i = 2; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '!') {
+      negated = true;
+      continue;
+    }
+    const name = ALIASES[arg] ?? arg;
+    if (name === '-m') {
+      i++;
+      continue;
+    }
+    let value = '';
+    if (!VALUELESS.has(name) && i + 1 < args.length && !(args[i + 1]!.startsWith('-') && args[i + 1] !== '-')) value = args[++i]!;
+    if (name.startsWith('-')) options.set(name, { value, negated });
+    negated = false;
+  }
+  return { table, chain: args[1]!, text: line, options };
+}
+
+/** Reads iptables-save or iptables-restore text (one family) into the rule-set model. */
+export function readIptables(text: string): RuleSetModel {
+  const rules: Rule[] = [];
+  const chainsDeclared: string[] = [];
+  let table = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line.startsWith('*')) table = line.slice(1);
+    else if (line.startsWith(':')) chainsDeclared.push(`${table} ${line.slice(1).split(' ')[0]}`);
+    else if (line.startsWith('-A') || line.startsWith('[')) {
+      // iptables-save -c puts counters first: [12:345] -A ...
+      const rule = parseRule(table, line.replace(/^\[\d+:\d+\]\s*/, ''));
+      if (rule) rules.push(rule);
+    }
+  }
+  return new IptablesReader(rules, chainsDeclared).read();
+}
+
+const OURS = /^KUBE-/;
+const BUILTIN = new Set(['INPUT', 'OUTPUT', 'FORWARD', 'PREROUTING', 'POSTROUTING']);
+
+class IptablesReader {
+  private readonly byChain = new Map<string, Rule[]>();
+  private readonly model = emptyModel('iptables');
+  private family: Family = 4;
+
+  constructor(
+    private readonly rules: Rule[],
+    private readonly declared: string[],
+  ) {
+    for (const rule of rules) {
+      const key = `${rule.table} ${rule.chain}`;
+      let list = this.byChain.get(key);
+      if (!list) this.byChain.set(key, (list = []));
+      list.push(rule);
+    }
+    this.family = rules.some((r) => [...r.options.values()].some((o) => /^\[?[0-9a-f]*:[0-9a-f:]*[\]/]?/.test(o.value) && o.value.includes('::'))) ? 6 : 4;
+  }
+
+  read(): RuleSetModel {
+    this.model.families = this.rules.length ? [this.family] : [];
+    this.collectForeign();
+    for (const rule of this.chain('nat', 'KUBE-SERVICES')) this.natServiceRule(rule);
+    for (const rule of this.chain('nat', 'KUBE-NODEPORTS')) this.natNodePortRule(rule);
+    for (const rule of this.chain('filter', 'KUBE-SERVICES')) this.filterVerdict(rule, 'cluster-ip');
+    for (const rule of this.chain('filter', 'KUBE-EXTERNAL-SERVICES')) this.filterVerdict(rule, 'external');
+    for (const rule of this.chain('filter', 'KUBE-PROXY-FIREWALL')) this.firewallDrop(rule);
+    return this.model;
+  }
+
+  private chain(table: string, name: string): Rule[] {
+    return this.byChain.get(`${table} ${name}`) ?? [];
+  }
+
+  private collectForeign(): void {
+    for (const rule of this.rules) {
+      if (OURS.test(rule.chain)) continue;
+      const target = rule.options.get('-j')?.value ?? '';
+      if (BUILTIN.has(rule.chain) && OURS.test(target)) continue;
+      this.model.foreign.push(`${rule.table}: ${rule.text}`);
+    }
+    for (const declared of this.declared) {
+      const [table, chain] = declared.split(' ');
+      if (!OURS.test(chain!) && !BUILTIN.has(chain!) && !this.byChain.has(declared)) this.model.foreign.push(`${table}: chain ${chain}`);
+    }
+  }
+
+  private frontend(key: string, kind: Frontend['kind'], service: string | null): Frontend {
+    const full = `IPv${this.family} ${key}`;
+    let frontend = this.model.frontends.get(full);
+    if (!frontend) this.model.frontends.set(full, (frontend = newFrontend(key, kind, service)));
+    if (service && !frontend.service) frontend.service = service;
+    if (kind === 'cluster-ip') frontend.kind = kind;
+    return frontend;
+  }
+
+  private natServiceRule(rule: Rule): void {
+    const dest = rule.options.get('-d')?.value;
+    const port = rule.options.get('--dport')?.value;
+    const proto = rule.options.get('-p')?.value;
+    const target = rule.options.get('-j')?.value ?? '';
+    if (!dest || !port || !proto || !OURS.test(target)) return;
+    const comment = rule.options.get('--comment')?.value ?? '';
+    const kind = comment.endsWith(' cluster IP') ? 'cluster-ip' : 'external';
+    const frontend = this.frontend(ipKey(proto, hostOf(dest), port), kind, serviceOf(comment));
+    this.follow(frontend, target, hostOf(dest), port);
+  }
+
+  private natNodePortRule(rule: Rule): void {
+    const port = rule.options.get('--dport')?.value;
+    const proto = rule.options.get('-p')?.value;
+    const target = rule.options.get('-j')?.value ?? '';
+    if (!port || !proto || !OURS.test(target)) return;
+    const frontend = this.frontend(nodePortKey(proto, port), 'node-port', serviceOf(rule.options.get('--comment')?.value ?? ''));
+    this.follow(frontend, target, null, port);
+  }
+
+  private filterVerdict(rule: Rule, kind: Frontend['kind']): void {
+    const target = rule.options.get('-j')?.value;
+    if (target !== 'REJECT' && target !== 'DROP') return;
+    const proto = rule.options.get('-p')?.value;
+    const port = rule.options.get('--dport')?.value;
+    if (!proto || !port) return;
+    const dest = rule.options.get('-d')?.value;
+    const service = serviceOf(rule.options.get('--comment')?.value ?? '');
+    const frontend = dest
+      ? this.frontend(ipKey(proto, hostOf(dest), port), kind, service)
+      : this.frontend(nodePortKey(proto, port), 'node-port', service);
+    frontend.verdict = target === 'REJECT' ? 'reject' : 'drop';
+  }
+
+  private firewallDrop(rule: Rule): void {
+    // Whatever the FW chain did not DNAT is dropped here: the ranges were read from the FW chain.
+    const dest = rule.options.get('-d')?.value;
+    if (rule.options.get('-j')?.value !== 'DROP' || !dest) return;
+    const key = `IPv${this.family} ${ipKey(rule.options.get('-p')?.value ?? '', hostOf(dest), rule.options.get('--dport')?.value ?? '')}`;
+    const frontend = this.model.frontends.get(key);
+    if (frontend) frontend.sourceRanges ??= [];
+  }
+
+  /** Walks from a frontend's first chain to its endpoints, recording what each chain decides. */
+  private follow(frontend: Frontend, chain: string, ip: string | null, port: string): void {
+    if (chain.startsWith('KUBE-FW-')) {
+      const ranges: string[] = [];
+      let next: string | null = null;
+      for (const rule of this.chain('nat', chain)) {
+        const target = rule.options.get('-j')?.value;
+        const source = rule.options.get('-s')?.value;
+        if (target && source) {
+          ranges.push(cidrOf(source));
+          next = target;
+        }
+      }
+      frontend.sourceRanges = ranges.sort();
+      if (next) this.follow(frontend, next, ip, port);
+      return;
+    }
+    if (chain.startsWith('KUBE-EXT-')) {
+      this.followExternal(frontend, chain);
+      return;
+    }
+    frontend.masquerade = 'none';
+    this.followPolicyChain(frontend, chain, ip, port);
+  }
+
+  private followExternal(frontend: Frontend, chain: string): void {
+    frontend.masquerade = 'none';
+    for (const rule of this.chain('nat', chain)) {
+      const target = rule.options.get('-j')?.value ?? '';
+      const source = rule.options.get('-s');
+      const localSource = rule.options.get('--src-type')?.value === 'LOCAL';
+      if (target === 'KUBE-MARK-MASQ' && !source && !localSource) frontend.masquerade = 'all';
+      else if ((source && !source.negated) || localSource) {
+        if (target !== 'KUBE-MARK-MASQ') frontend.shortCircuit = this.shares(target).shares;
+      } else if (OURS.test(target) && target !== 'KUBE-MARK-MASQ') {
+        const chosen = this.shares(target);
+        frontend.endpoints = chosen.shares;
+        frontend.affinitySeconds = chosen.affinity;
+      }
+    }
+  }
+
+  private followPolicyChain(frontend: Frontend, chain: string, ip: string | null, port: string): void {
+    for (const rule of this.chain('nat', chain)) {
+      if (rule.options.get('-j')?.value !== 'KUBE-MARK-MASQ') continue;
+      const dest = rule.options.get('-d')?.value;
+      if (ip && dest && hostOf(dest) !== ip) continue;
+      if (rule.options.get('--dport')?.value && rule.options.get('--dport')!.value !== port) continue;
+      const source = rule.options.get('-s');
+      frontend.masquerade = source?.negated ? `off-cluster ${cidrOf(source.value)}` : 'all';
+    }
+    const chosen = this.shares(chain);
+    frontend.endpoints = chosen.shares;
+    frontend.affinitySeconds = chosen.affinity;
+  }
+
+  /** Endpoint shares of a KUBE-SVC/SVL chain: each statistic rule takes p of what is left. */
+  private shares(chain: string): { shares: Shares; affinity: number | null } {
+    const shares: Shares = {};
+    let affinity: number | null = null;
+    let left = 1;
+    for (const rule of this.chain('nat', chain)) {
+      const target = rule.options.get('-j')?.value ?? '';
+      if (!target.startsWith('KUBE-SEP-')) continue;
+      if (rule.options.has('--rcheck')) {
+        affinity = Number(rule.options.get('--seconds')?.value ?? 0);
+        continue;
+      }
+      const endpoint = this.endpointOf(target);
+      if (!endpoint || left <= 0) continue;
+      const p = rule.options.has('--probability') ? Number(rule.options.get('--probability')!.value) : 1;
+      const share = left * p;
+      shares[endpoint] = (shares[endpoint] ?? 0) + share;
+      left -= share;
+    }
+    return { shares, affinity };
+  }
+
+  private endpointOf(chain: string): string | null {
+    for (const rule of this.chain('nat', chain)) {
+      const to = rule.options.get('--to-destination')?.value;
+      if (to) return normalizeHostPort(to);
+    }
+    return null;
+  }
+}
+
+function hostOf(address: string): string {
+  const slash = address.indexOf('/');
+  const ip = slash < 0 ? address : address.slice(0, slash);
+  try {
+    return canonicalIP(ip);
+  } catch {
+    return ip;
+  }
+}
+
+function cidrOf(text: string): string {
+  const cidr = parseCIDR(text);
+  return cidr ? cidr.text : text;
+}
+
+function normalizeHostPort(text: string): string {
+  const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(text);
+  if (!match) return text;
+  const ip = hostOf(match[1]!);
+  return ip.includes(':') ? `[${ip}]:${match[2]}` : `${ip}:${match[2]}`;
+}
+
+/** `ns/name:port cluster IP` → `ns/name:port`; kube-proxy's comments start with the service port name. */
+function serviceOf(comment: string): string | null {
+  const first = comment.split(' ')[0] ?? '';
+  return /^[a-z0-9-]+\/[a-z0-9-]+(:[a-z0-9-]+)?$/.test(first) ? first : null;
+}

@@ -1,0 +1,57 @@
+/**
+ * What a rule set means, read back from its text: the shape of the routing
+ * graph seen from the wire. Readers for every format produce this, so two
+ * rule sets compare by meaning: option order, implicit matches, probability
+ * formatting, chain order, counters and comments do not count.
+ */
+
+export type Family = 4 | 6;
+
+/** Endpoint `ip:port` (IPv6 in brackets) and the share of new connections it gets, 0..1. */
+export type Shares = Record<string, number>;
+
+export interface Frontend {
+  /** `tcp 10.96.0.10:80` or `tcp nodeport 30080` (the key frontends are compared by). */
+  key: string;
+  /** What kind of address this is where the format says: 'cluster-ip', 'external' or 'node-port'. */
+  kind: 'cluster-ip' | 'external' | 'node-port';
+  /** The service port it belongs to (`ns/name:port`), where the format names it. */
+  service: string | null;
+  /** Where new connections go, for traffic that is not short-circuited. */
+  endpoints: Shares;
+  /** reject or drop when nothing is reachable for such traffic. */
+  verdict: 'reject' | 'drop' | null;
+  /** Policy Local: where traffic from pods and from the node goes instead (all endpoints), or null. */
+  shortCircuit: Shares | null;
+  /** 'all', `off-cluster <cidr>`, 'none', or 'unknown' where the format does not say per frontend. */
+  masquerade: string;
+  /** ClientIP affinity timeout, or null. */
+  affinitySeconds: number | null;
+  /** loadBalancerSourceRanges allowed to reach it, or null when unrestricted. */
+  sourceRanges: string[] | null;
+}
+
+export interface RuleSetModel {
+  format: 'iptables' | 'nftables' | 'ipvs';
+  families: Family[];
+  /** Every frontend, keyed by `key` prefixed with `IPv4 `/`IPv6 `. */
+  frontends: Map<string, Frontend>;
+  /** Rules or objects that are neither kpc's nor kube-proxy's, listed rather than misread. */
+  foreign: string[];
+}
+
+export function emptyModel(format: RuleSetModel['format']): RuleSetModel {
+  return { format, families: [], frontends: new Map(), foreign: [] };
+}
+
+export function ipKey(protocol: string, ip: string, port: number | string): string {
+  return `${protocol.toLowerCase()} ${ip.includes(':') ? `[${ip}]` : ip}:${port}`;
+}
+
+export function nodePortKey(protocol: string, port: number | string): string {
+  return `${protocol.toLowerCase()} nodeport ${port}`;
+}
+
+export function newFrontend(key: string, kind: Frontend['kind'], service: string | null): Frontend {
+  return { key, kind, service, endpoints: {}, verdict: null, shortCircuit: null, masquerade: 'none', affinitySeconds: null, sourceRanges: null };
+}
