@@ -41,6 +41,7 @@ export function buildNodeContext(options: NodeOptions, nodes: Node[]): NodeConte
     },
     ipvsScheduler: config.ipvs?.scheduler || 'rr',
     ipvsStrictARP: config.ipvs?.strictARP ?? false,
+    dropInvalidForwarded: !(config.conntrack?.tcpBeLiberal ?? false),
   };
 }
 

@@ -58,6 +58,12 @@ export interface NodeContext {
   ipvsScheduler: string;
   /** IPVS strictARP (arp_ignore/arp_announce), reported in the IPVS output. */
   ipvsStrictARP: boolean;
+  /**
+   * Drop forwarded packets conntrack calls INVALID (kubernetes#74839). kube-proxy
+   * leaves the rule out when conntrack.tcpBeLiberal is set, since the kernel
+   * then accepts out-of-window packets itself.
+   */
+  dropInvalidForwarded: boolean;
 }
 
 /** A service port, for one IP family, with every decision made. */

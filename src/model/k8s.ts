@@ -124,6 +124,7 @@ export interface KubeProxyConfiguration {
   nodePortAddresses?: string[];
   iptables?: { masqueradeAll?: boolean; masqueradeBit?: number; localhostNodePorts?: boolean };
   ipvs?: { scheduler?: string; strictARP?: boolean };
+  conntrack?: { tcpBeLiberal?: boolean };
   detectLocalMode?: string;
 }
 

@@ -42,7 +42,7 @@ export function buildIptables(graph: RoutingGraph, family: IPFamily): IptablesTa
     if (route.family === family) writeServicePort(tables, route);
   }
   writeNodePortsJump(nat, graph, family);
-  filter.add(CHAIN.forward, '-m conntrack --ctstate INVALID -j DROP');
+  if (graph.node.dropInvalidForwarded) filter.add(CHAIN.forward, '-m conntrack --ctstate INVALID -j DROP');
   filter.add(CHAIN.forward, comment('kubernetes forwarding rules'), `-m mark --mark ${mark} -j ACCEPT`);
   filter.add(CHAIN.forward, comment('kubernetes forwarding conntrack rule'), '-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT');
   return tables;

@@ -103,7 +103,7 @@ export function ipvsIptables(graph: RoutingGraph, family: IPFamily, sets: IpsetC
   }
   writeServiceRules(nat, graph, family, sets, match);
   filter.add(CHAIN.sourceRangesFirewall, '-j DROP');
-  filter.add(CHAIN.forward, '-m conntrack --ctstate INVALID -j DROP');
+  if (graph.node.dropInvalidForwarded) filter.add(CHAIN.forward, '-m conntrack --ctstate INVALID -j DROP');
   filter.add(CHAIN.forward, comment('kubernetes forwarding rules'), `-m mark --mark ${graph.node.masqueradeMark}/${graph.node.masqueradeMark} -j ACCEPT`);
   filter.add(CHAIN.forward, comment('kubernetes forwarding conntrack rule'), '-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT');
   filter.add(CHAIN.nodePort, match('healthCheckNodePort', 'dst'), '-j ACCEPT');
