@@ -21,6 +21,8 @@ export interface ServiceSpec {
   internalTrafficPolicy?: 'Local';
   loadBalancerIPs?: string[];
   loadBalancerSourceRanges?: string[];
+  trafficDistribution?: string;
+  topologyKeys?: string[];
 }
 
 export function service(name: string, spec: ServiceSpec): object {
@@ -41,6 +43,8 @@ export function service(name: string, spec: ServiceSpec): object {
       ...(spec.externalTrafficPolicy ? { externalTrafficPolicy: spec.externalTrafficPolicy } : {}),
       ...(spec.internalTrafficPolicy ? { internalTrafficPolicy: spec.internalTrafficPolicy } : {}),
       ...(spec.loadBalancerSourceRanges ? { loadBalancerSourceRanges: spec.loadBalancerSourceRanges } : {}),
+      ...(spec.trafficDistribution ? { trafficDistribution: spec.trafficDistribution } : {}),
+      ...(spec.topologyKeys ? { topologyKeys: spec.topologyKeys } : {}),
     },
     ...(spec.loadBalancerIPs ? { status: { loadBalancer: { ingress: spec.loadBalancerIPs.map((ip) => ({ ip })) } } } : {}),
   };
@@ -51,6 +55,8 @@ export interface EndpointSpec {
   ready?: boolean;
   serving?: boolean;
   terminating?: boolean;
+  /** The endpoint's zone; it is also its only zone hint, as the slice controller sets for PreferClose. */
+  zone?: string;
 }
 
 /** One EndpointSlice per family for the Service's endpoints, as the slice controller writes them. */
@@ -65,6 +71,7 @@ export function slices(serviceName: string, ports: PortSpec[], endpoints: Endpoi
       addresses: [family === 4 ? e.pod.ip[4] : e.pod.ip[6]!],
       nodeName: e.pod.nodeName,
       conditions: { ready: e.ready ?? true, serving: e.serving ?? e.ready ?? true, terminating: e.terminating ?? false },
+      ...(e.zone ? { zone: e.zone, hints: { forZones: [{ name: e.zone }] } } : {}),
     })),
   }));
 }

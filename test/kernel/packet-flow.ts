@@ -1,5 +1,7 @@
 import { expect, it } from 'vitest';
 import { compileGraph, emit } from '../../src/compile.js';
+import type { NodeOptions } from '../../src/graph/node-context.js';
+import type { KubeProxyConfiguration } from '../../src/model/k8s.js';
 import { createWorld, type Host, type Pod, type Reply, type RuleBackend, type Target, type World } from './harness.js';
 import { service, slices, toYaml, type PortSpec } from './manifests.js';
 
@@ -20,7 +22,7 @@ export interface Ctx {
   world: World;
   backend: Backend;
   /** Compiles the objects for the node and loads them, replacing what was loaded before. */
-  load(objects: object[]): Promise<void>;
+  load(objects: object[], options?: Partial<NodeOptions>): Promise<void>;
   pod(name: string): Pod;
 }
 
@@ -31,11 +33,12 @@ export async function createContext(backend: Backend): Promise<Ctx> {
     world,
     backend,
     pod: (name) => world.pod(name),
-    async load(objects) {
+    async load(objects, options = {}) {
       const { graph } = compileGraph([{ name: 'scenario.yaml', text: toYaml(objects) }], {
         nodeName: 'node',
         nodeIPs: [NODE[4], NODE[6]],
         clusterCIDRs: [world.clusterCIDR[4], world.clusterCIDR[6]],
+        ...options,
       });
       await world.resetRules();
       if (backend === 'nftables') {
@@ -230,5 +233,41 @@ export function packetFlowScenarios(get: () => Ctx): void {
     expect([...outside.sources]).toEqual([NODE[6]]);
     const v4 = await backendsSeen(ctx, ctx.pod('local-3'), { ip: '10.96.0.23', port: 80, proto: 'tcp' }, 20);
     expect([...v4.backends].sort()).toEqual(['local-1', 'remote-1']);
+  });
+
+  it('topology hints: with every endpoint hinted, only those for this node\'s zone are used', async () => {
+    const ctx = get();
+    const eps = [{ pod: ctx.pod('local-1'), zone: 'zone-a' }, { pod: ctx.pod('remote-1'), zone: 'zone-b' }];
+    await ctx.load([service('zonal', { clusterIPs: ['10.96.0.24'], ports: HTTP, trafficDistribution: 'PreferClose' }), ...slices('zonal', HTTP, eps)], { zone: 'zone-a' });
+    const seen = await backendsSeen(ctx, ctx.pod('local-3'), { ip: '10.96.0.24', port: 80, proto: 'tcp' }, 20);
+    expect([...seen.backends]).toEqual(['local-1']);
+  });
+
+  it('legacy topologyKeys: kubernetes.io/hostname keeps traffic on this node', async () => {
+    const ctx = get();
+    const legacy = service('legacy', { clusterIPs: ['10.96.0.25'], ports: HTTP, topologyKeys: ['kubernetes.io/hostname', '*'] });
+    await ctx.load([legacy, ...slices('legacy', HTTP, [{ pod: ctx.pod('local-2') }, { pod: ctx.pod('remote-2') }])]);
+    const seen = await backendsSeen(ctx, ctx.pod('local-3'), { ip: '10.96.0.25', port: 80, proto: 'tcp' }, 20);
+    expect([...seen.backends]).toEqual(['local-2']);
+  });
+
+  it('masquerade-all: even pod traffic to a cluster IP is masqueraded', async () => {
+    const ctx = get();
+    await ctx.load([service('masq', { clusterIPs: ['10.96.0.26'], ports: HTTP }), ...slices('masq', HTTP, [{ pod: ctx.pod('remote-1') }])], { masqueradeAll: true });
+    const seen = await backendsSeen(ctx, ctx.pod('local-1'), { ip: '10.96.0.26', port: 80, proto: 'tcp' }, 5);
+    expect([...seen.sources]).toEqual([NODE[4]]);
+  });
+
+  it('nodePortAddresses: node ports answer only on node addresses inside the listed CIDRs', async () => {
+    const ctx = get();
+    const ports: PortSpec[] = [{ name: 'http', port: 80, targetPort: 8080, nodePort: 30087 }];
+    const objects = [service('limited', { type: 'NodePort', clusterIPs: ['10.96.0.27'], ports }), ...slices('limited', ports, [{ pod: ctx.pod('remote-1') }])];
+    const config = (cidrs: string[]) => ({ apiVersion: 'kubeproxy.config.k8s.io/v1alpha1', kind: 'KubeProxyConfiguration', nodePortAddresses: cidrs }) as KubeProxyConfiguration;
+    await ctx.load(objects, { config: config(['192.0.2.0/24']) });
+    const inside = await backendsSeen(ctx, ctx.world.client, { ip: NODE[4], port: 30087, proto: 'tcp' }, 5);
+    expect([...inside.backends]).toEqual(['remote-1']);
+    await ctx.load(objects, { config: config(['203.0.113.0/24']) });
+    const replies = await ctx.world.request(ctx.world.client, { ip: NODE[4], port: 30087, proto: 'tcp' }, { count: 3, timeoutMs: NO_ANSWER_MS });
+    expect(replies.every((r) => !r.ok)).toBe(true);
   });
 }
