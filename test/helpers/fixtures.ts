@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileGraph, emit, type Mode } from '../../src/compile.js';
-import { nodeOptionsFrom } from '../../src/cli/node-options.js';
+import { Command } from 'commander';
+import { addNodeOptions, nodeOptionsFrom, type RawNodeFlags } from '../../src/cli/node-options.js';
 import type { IPFamily, RoutingGraph } from '../../src/graph/types.js';
 
 export const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures');
@@ -38,26 +39,9 @@ export function render(graph: RoutingGraph, mode: Mode, family: IPFamily = 4): s
   return emit(graph, { mode, family });
 }
 
-function parseNodeArgs(args: string[]) {
-  const flags = { nodeIp: [] as string[], clusterCidr: [] as string[] } as {
-    nodeName?: string;
-    nodeIp: string[];
-    clusterCidr: string[];
-    zone?: string;
-    masqueradeAll?: boolean;
-    config?: string;
-  };
-  for (let i = 0; i < args.length; i++) {
-    const value = args[i + 1]!;
-    switch (args[i]) {
-      case '--node-name': flags.nodeName = value; i++; break;
-      case '--node-ip': flags.nodeIp.push(value); i++; break;
-      case '--cluster-cidr': flags.clusterCidr.push(value); i++; break;
-      case '--zone': flags.zone = value; i++; break;
-      case '--config': flags.config = value; i++; break;
-      case '--masquerade-all': flags.masqueradeAll = true; break;
-      default: throw new Error(`fixture args: unknown flag ${args[i]}`);
-    }
-  }
-  return flags;
+/** Parses a fixture's args.json with the CLI's own node flags, so fixtures exercise the real parsing. */
+function parseNodeArgs(args: string[]): RawNodeFlags {
+  const command = addNodeOptions(new Command('fixture')).exitOverride();
+  command.parse(args, { from: 'user' });
+  return command.opts<RawNodeFlags>();
 }
