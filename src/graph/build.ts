@@ -5,7 +5,7 @@ import { portKey } from '../resolve/types.js';
 import { categorizeEndpoints, type Categorized, type PolicyFacts } from './categorize.js';
 import { SCHEDULER_ANNOTATION } from './ipvs-schedulers.js';
 import { filterByTopologyKeys } from './topology-keys.js';
-import type { Endpoint, ExternalRoute, FirewallRoute, IPFamily, InternalRoute, NodeContext, RoutingGraph, ServicePortRoute, SkippedService } from './types.js';
+import type { Endpoint, EndpointSet, ExternalRoute, FirewallRoute, IPFamily, InternalRoute, NodeContext, RoutingGraph, ServicePortRoute, SkippedService } from './types.js';
 
 const DEFAULT_AFFINITY_SECONDS = 10800;
 
@@ -92,7 +92,7 @@ function buildServicePort(
   const chosen = categorizeEndpoints(endpoints, facts, { nodeName: node.name, zone: node.zone });
   notes.push(`endpoints from ${resolved.source === 'none' ? 'nowhere (no EndpointSlice, Endpoints or matching Pod)' : resolved.source}`, ...chosen.notes);
   const sourceRanges = (spec.loadBalancerSourceRanges ?? []).map((r) => parseCIDR(r.trim())!).filter((c) => c.family === family);
-  return {
+  const route: ServicePortRoute = {
     id: `${namespace}/${name}/${protocol}/${portName}/${family}`,
     namespace,
     name,
@@ -113,11 +113,24 @@ function buildServicePort(
     localEndpoints: chosen.localEndpoints,
     reachableEndpoints: chosen.reachableEndpoints,
     hasEndpoints: chosen.hasEndpoints,
+    endpointSets: [],
     internal: internalRoute(facts, chosen, node, family),
     external: facts.externallyAccessible ? externalRoute(facts, chosen, node, family) : null,
     firewall: firewallRoute(chosen, loadBalancerIPs, sourceRanges.map((c) => c.text), node, family),
     notes,
   };
+  route.endpointSets = (['cluster', 'local'] as const).filter((set) => routesTo(route, set));
+  return route;
+}
+
+/** Whether some traffic class of the port is sent to this endpoint list, and it has endpoints. */
+function routesTo(route: ServicePortRoute, set: EndpointSet): boolean {
+  const endpoints = set === 'local' ? route.localEndpoints : route.clusterEndpoints;
+  if (endpoints.length === 0) return false;
+  if (route.internal.target === set) return true;
+  const external = route.external;
+  if (!external?.hasChain) return false;
+  return external.target === set || (set === 'cluster' && (external.podsToCluster || external.nodeToCluster));
 }
 
 function internalRoute(facts: PolicyFacts, chosen: Categorized, node: NodeContext, family: IPFamily): InternalRoute {

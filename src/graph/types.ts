@@ -106,6 +106,12 @@ export interface ServicePortRoute {
   reachableEndpoints: Endpoint[];
   /** Some usable endpoint exists anywhere; when false every frontend rejects. */
   hasEndpoints: boolean;
+  /**
+   * The endpoint lists some traffic is actually sent to (each becomes a chain:
+   * KUBE-SVC / KUBE-SVL, service- / local-). A list with no endpoints, or one no
+   * route leads to, is left out.
+   */
+  endpointSets: EndpointSet[];
 
   /** Traffic to the cluster IP. */
   internal: InternalRoute;

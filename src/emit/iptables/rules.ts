@@ -107,8 +107,7 @@ function writeServicePort(tables: Context, route: ServicePortRoute): void {
   writeInternal(tables.nat, route, name, match, policyChain, podCIDR);
   writeExternal(tables.nat, route, chains, name, policyChain, podCIDR);
   writeFirewall(tables.nat, route, chains, name);
-  if (route.clusterEndpoints.length > 0 && usesSet(route, 'cluster')) writeEndpointChoice(tables.nat, route, chains.cluster, 'cluster');
-  if (route.localEndpoints.length > 0 && usesSet(route, 'local')) writeEndpointChoice(tables.nat, route, chains.local, 'local');
+  for (const set of route.endpointSets) writeEndpointChoice(tables.nat, route, policyChain(set), set);
   for (const endpoint of route.reachableEndpoints) {
     const sep = endpointChain(route, endpoint);
     tables.nat.declare(sep);
@@ -116,14 +115,6 @@ function writeServicePort(tables: Context, route: ServicePortRoute): void {
     const affinity = route.affinityTimeoutSeconds === null ? '' : ` -m recent --name ${sep} --set`;
     tables.nat.add(sep, `${comment(name)}${affinity}`, match, `-j DNAT --to-destination ${assertToken(endpoint.hostPort)}`);
   }
-}
-
-/** A policy chain exists when some traffic class is routed to it. */
-function usesSet(route: ServicePortRoute, set: EndpointSet): boolean {
-  if (route.internal.target === set) return true;
-  const external = route.external;
-  if (!external?.hasChain) return false;
-  return external.target === set || (set === 'cluster' && (external.podsToCluster || external.nodeToCluster));
 }
 
 function writeFrontends(

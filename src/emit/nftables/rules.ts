@@ -151,8 +151,7 @@ function writeServicePort(ctx: Context, route: ServicePortRoute): void {
   writeExternal(ctx, route, chains, policyChain);
   writeFirewall(ctx, route, chains);
   writeAffinitySets(ctx, route);
-  if (usesSet(route, 'cluster')) writeEndpointChoice(ctx, route, chains.cluster, route.clusterEndpoints);
-  if (usesSet(route, 'local')) writeEndpointChoice(ctx, route, chains.local, route.localEndpoints);
+  for (const set of route.endpointSets) writeEndpointChoice(ctx, route, policyChain(set), set === 'local' ? route.localEndpoints : route.clusterEndpoints);
   for (const endpoint of route.reachableEndpoints) {
     const chain = endpointChainName(route, endpoint);
     table.rule(chain, `${ctx.ipX} saddr ${endpoint.ip} jump ${C.markMasq}`);
@@ -161,20 +160,9 @@ function writeServicePort(ctx: Context, route: ServicePortRoute): void {
   }
 }
 
-/** A policy chain exists when it has endpoints and some traffic class is routed to it. */
-function usesSet(route: ServicePortRoute, set: EndpointSet): boolean {
-  const endpoints = set === 'local' ? route.localEndpoints : route.clusterEndpoints;
-  if (endpoints.length === 0) return false;
-  if (route.internal.target === set) return true;
-  const external = route.external;
-  if (!external?.hasChain) return false;
-  return external.target === set || (set === 'cluster' && (external.podsToCluster || external.nodeToCluster));
-}
-
 function declareChains(ctx: Context, route: ServicePortRoute, chains: NftPortChains): void {
   for (const endpoint of route.reachableEndpoints) ctx.table.chain(endpointChainName(route, endpoint));
-  if (usesSet(route, 'cluster')) ctx.table.chain(chains.cluster);
-  if (usesSet(route, 'local')) ctx.table.chain(chains.local);
+  for (const set of route.endpointSets) ctx.table.chain(set === 'local' ? chains.local : chains.cluster);
   if (route.external?.hasChain) ctx.table.chain(chains.external);
   if (route.firewall) ctx.table.chain(chains.firewall);
 }
