@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { InputError, printable } from '../diagnostics/diagnostic.js';
 import { UsageError, UserError } from './errors.js';
 import { registerDiff } from './diff.js';
+import { registerApply } from './apply.js';
 import { registerGenerate } from './generate.js';
 import { printDiagnostics, printLine } from './report.js';
 import { registerValidate } from './validate.js';
@@ -14,6 +15,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   registerGenerate(program);
+  registerApply(program);
   registerValidate(program);
   registerDiff(program);
   for (const command of program.commands) command.exitOverride();

@@ -1,0 +1,83 @@
+import type { Command } from 'commander';
+import { compileGraph } from '../compile.js';
+import { InputError } from '../diagnostics/diagnostic.js';
+import type { IPFamily, RoutingGraph } from '../graph/types.js';
+import { nftFamilies } from '../emit/nftables/index.js';
+import { ApplyError, applyGraph, DEFAULT_RUN_DIR, HostError, type ApplyMode, type ApplyReport } from '../apply/index.js';
+import { hostProblem, missingTools, toolsFor } from '../apply/preflight.js';
+import { UsageError, UserError } from './errors.js';
+import { parseMode } from './generate.js';
+import { appendFile, readInputs } from './inputs.js';
+import { addNodeOptions, checkNodeFlags, nodeOptionsFrom, type RawNodeFlags } from './node-options.js';
+import { writeStdout } from './output.js';
+import { printDiagnostics } from './report.js';
+
+interface ApplyFlags extends RawNodeFlags {
+  file: string[];
+  mode: string;
+  family?: string;
+  dryRun?: boolean;
+}
+
+export function registerApply(program: Command): void {
+  const command = program
+    .command('apply')
+    .description("load the rules into this host's kernel: only kpc's own rules are replaced, atomically; a repeat changes nothing")
+    .requiredOption('-f, --file <path>', "manifest file, folder (recursive) or '-' for stdin; repeatable", appendFile)
+    .requiredOption('--mode <mode>', 'backend: iptables, ipvs, nftables')
+    .option('--family <family>', 'iptables mode: apply only ipv4 or only ipv6 (default: every family the node uses)')
+    .option('--dry-run', 'show what would change (a diff of kpc\'s rules, live to new) and change nothing');
+  addNodeOptions(command).action(async (flags: ApplyFlags) => {
+    const mode = parseMode(flags.mode) as ApplyMode;
+    const family = parseFamily(flags.family);
+    checkNodeFlags(flags);
+    const problem = hostProblem();
+    if (problem) throw new UserError(problem);
+    const sources = await readInputs(flags.file);
+    const nodeOptions = await nodeOptionsFrom(flags);
+    let graph: RoutingGraph;
+    try {
+      const result = compileGraph(sources, nodeOptions);
+      printDiagnostics(result.warnings);
+      graph = result.graph;
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      printDiagnostics(error.diagnostics);
+      const count = error.diagnostics.filter((d) => d.severity === 'error').length;
+      throw new UserError(`${count} problem${count === 1 ? '' : 's'} in the input; nothing was applied, the host's rules are as they were`);
+    }
+    const families = family ? [family] : nftFamilies(graph);
+    const missing = missingTools(toolsFor(mode, families));
+    if (missing.length) throw new UserError(`kpc apply --mode ${mode} needs ${missing.join(', ')}, not found on PATH; install them (iptables, nftables, ipset, ipvsadm, iproute2, util-linux); nothing was changed`);
+    let report: ApplyReport;
+    try {
+      report = await applyGraph(graph, { mode, families: mode === 'iptables' ? families : undefined, dryRun: flags.dryRun, runDir: process.env.KPC_RUN_DIR || DEFAULT_RUN_DIR });
+    } catch (error) {
+      if (error instanceof ApplyError || error instanceof HostError) throw new UserError(`apply failed: ${error.message}`);
+      throw error;
+    }
+    await writeStdout(describe(report));
+  });
+}
+
+function parseFamily(family: string | undefined): IPFamily | undefined {
+  if (family === undefined) return undefined;
+  if (family === 'ipv4') return 4;
+  if (family === 'ipv6') return 6;
+  throw new UsageError(`--family ${JSON.stringify(family)}: use ipv4 or ipv6`);
+}
+
+export function describe(report: ApplyReport): string {
+  const lines: string[] = [];
+  if (report.dryRun) {
+    if (report.semantic) lines.push('By service port (as kpc diff reads them):', report.semantic.trimEnd(), '');
+    if (report.diff) lines.push(report.diff.trimEnd());
+    lines.push(report.changed ? `dry run: would replace kpc's rules in ${report.applied.join(', ')}; nothing was changed` : `dry run: no change: the live rules already are these (${report.mode})`);
+  } else if (report.changed) {
+    lines.push(`applied: kpc's rules replaced in ${report.applied.join(', ')}`);
+  } else {
+    lines.push(`no change: the live rules already are these (${report.mode})`);
+  }
+  for (const command of report.conntrack) lines.push(`conntrack: ${command}`);
+  return lines.join('\n') + '\n';
+}
