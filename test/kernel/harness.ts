@@ -32,10 +32,18 @@
 //   no rule DNATs still traverses FORWARD/OUTPUT (where REJECT rules fire) and
 //   is then dropped silently (a timeout), as on a real node.
 // - The client has a default route via the node, so node ports, external IPs
-//   and load-balancer IPs of any address reach the node's PREROUTING.
+//   and load-balancer IPs of any address reach the node's PREROUTING. The
+//   node itself has no default route (an unknown, un-DNATed destination gets
+//   ICMP net unreachable); `ip route add default dev svc0` via exec() turns
+//   that into a real node's silent drop after FORWARD.
+// - ICMP rate limits are off in the node and remote namespaces, so every
+//   attempt of a burst against a REJECT rule is refused, not just the first 6.
+// - Over IPv6 a REJECTed TCP SYN is refused only after ~1 s; see
+//   RequestOptions.timeoutMs.
 import { execa, execaSync } from 'execa';
 import { accessSync, constants as fsConstants, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe } from 'vitest';
 
@@ -71,7 +79,14 @@ export interface Target {
 }
 
 export interface RequestOptions {
-  /** Per attempt, connect plus answer. Default 1000. */
+  /**
+   * Per attempt, connect plus answer. Default 1500 ms, not 1000: over IPv6 a
+   * REJECT (ICMPv6 port unreachable) of a TCP SYN shows as 'refused' only
+   * after ~1 s. On veth the whole forward-reject-deliver chain runs inside
+   * the connect() syscall, while the socket is locked, so the kernel drops
+   * the first ICMPv6 error (TcpExtLockDroppedIcmps) and only the retransmitted
+   * SYN's error aborts the connection. IPv4 and UDP are refused at once.
+   */
   timeoutMs?: number;
   /** Attempts, each on a fresh socket. Default 1. */
   count?: number;
@@ -91,6 +106,8 @@ export interface World {
   remoteNode: Host;
   client: Host;
   pods: Pod[];
+  /** The pod called `name` (local-1..3, remote-1..2); throws if none. */
+  pod(name: string): Pod;
   clusterCIDR: { 4: string; 6: string };
   serviceCIDR: { 4: string; 6: string };
   tcpPorts: number[];
@@ -130,6 +147,8 @@ const POD_SPECS: PodSpec[] = [
   { name: 'remote-2', nodeName: 'remote', v4: '10.244.2.3', v6: 'fd00:10:244:2::3' },
 ];
 
+/** See RequestOptions.timeoutMs for why not 1000. */
+export const DEFAULT_TIMEOUT_MS = 1500;
 const DEFAULT_TCP_PORTS = [80, 443, 8080, 9376];
 const DEFAULT_UDP_PORTS = [53, 5353, 9376];
 
@@ -211,6 +230,8 @@ export function kernelTestsAvailable(): { ok: true } | { ok: false; why: string 
 }
 
 function probeAvailability(): { ok: true } | { ok: false; why: string } {
+  // An explicit opt-out for a developer's machine; under CI it still fails.
+  if (process.env.KPC_KERNEL_TESTS === 'off') return { ok: false, why: 'disabled by KPC_KERNEL_TESTS=off' };
   if (process.platform !== 'linux') return { ok: false, why: `platform is ${process.platform}, not linux` };
   if (process.getuid?.() !== 0) return { ok: false, why: 'not running as root (network namespaces need CAP_SYS_ADMIN)' };
   const missing = ['ip', 'iptables-restore', 'ip6tables-restore', 'nft', 'sysctl'].filter((c) => !onPath(c));
@@ -235,20 +256,33 @@ function underCI(): boolean {
   return ci === 'true' || ci === '1';
 }
 
+/** What describeKernel does with a suite; separate so it can be tested. */
+export function kernelSuitePlan(
+  avail: { ok: true } | { ok: false; why: string },
+  ci: boolean,
+): 'run' | 'skip' | 'fail' {
+  if (avail.ok) return 'run';
+  return ci ? 'fail' : 'skip';
+}
+
 /**
  * describe() for tests that need the real kernel. Off CI an unusable machine
- * skips the suite with the reason printed; under CI it throws, so a CI that
- * silently lost its kernel tests fails instead of passing.
+ * skips the suite with the reason printed; under CI (CI=true) it throws, so a
+ * CI that silently lost its kernel tests fails instead of passing.
  */
 export function describeKernel(name: string, fn: () => void): void {
   const avail = kernelTestsAvailable();
-  if (avail.ok) {
-    describe(name, fn);
-    return;
+  const why = avail.ok ? '' : avail.why;
+  switch (kernelSuitePlan(avail, underCI())) {
+    case 'run':
+      describe(name, fn);
+      return;
+    case 'fail':
+      throw new Error(`kernel tests "${name}" cannot run under CI: ${why}`);
+    case 'skip':
+      console.warn(`[kernel tests] skipping "${name}": ${why}`);
+      describe.skip(name, fn);
   }
-  if (underCI()) throw new Error(`kernel tests "${name}" cannot run under CI: ${avail.why}`);
-  console.warn(`[kernel tests] skipping "${name}": ${avail.why}`);
-  describe.skip(name, fn);
 }
 
 // ---------------------------------------------------------------------------
@@ -256,7 +290,9 @@ export function describeKernel(name: string, fn: () => void): void {
 
 interface Owned {
   netns: string[];
-  servers: Array<{ pid: number; exited: Promise<unknown> }>;
+  /** Every process started in the world's namespaces, by PID. */
+  processes: Array<{ pid: number; exited: Promise<unknown> }>;
+  destroyed: boolean;
 }
 
 const liveWorlds = new Map<string, Owned>();
@@ -265,26 +301,36 @@ let exitHookInstalled = false;
 let swept = false;
 
 // Last resort when a test forgot destroy() or threw past it: synchronous, so
-// it works inside 'exit'. Kills only the servers this process started.
+// it works inside 'exit'. Kills only the processes this process started.
 function exitSafetyNet(): void {
   for (const owned of liveWorlds.values()) {
-    for (const s of owned.servers) {
-      try {
-        process.kill(s.pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
+    for (const p of owned.processes) killQuietly(p.pid, 'SIGKILL');
     const input = owned.netns.map((n) => `netns del ${n}`).join('\n') + '\n';
     execaSync('ip', ['-force', '-batch', '-'], { input, reject: false });
   }
   liveWorlds.clear();
 }
 
+// vitest stops its fork workers with SIGTERM, which skips 'exit'. While a
+// world is alive we catch it, clean up, and re-raise it with Node's default
+// action restored, so the worker still dies of SIGTERM.
+function onSigterm(): void {
+  exitSafetyNet();
+  process.off('SIGTERM', onSigterm);
+  process.kill(process.pid, 'SIGTERM');
+}
+
 function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', exitSafetyNet);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', exitSafetyNet);
+  }
+  if (!process.listeners('SIGTERM').includes(onSigterm)) process.on('SIGTERM', onSigterm);
+}
+
+function forgetWorld(id: string): void {
+  liveWorlds.delete(id);
+  if (liveWorlds.size === 0) process.off('SIGTERM', onSigterm);
 }
 
 // Namespaces left by a test process that was SIGKILLed (no 'exit' event).
@@ -333,18 +379,22 @@ function allNetns(l: Layout): string[] {
   return [l.ns.node, l.ns.remote, l.ns.client, ...l.pods.map((p) => p.netns)];
 }
 
-// Before any interface exists, so new interfaces inherit the defaults.
+// Before any interface exists, so new interfaces inherit the defaults. ICMP
+// rate limits off: every rejected attempt of a burst gets its own error
+// instead of the seventh one timing out.
 function routerSysctls(forwarding: boolean, v6: boolean): Record<string, number> {
   const s: Record<string, number> = {
     'net.ipv4.conf.all.rp_filter': 0,
     'net.ipv4.conf.default.rp_filter': 0,
     'net.ipv4.ip_forward': forwarding ? 1 : 0,
+    'net.ipv4.icmp_ratelimit': 0,
   };
   if (v6) {
     Object.assign(s, {
       'net.ipv6.conf.all.accept_dad': 0,
       'net.ipv6.conf.default.accept_dad': 0,
       'net.ipv6.conf.all.forwarding': forwarding ? 1 : 0,
+      'net.ipv6.icmp.ratelimit': 0,
     });
   }
   return s;
@@ -473,4 +523,244 @@ async function buildTopology(l: Layout): Promise<void> {
   ]);
 }
 
-@@TAIL@@
+// ---------------------------------------------------------------------------
+// Processes inside namespaces: echo servers and request agents
+
+interface Tracked {
+  pid: number;
+  exited: Promise<unknown>;
+}
+
+interface Spawned extends Tracked {
+  stdout: NodeJS.ReadableStream;
+  stdin: NodeJS.WritableStream;
+  stderrText(): string;
+}
+
+/**
+ * Starts `node script args` inside netns and records its PID in `owned`
+ * before anything can fail, so destroy() always finds it. `ip netns exec`
+ * execs node directly, so the PID is node's own. stdin stays a pipe: both
+ * scripts exit when it closes, i.e. when this process dies.
+ */
+function spawnInNetns(owned: Owned, netns: string, script: string, args: string[]): Spawned {
+  const child = execa('ip', ['netns', 'exec', netns, process.execPath, script, ...args], {
+    stdin: 'pipe',
+    buffer: false,
+    reject: false,
+  });
+  if (child.pid === undefined || !child.stdout || !child.stdin || !child.stderr) {
+    throw new Error(`could not start ${script} in ${netns}`);
+  }
+  const exited = child.then(
+    (r) => r,
+    (e: unknown) => e,
+  );
+  const tracked = { pid: child.pid, exited };
+  owned.processes.push(tracked);
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    if (stderr.length < 10_000) stderr += d.toString();
+  });
+  return { ...tracked, stdout: child.stdout, stdin: child.stdin, stderrText: () => stderr.trim() };
+}
+
+function killQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    /* already gone */
+  }
+}
+
+async function stopProcess(p: Tracked): Promise<void> {
+  killQuietly(p.pid, 'SIGTERM');
+  const timeout = new Promise((r) => setTimeout(r, 2_000, 'timeout'));
+  if ((await Promise.race([p.exited, timeout])) === 'timeout') {
+    killQuietly(p.pid, 'SIGKILL');
+    await p.exited;
+  }
+}
+
+/** Resolves once the server printed its ready line (all listeners bound). */
+async function startEchoServer(owned: Owned, pod: PodSpec & { netns: string }, tcp: number[], udp: number[]) {
+  const args = ['--name', pod.name, '--tcp', tcp.join(','), '--udp', udp.join(',')];
+  const server = spawnInNetns(owned, pod.netns, ECHO_SERVER, args);
+  const lines = readline.createInterface({ input: server.stdout });
+  const ready = new Promise<void>((resolve) => lines.once('line', () => resolve()));
+  const died = server.exited.then(() => 'exited');
+  const timeout = new Promise((r) => setTimeout(r, 10_000, 'timed out').unref());
+  const outcome = await Promise.race([ready, died, timeout]);
+  lines.close();
+  if (outcome !== undefined) {
+    throw new Error(`echo server ${pod.name} in ${pod.netns} ${String(outcome)}: ${server.stderrText()}`);
+  }
+}
+
+interface Job {
+  proto: 'tcp' | 'udp';
+  host: string;
+  port: number;
+  count: number;
+  timeout: number;
+  concurrency: number;
+}
+
+/** One long-lived echo client per namespace; jobs are multiplexed by id. */
+class Agent {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (r: Reply[]) => void; reject: (e: Error) => void }>();
+  private readonly proc: Spawned;
+
+  constructor(owned: Owned, private readonly netns: string) {
+    this.proc = spawnInNetns(owned, netns, ECHO_CLIENT, ['--serve']);
+    readline.createInterface({ input: this.proc.stdout }).on('line', (line) => this.onLine(line));
+    void this.proc.exited.then(() => this.failAll(`agent in ${netns} exited: ${this.proc.stderrText()}`));
+  }
+
+  run(job: Job): Promise<Reply[]> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.proc.stdin.write(JSON.stringify({ id, ...job }) + '\n');
+    });
+  }
+
+  private onLine(line: string): void {
+    const msg = JSON.parse(line) as { id: number; replies?: Array<Reply & { i: number }>; error?: string };
+    const waiter = this.pending.get(msg.id);
+    if (!waiter) return;
+    this.pending.delete(msg.id);
+    if (msg.replies) waiter.resolve(msg.replies.map(({ i: _i, ...reply }) => reply as Reply));
+    else waiter.reject(new Error(`request from ${this.netns} failed: ${msg.error}`));
+  }
+
+  private failAll(why: string): void {
+    for (const w of this.pending.values()) w.reject(new Error(why));
+    this.pending.clear();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// World
+
+function hostOf(name: string, netns: string, ip4: string, ip6: string, v6: boolean): Host {
+  return { name, netns, ips: { 4: [ip4], 6: v6 ? [ip6] : [] } };
+}
+
+function podOf(p: Layout['pods'][number], v6: boolean): Pod {
+  return {
+    name: p.name,
+    netns: p.netns,
+    nodeName: p.nodeName,
+    ips: { 4: [p.v4], 6: v6 ? [p.v6] : [] },
+    ip: v6 ? { 4: p.v4, 6: p.v6 } : { 4: p.v4 },
+  };
+}
+
+const RESTORE_CMD: Record<RuleBackend, string[]> = {
+  iptables: ['iptables-restore'],
+  ip6tables: ['ip6tables-restore'],
+  nftables: ['nft', '-f', '-'],
+};
+
+function destroyer(id: string, owned: Owned): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () =>
+    (done ??= (async () => {
+      owned.destroyed = true;
+      await Promise.all(owned.processes.map(stopProcess));
+      // -force: go on past a namespace that construction never got to create.
+      await run(['ip', '-force', '-batch', '-'], owned.netns.map((n) => `netns del ${n}`).join('\n') + '\n').catch(
+        () => {},
+      );
+      forgetWorld(id);
+    })());
+}
+
+/**
+ * Builds a fresh world (about half a second). The caller must call destroy()
+ * in afterAll or finally, also when a test fails.
+ */
+export async function createWorld(opts: WorldOptions = {}): Promise<World> {
+  const ipv6Present = hasIPv6();
+  const v6 = opts.dualStack ?? false;
+  if (v6 && !ipv6Present) throw new Error('dual-stack world requested but the kernel has no IPv6');
+  const tcpPorts = opts.tcpPorts ?? DEFAULT_TCP_PORTS;
+  const udpPorts = opts.udpPorts ?? DEFAULT_UDP_PORTS;
+
+  installExitHook();
+  await sweepStaleNamespaces();
+  const id = `${process.pid}-${++counter}`;
+  const layout = makeLayout(id, v6, ipv6Present);
+  const owned: Owned = { netns: allNetns(layout), processes: [], destroyed: false };
+  liveWorlds.set(id, owned);
+  const destroy = destroyer(id, owned);
+
+  try {
+    await buildTopology(layout);
+    await Promise.all(layout.pods.map((p) => startEchoServer(owned, p, tcpPorts, udpPorts)));
+  } catch (err) {
+    await destroy();
+    throw err;
+  }
+
+  const agents = new Map<string, Agent>();
+  const alive = (what: string) => {
+    if (owned.destroyed) throw new Error(`${what} on destroyed world ${id}`);
+  };
+
+  const request = async (from: Host | Pod, to: Target, ro: RequestOptions = {}): Promise<Reply[]> => {
+    alive('request');
+    let agent = agents.get(from.netns);
+    if (!agent) agents.set(from.netns, (agent = new Agent(owned, from.netns)));
+    const job = {
+      ...{ proto: to.proto, host: to.ip, port: to.port },
+      ...{ count: ro.count ?? 1, timeout: ro.timeoutMs ?? DEFAULT_TIMEOUT_MS, concurrency: ro.concurrency ?? 8 },
+    };
+    return agent.run(job);
+  };
+
+  const exec = async (host: Host | Pod, argv: string[]): Promise<ExecResult> => {
+    alive('exec');
+    const r = await execa('ip', ['netns', 'exec', host.netns, ...argv], { reject: false });
+    return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? -1 };
+  };
+
+  const loadRules = async (backend: RuleBackend, text: string, lo: { noflush?: boolean } = {}): Promise<void> => {
+    alive('loadRules');
+    const cmd = [...RESTORE_CMD[backend]];
+    if (lo.noflush && backend !== 'nftables') cmd.push('--noflush');
+    await run(inNetns(layout.ns.node, cmd), text);
+  };
+
+  const resetRules = async (): Promise<void> => {
+    alive('resetRules');
+    await run(inNetns(layout.ns.node, ['nft', 'flush', 'ruleset']));
+  };
+
+  const pods = layout.pods.map((p) => podOf(p, v6));
+  const pod = (name: string): Pod => {
+    const found = pods.find((p) => p.name === name);
+    if (!found) throw new Error(`no pod ${name} in world ${id}; pods are ${pods.map((p) => p.name).join(', ')}`);
+    return found;
+  };
+
+  return {
+    id,
+    node: hostOf('node', layout.ns.node, NODE_IP[4], NODE_IP[6], v6),
+    remoteNode: hostOf('remote', layout.ns.remote, REMOTE_IP[4], REMOTE_IP[6], v6),
+    client: hostOf('client', layout.ns.client, CLIENT_IP[4], CLIENT_IP[6], v6),
+    pods,
+    pod,
+    clusterCIDR: { ...CLUSTER_CIDR },
+    serviceCIDR: { ...SERVICE_CIDR },
+    tcpPorts: [...tcpPorts],
+    udpPorts: [...udpPorts],
+    loadRules,
+    resetRules,
+    request,
+    exec,
+    destroy,
+  };
+}
