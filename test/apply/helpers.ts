@@ -1,0 +1,131 @@
+import { execa, type ResultPromise } from 'execa';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import readline from 'node:readline';
+import { netnsTarget, type Target } from '../../src/apply/index.js';
+import { compileGraph } from '../../src/compile.js';
+import type { RoutingGraph } from '../../src/graph/types.js';
+import { toYaml } from '../kernel/manifests.js';
+
+export const NODE_IP = '192.0.2.10';
+
+/** Compiles manifests for the harness's node ("node", 192.0.2.10, pods in 10.244.0.0/16). */
+export function compile(objects: object[], extra: { nodeIPs?: string[]; clusterCIDRs?: string[] } = {}): RoutingGraph {
+  return compileGraph([{ name: 'apply-test.yaml', text: toYaml(objects) }], {
+    nodeName: 'node',
+    nodeIPs: extra.nodeIPs ?? [NODE_IP],
+    clusterCIDRs: extra.clusterCIDRs ?? ['10.244.0.0/16'],
+  }).graph;
+}
+
+/** A fresh run folder (lock, record, rule files) per test, never /run/kpc. */
+export function runDir(): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), 'kpc-apply-'));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export async function sh(netns: string, argv: string[], input?: string): Promise<string> {
+  const result = await execa('ip', ['netns', 'exec', netns, ...argv], { reject: false, ...(input === undefined ? {} : { input }) });
+  if (result.exitCode !== 0) throw new Error(`${argv.join(' ')} in ${netns}: exit ${result.exitCode}: ${String(result.stderr)}`);
+  return String(result.stdout);
+}
+
+/** Without comment lines and counters: two dumps of the same rules are byte-identical. */
+export function clean(text: string): string {
+  return text
+    .split('\n')
+    .filter((l) => !l.startsWith('#'))
+    .map((l) => l.replace(/\[\d+:\d+\]/g, '[0:0]'))
+    .join('\n');
+}
+
+/** Everything apply could touch in a namespace: both iptables families, the whole nft ruleset, every ipset. */
+export async function fullDump(netns: string): Promise<string> {
+  const parts = await Promise.all([
+    sh(netns, ['iptables-save']),
+    sh(netns, ['ip6tables-save']),
+    sh(netns, ['nft', 'list', 'ruleset']),
+    sh(netns, ['ipset', 'save']).catch(() => ''),
+  ]);
+  return parts.map(clean).join('\n=====\n');
+}
+
+let counter = 0;
+
+/** A bare namespace named so the harness's sweep recognizes it (kpc-PID-N-probe). */
+export async function bareNetns(): Promise<{ name: string; target: Target; remove(): Promise<void> }> {
+  const name = `kpc-${process.pid}-${9000 + ++counter}-probe`;
+  await execa('ip', ['netns', 'add', name]);
+  return { name, target: netnsTarget(name), remove: async () => void (await execa('ip', ['netns', 'del', name], { reject: false })) };
+}
+
+/**
+ * Small node programs run inside a namespace for as long as a test needs
+ * them, tracked by PID and stopped by PID (never by name).
+ */
+export class Programs {
+  private readonly running: ResultPromise[] = [];
+
+  start(netns: string, script: string, args: string[] = []): { child: ResultPromise; lines: AsyncIterator<string>; send(line: string): void } {
+    const child = execa('ip', ['netns', 'exec', netns, process.execPath, '-e', script, ...args], { stdin: 'pipe', reject: false, buffer: false });
+    this.running.push(child);
+    const lines = readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    return { child, lines, send: (line) => child.stdin!.write(line + '\n') };
+  }
+
+  async stopAll(): Promise<void> {
+    for (const child of this.running) {
+      child.stdin?.end();
+      if (child.pid !== undefined) {
+        try {
+          process.kill(child.pid, 'SIGTERM');
+        } catch {
+          /* gone */
+        }
+      }
+    }
+    await Promise.all(this.running.map((c) => c.catch(() => undefined)));
+    this.running.length = 0;
+  }
+}
+
+/** Next line, or 'timeout' after ms. */
+export async function nextLine(lines: AsyncIterator<string>, ms = 5000): Promise<string> {
+  const timer = new Promise<string>((resolve) => setTimeout(resolve, ms, 'timeout'));
+  const next = lines.next().then((r) => (r.done ? 'closed' : r.value));
+  return Promise.race([next, timer]);
+}
+
+/** A TCP server that keeps every connection open and echoes what it gets. */
+export const HOLD_SERVER = `
+const net = require('net');
+const port = Number(process.argv[1]);
+net.createServer((s) => { s.on('data', (d) => s.write(d)); s.on('error', () => {}); }).listen(port, '0.0.0.0', () => console.log('ready'));
+process.stdin.on('end', () => process.exit(0)); process.stdin.resume();
+`;
+
+/** Connects once and keeps the connection: each stdin line is sent, each answer printed as got:TEXT. */
+export const HOLD_CLIENT = `
+const net = require('net');
+const s = net.connect(Number(process.argv[2]), process.argv[1], () => console.log('connected'));
+s.setEncoding('utf8');
+s.on('data', (d) => { for (const l of d.split('\\n').filter(Boolean)) console.log('got:' + l); });
+s.on('error', (e) => console.log('error:' + e.code));
+s.on('close', () => console.log('closed'));
+require('readline').createInterface({ input: process.stdin }).on('line', (l) => s.write(l + '\\n'));
+process.stdin.on('end', () => process.exit(0));
+`;
+
+/** One UDP datagram from a fixed source port; prints the echo server's JSON answer or {"timeout":true}. */
+export const UDP_PROBE = `
+const d = require('dgram').createSocket('udp4');
+d.on('message', (m) => { console.log(m.toString().trim()); process.exit(0); });
+d.bind(Number(process.argv[1]), () => d.send('x', Number(process.argv[3]), process.argv[2]));
+setTimeout(() => { console.log('{"timeout":true}'); process.exit(0); }, 1500);
+`;
+
+export async function udpProbe(netns: string, sport: number, ip: string, port: number): Promise<{ backend?: string; timeout?: boolean }> {
+  const out = await sh(netns, [process.execPath, '-e', UDP_PROBE, String(sport), ip, String(port)]);
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
