@@ -3,7 +3,7 @@ import { compileGraph, emit, type Mode } from '../compile.js';
 import type { IPFamily, RoutingGraph } from '../graph/types.js';
 import { UsageError } from './errors.js';
 import { addNodeOptions, checkNodeFlags, nodeOptionsFrom, type RawNodeFlags } from './node-options.js';
-import { readInputs } from './inputs.js';
+import { appendFile, readInputs } from './inputs.js';
 import { writeAtomically, writeFilesAtomically, writeStdout } from './output.js';
 import { IPVS_FILES, emitIpvsParts } from '../emit/ipvs/index.js';
 import { printDiagnostics, printLine } from './report.js';
@@ -22,7 +22,7 @@ export function registerGenerate(program: Command): void {
   const command = program
     .command('generate')
     .description("compile manifests into the rules kube-proxy would program on one node")
-    .requiredOption('-f, --file <path>', "manifest file, folder (recursive) or '-' for stdin; repeatable", (v: string, p: string[]) => [...p, v], [])
+    .requiredOption('-f, --file <path>', "manifest file, folder (recursive) or '-' for stdin; repeatable", appendFile)
     .requiredOption('--mode <mode>', `backend: ${MODES.join(', ')}`)
     .option('-o, --output <path>', 'write here (atomically) instead of stdout; for --mode ipvs a folder that gets one file per part')
     .option('--family <family>', 'iptables mode: ipv4 (iptables-restore) or ipv6 (ip6tables-restore)')

@@ -6,6 +6,14 @@ import { UserError } from './errors.js';
 const MANIFEST = /\.(ya?ml|json)$/i;
 
 /**
+ * Collects repeated -f values. It must not be given a default ([]): commander
+ * counts a default as the option given, and -f would no longer be required.
+ */
+export function appendFile(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/**
  * Reads every -f PATH: a file, a folder (recursively, *.yaml, *.yml, *.json,
  * in name order so the result does not depend on the file system), or '-' for
  * standard input.

@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from './errors.js';
 
@@ -47,17 +47,30 @@ export async function writeFilesAtomically(folder: string, files: { name: string
   } catch (error) {
     throw new UserError(`${folder}: cannot create the output folder (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
-  const staged: { temporary: string; target: string }[] = [];
-  try {
-    for (const file of files) {
-      const target = join(folder, file.name);
-      const temporary = join(folder, `.${file.name}.${process.pid}.tmp`);
-      await writeFile(temporary, file.text, { mode: 0o644 });
-      staged.push({ temporary, target });
+  const staged = files.map((file) => ({ text: file.text, temporary: join(folder, `.${file.name}.${process.pid}.tmp`), target: join(folder, file.name) }));
+  const fail = async (target: string, error: unknown, replaced = 0): Promise<never> => {
+    // Leave no temporary file behind, whichever step failed.
+    await Promise.all(staged.map((file) => rm(file.temporary, { force: true })));
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    const partial = replaced ? `; ${replaced} of ${staged.length} files were already replaced` : '';
+    throw new UserError(`${target}: cannot be written (${code})${partial}; check that the folder is writable and has no folder of that name`);
+  };
+  for (const file of staged) {
+    try {
+      await writeFile(file.temporary, file.text, { mode: 0o644 });
+    } catch (error) {
+      await fail(file.target, error);
     }
-  } catch (error) {
-    await Promise.all(staged.map((s) => rm(s.temporary, { force: true })));
-    throw new UserError(`${folder}: cannot be written (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
-  for (const { temporary, target } of staged) await rename(temporary, target);
+  // A folder where a file should go is what makes a rename fail: find it before any file is replaced.
+  for (const file of staged) {
+    if ((await stat(file.target).catch(() => null))?.isDirectory()) await fail(file.target, { code: 'EISDIR' });
+  }
+  for (const [i, file] of staged.entries()) {
+    try {
+      await rename(file.temporary, file.target);
+    } catch (error) {
+      await fail(file.target, error, i);
+    }
+  }
 }

@@ -1,22 +1,27 @@
 import type { Command } from 'commander';
 import { validateSources } from '../compile.js';
-import { readInputs } from './inputs.js';
+import { appendFile, readInputs } from './inputs.js';
 import { printDiagnostics, printLine } from './report.js';
 
 export function registerValidate(program: Command): void {
   program
     .command('validate')
     .description('check manifests as the API server and kube-proxy would, reporting every problem')
-    .requiredOption('-f, --file <path>', "manifest file, folder (recursive) or '-' for stdin; repeatable", (v: string, p: string[]) => [...p, v], [])
+    .requiredOption('-f, --file <path>', "manifest file, folder (recursive) or '-' for stdin; repeatable", appendFile)
     .action(async (flags: { file: string[] }) => {
       const sources = await readInputs(flags.file);
       const { diagnostics, checked } = validateSources(sources);
       printDiagnostics(diagnostics);
       const errors = diagnostics.filter((d) => d.severity === 'error').length;
-      const objects = `${checked} object${checked === 1 ? '' : 's'}`;
+      const warnings = diagnostics.length - errors;
+      const also = warnings ? `, ${count(warnings, 'warning')}` : '';
       if (errors) {
-        printLine(`${objects} checked: ${errors} problem${errors === 1 ? '' : 's'}`);
+        printLine(`${count(checked, 'object')} checked: ${count(errors, 'problem')}${also}`);
         process.exitCode = 1;
-      } else printLine(`${objects} checked: valid`);
+      } else printLine(`${count(checked, 'object')} checked: valid${also}`);
     });
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
