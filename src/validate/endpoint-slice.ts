@@ -2,7 +2,7 @@ import type { EndpointSlice } from '../model/k8s.js';
 import { ipFamily } from '../net/ip.js';
 import { checkMetadata, checkName, checkUnique } from './common.js';
 import { dns1123Label, dns1123Subdomain, labelValue } from './names.js';
-import type { ObjectReporter } from './reporter.js';
+import { quoted, type ObjectReporter } from './reporter.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
@@ -16,7 +16,7 @@ export function validateEndpointSlice(slice: EndpointSlice, r: ObjectReporter): 
     const at = ['endpoints', i];
     ep.addresses.forEach((address, j) => {
       if (family === null) return;
-      if (ipFamily(address) !== family) r.error([...at, 'addresses', j], `${JSON.stringify(address)} is not a valid ${slice.addressType} address`);
+      if (ipFamily(address) !== family) r.error([...at, 'addresses', j], `${quoted(String(address))} is not a valid ${slice.addressType} address`);
     });
     if (ep.hostname !== undefined) checkName(ep.hostname, [...at, 'hostname'], r, dns1123Label, 'hostname');
     if (ep.nodeName !== undefined) checkName(ep.nodeName, [...at, 'nodeName'], r, dns1123Subdomain, 'node name');

@@ -49,11 +49,13 @@ export function formatPath(path: FieldPath): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(part)) out += out ? `.${part}` : part;
+    else if (/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(part)) out += out ? `.${part}` : part;
     else out += `[${quoted(part)}]`;
   }
   return out;
 }
+
+const NAMESPACED = new Set(['Service', 'EndpointSlice', 'Endpoints', 'Pod']);
 
 /** `Service default/web` from whatever the object says of itself, quoted when it is not a plain name. */
 export function objectLabel(value: unknown): string | null {
@@ -61,7 +63,9 @@ export function objectLabel(value: unknown): string | null {
   const { kind, metadata } = value as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } };
   const kindText = typeof kind === 'string' ? kind : 'object';
   const name = typeof metadata?.name === 'string' ? metadata.name : null;
-  const namespace = typeof metadata?.namespace === 'string' ? metadata.namespace : null;
+  const given = typeof metadata?.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : null;
+  // Left out, a namespaced object's namespace is "default", as kubectl would put it.
+  const namespace = given ?? (NAMESPACED.has(kindText) ? 'default' : null);
   if (name === null) return kindText;
   const id = namespace === null || kindText === 'Node' ? name : `${namespace}/${name}`;
   const plain = /^[a-z0-9.\-/]+$/.test(id) && id.length <= QUOTED_MAX;

@@ -2,13 +2,17 @@ import type { Service, ServicePort } from '../model/k8s.js';
 import { ipFamily } from '../net/ip.js';
 import { IPVS_SCHEDULERS, SCHEDULER_ANNOTATION } from '../graph/ipvs-schedulers.js';
 import { checkCIDR, checkIP, checkMetadata, checkName, checkUnique } from './common.js';
-import { dns1035Label, dns1123Label, dns1123Subdomain, ianaSvcName, qualifiedName } from './names.js';
-import type { ObjectReporter } from './reporter.js';
+import { dns1035Label, dns1123Label, dns1123Subdomain, ianaSvcName, labelValue, qualifiedName } from './names.js';
+import { quoted, type ObjectReporter } from './reporter.js';
 
 /** Semantic checks of a Service whose shape the schema has accepted. */
 export function validateService(svc: Service, r: ObjectReporter): void {
   checkMetadata(svc.metadata, r, dns1035Label);
   const spec = svc.spec;
+  for (const [key, value] of Object.entries(spec.selector ?? {})) {
+    checkName(key, ['spec', 'selector', key], r, qualifiedName, 'label key');
+    checkName(value, ['spec', 'selector', key], r, labelValue, 'label value');
+  }
   const type = spec.type ?? 'ClusterIP';
   if (type === 'ExternalName') {
     checkExternalName(svc, r);
@@ -75,7 +79,7 @@ function checkTargetPort(port: ServicePort, path: (string | number)[], r: Object
   if (typeof target === 'number') {
     if (!Number.isInteger(target) || target < 1 || target > 65535) r.error(path, `must be a port number from 1 to 65535 or a port name; got ${target}`);
   } else if (/^\d+$/.test(target)) {
-    r.error(path, `${JSON.stringify(target)} is a number written as a string; write it without quotes`);
+    r.error(path, `${quoted(target)} is a number written as a string; write it without quotes`);
   } else {
     checkName(target, path, r, ianaSvcName, 'port name');
   }
@@ -119,13 +123,13 @@ function checkTopology(svc: Service, r: ObjectReporter): void {
   });
   const distribution = svc.spec.trafficDistribution;
   if (distribution !== undefined && !TRAFFIC_DISTRIBUTIONS.includes(distribution)) {
-    r.warning(['spec', 'trafficDistribution'], `${JSON.stringify(distribution)} is not a value kube-proxy knows (${TRAFFIC_DISTRIBUTIONS.join(', ')}); it is ignored`);
+    r.warning(['spec', 'trafficDistribution'], `${quoted(distribution)} is not a value kube-proxy knows (${TRAFFIC_DISTRIBUTIONS.join(', ')}); it is ignored`);
   }
 }
 
 function checkScheduler(svc: Service, r: ObjectReporter): void {
   const scheduler = svc.metadata.annotations?.[SCHEDULER_ANNOTATION];
   if (scheduler !== undefined && !IPVS_SCHEDULERS.includes(scheduler)) {
-    r.error(['metadata', 'annotations', SCHEDULER_ANNOTATION], `${JSON.stringify(scheduler)} is not an IPVS scheduler; use one of ${IPVS_SCHEDULERS.join(', ')}`);
+    r.error(['metadata', 'annotations', SCHEDULER_ANNOTATION], `${quoted(scheduler)} is not an IPVS scheduler; use one of ${IPVS_SCHEDULERS.join(', ')}`);
   }
 }
