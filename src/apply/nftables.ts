@@ -25,26 +25,58 @@ export function liveTables(listing: string): NftFamily[] {
   return found.sort();
 }
 
-const COMMAND = /^(add|delete) (table|chain|rule|set|map|element) (ip6?) kube-proxy(?: |$)/;
+const COMMAND = /^(add|delete) (table|chain|rule|set|map|element) (ip6?) kube-proxy(.*)$/;
+/** Chain, set and map names as kpc writes them (kube-proxy's, e.g. `endpoint-X-ns/name/tcp/p__10.0.0.1/80`). */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_./:[\]-]*$/;
 
 /**
  * A last structural guard before a file is handed to nft as root: every
- * command must name one of kpc's own tables. Validation already makes this
- * true; if it ever is not, no byte of the file reaches the kernel.
+ * command must address one of kpc's own tables, name its object with a plain
+ * name, and hold no `;` or `#` outside quotes except in the `{ ... }` block of
+ * a declaration (so nothing can end a command and start another, or comment
+ * part of one out). Validation already makes all this true; if it ever is
+ * not, no byte of the file reaches the kernel.
  */
 export function assertOwnTablesOnly(script: string): void {
-  let inBlock = 0;
+  let depth = 0;
   script.split('\n').forEach((line, i) => {
-    if (inBlock > 0) {
-      inBlock += count(line, '{') - count(line, '}');
+    const fail = (why: string) => {
+      throw new Error(`line ${i + 1} of the nftables input ${why}: ${JSON.stringify(line.slice(0, 120))}`);
+    };
+    const bare = unquoted(line, fail);
+    if (depth > 0) {
+      // Continuation lines of a multi-line element list.
+      if (/[;#]/.test(bare)) fail('has a ; or # inside an element list');
+      depth += count(bare, '{') - count(bare, '}');
+      if (depth < 0) fail('closes more braces than it opened');
       return;
     }
     if (line === '' || line.startsWith('#')) return;
-    if (!COMMAND.test(line)) throw new Error(`line ${i + 1} of the nftables input does not address kpc's own kube-proxy table: ${JSON.stringify(line.slice(0, 120))}`);
-    // A multi-line element list: continuation lines until its braces close.
-    inBlock = Math.max(0, count(line, '{') - count(line, '}'));
+    const match = COMMAND.exec(line);
+    if (!match) fail("does not address kpc's own kube-proxy table");
+    const [, verb, kind, , rest] = match!;
+    const tail = unquoted(rest!, fail);
+    if (kind === 'table') {
+      if (tail !== '' && !/^ \{ comment "" ; \}$/.test(tail)) fail('declares the table with more than a comment');
+      return;
+    }
+    const name = /^ (\S+)(.*)$/.exec(tail);
+    if (!name || !NAME.test(name[1]!)) fail('names an object with something that is not a plain name');
+    const after = name![2]!;
+    if (kind === 'rule' || kind === 'element' || verb === 'delete') {
+      if (/[;#]/.test(after)) fail('has a ; or # outside quotes');
+    } else if (after !== '' && !/^ \{[^{}#]*\}$/.test(after)) {
+      fail('declares an object with something other than one { ... } block');
+    }
+    depth = Math.max(0, count(after, '{') - count(after, '}'));
   });
-  if (inBlock !== 0) throw new Error('the nftables input ends inside a { } block');
+  if (depth !== 0) throw new Error('the nftables input ends inside a { } block');
+}
+
+/** The line with every "quoted" string emptied (kpc never writes escaped quotes). */
+function unquoted(line: string, fail: (why: string) => never): string {
+  if (count(line, '"') % 2 !== 0) fail('has an unbalanced quote');
+  return line.replace(/"[^"]*"/g, '""');
 }
 
 function count(text: string, char: string): number {

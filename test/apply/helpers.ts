@@ -40,12 +40,21 @@ export function clean(text: string): string {
     .join('\n');
 }
 
-/** Everything apply could touch in a namespace: both iptables families, the whole nft ruleset, every ipset. */
+const XTABLES = /^table (ip|ip6) (filter|nat|mangle|raw|security)$/;
+
+/**
+ * Everything apply could touch in a namespace: both iptables families (as
+ * iptables-save prints them), every other nft table, every ipset. The nft
+ * tables iptables-nft keeps are read with iptables-save only: nft lists their
+ * chains in creation order, which a rollback that re-creates a chain changes
+ * without changing a rule.
+ */
 export async function fullDump(netns: string): Promise<string> {
+  const tables = (await sh(netns, ['nft', 'list', 'tables'])).split('\n').filter((t) => t && !XTABLES.test(t));
   const parts = await Promise.all([
     sh(netns, ['iptables-save']),
     sh(netns, ['ip6tables-save']),
-    sh(netns, ['nft', 'list', 'ruleset']),
+    ...tables.map((t) => sh(netns, ['nft', 'list', ...t.split(' ')])),
     sh(netns, ['ipset', 'save']).catch(() => ''),
   ]);
   return parts.map(clean).join('\n=====\n');

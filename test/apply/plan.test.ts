@@ -129,6 +129,14 @@ describe('nftables', () => {
     expect(() => assertOwnTablesOnly('add rule inet filter input accept\n')).toThrow(/kube-proxy table/);
     expect(() => assertOwnTablesOnly('add rule ip kube-proxyx c accept\n')).toThrow();
     expect(() => assertOwnTablesOnly('add element ip kube-proxy s {\n1.2.3.4 }\nadd rule ip filter input accept\n')).toThrow(/line 3/);
+    // A name that ends the command and starts another, or comments the rest out.
+    expect(() => assertOwnTablesOnly('add chain ip kube-proxy x ; flush ruleset\n')).toThrow(/not a plain name|other than one/);
+    expect(() => assertOwnTablesOnly('add rule ip kube-proxy c goto x ; flush ruleset\n')).toThrow(/; or #/);
+    expect(() => assertOwnTablesOnly('add rule ip kube-proxy c ip daddr 1.2.3.4 # drop\n')).toThrow(/; or #/);
+    expect(() => assertOwnTablesOnly('add rule ip kube-proxy c comment "a ; b # c" accept\n')).not.toThrow();
+    expect(() => assertOwnTablesOnly('add rule ip kube-proxy c comment "a" b" accept\n')).toThrow(/unbalanced quote/);
+    expect(() => assertOwnTablesOnly('add element ip kube-proxy s {\n\t1.2.3.4 ; flush ruleset\n}\n')).toThrow(/element list/);
+    expect(() => assertOwnTablesOnly('add table ip kube-proxy { flags dormant ; }\n')).toThrow(/more than a comment/);
   });
 
   it('drops dynamic set elements and counter values, keeps static elements', () => {
