@@ -1,7 +1,7 @@
 // Prints one plain closing line, `N passed, N failed, N skipped`, that tools
 // reading test output understand whatever the runner. Runs after vitest's
 // default reporter (see vitest.config.ts).
-import type { Reporter, TestModule } from 'vitest/node';
+import type { Reporter, TestModule, TestRunEndReason } from 'vitest/node';
 
 interface Counts {
   passed: number;
@@ -26,11 +26,18 @@ function countModule(module: TestModule, counts: Counts): void {
 }
 
 export default class SummaryReporter implements Reporter {
-  onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>): void {
+  onTestRunEnd(
+    testModules: ReadonlyArray<TestModule>,
+    unhandledErrors: ReadonlyArray<unknown>,
+    reason: TestRunEndReason,
+  ): void {
     const counts: Counts = { passed: 0, failed: 0, skipped: 0 };
     for (const module of testModules) countModule(module, counts);
     // Unhandled errors also make vitest exit non-zero.
     counts.failed += unhandledErrors.length;
+    // A run that failed before or around every test (a failing globalSetup,
+    // an interruption) still must not read as a clean "0 failed".
+    if (reason !== 'passed' && counts.failed === 0) counts.failed = 1;
     process.stdout.write(`\n${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`);
   }
 }

@@ -9,6 +9,9 @@ const NODE4 = '192.0.2.10';
 const CLIENT4 = '192.0.2.100';
 const NODE6 = '2001:db8::10';
 const CLIENT6 = '2001:db8::100';
+// "Refused fast": well under the 1 s TCP SYN retransmission that a lost or
+// ignored ICMP error would cost, with room for a loaded machine.
+const FAST_MS = 900;
 
 function ok(reply: Reply | undefined): Extract<Reply, { ok: true }> {
   if (!reply?.ok) throw new Error(`expected an answer, got ${JSON.stringify(reply)}`);
@@ -42,9 +45,11 @@ describeKernel('kernel harness: IPv4 world', () => {
   });
   afterAll(() => world?.destroy());
 
-  it('builds the documented topology quickly', () => {
-    // Measured at ~0.5 s; the bound only catches gross regressions.
-    expect(createMs).toBeLessThan(5_000);
+  it('builds the documented topology', () => {
+    // ~0.5 s on an idle 2-core machine. Not asserted: a shared, loaded
+    // machine can take several times that, and a flaky timing test is worse
+    // than none. Printed instead, so a regression is visible.
+    if (createMs > 2_000) console.warn(`[kernel tests] createWorld took ${Math.round(createMs)} ms`);
     expect(world.pods.map((p) => `${p.name}@${p.nodeName}=${p.ip[4]}`)).toEqual([
       'local-1@node=10.244.1.2',
       'local-2@node=10.244.1.3',
@@ -100,7 +105,7 @@ describeKernel('kernel harness: IPv4 world', () => {
     ]);
     for (const r of [tcp[0], udp[0]]) {
       expect(r).toMatchObject({ ok: false, error: 'refused' });
-      expect(r!.ms).toBeLessThan(500);
+      expect(r!.ms).toBeLessThan(FAST_MS);
     }
   });
 
@@ -193,7 +198,7 @@ describeKernel('kernel harness: IPv4 world', () => {
       expect(errors(viaForward)).toEqual(new Set(['refused']));
       expect(errors(unreachable)).toEqual(new Set(['unreachable']));
       expect(errors(viaOutput)).toEqual(new Set(['refused']));
-      for (const r of [...viaForward, ...unreachable, ...viaOutput]) expect(r.ms).toBeLessThan(500);
+      for (const r of [...viaForward, ...unreachable, ...viaOutput]) expect(r.ms).toBeLessThan(FAST_MS);
     });
 
     it('balances fresh UDP sockets across iptables statistic endpoints', async () => {

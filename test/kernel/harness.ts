@@ -155,9 +155,11 @@ const DEFAULT_UDP_PORTS = [53, 5353, 9376];
 const ECHO_SERVER = fileURLToPath(new URL('./echo-server.mjs', import.meta.url));
 const ECHO_CLIENT = fileURLToPath(new URL('./echo-client.mjs', import.meta.url));
 
-// Every namespace is kpc-<pid>-<counter>-<role>; the sweep below relies on it.
+// Every namespace is kpc-<pid>-<counter>-<role>; the sweep below relies on it
+// and matches exactly these roles, so it never takes a name someone else
+// chose. (The availability probe deletes its own namespace synchronously.)
 const NETNS_PREFIX = 'kpc';
-const ROLE_RE = '(?:node|remote|client|probe|local-\\d+|remote-\\d+)';
+const ROLE_RE = `(?:node|remote|client|${POD_SPECS.map((p) => p.name).join('|')})`;
 const OWN_NETNS_RE = new RegExp(`^${NETNS_PREFIX}-(\\d+)-\\d+-${ROLE_RE}$`);
 
 // ---------------------------------------------------------------------------
