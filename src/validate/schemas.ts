@@ -20,18 +20,26 @@ export function isKnownKind(kind: string): kind is KnownKind {
   return Object.hasOwn(SCHEMA_FILES, kind);
 }
 
-let validators: Map<KnownKind, ValidateFunction> | null = null;
+let ajv: Ajv.default | null = null;
+const validators = new Map<KnownKind, ValidateFunction>();
 
-/** Compiled once, on first use: compiling costs more than validating a small input. */
-function compiled(): Map<KnownKind, ValidateFunction> {
-  if (validators) return validators;
-  const ajv = new Ajv.default({ allErrors: true, strict: false, verbose: true });
-  ajv.addSchema(require('../../schemas/definitions.json'));
-  validators = new Map();
-  for (const [kind, file] of Object.entries(SCHEMA_FILES) as [KnownKind, string][]) {
-    validators.set(kind, ajv.compile(require(`../../schemas/${file}`)));
+/**
+ * Each kind's schema is compiled on first use, and only then: compiling costs
+ * more than validating a small input, and most inputs hold two or three kinds.
+ * The schemas are checked against JSON Schema's meta-schema by the tests
+ * (test/validate/schemas.test.ts), not at every start.
+ */
+function schemaValidator(kind: KnownKind): ValidateFunction {
+  let validate = validators.get(kind);
+  if (!validate) {
+    if (!ajv) {
+      ajv = new Ajv.default({ allErrors: true, strict: false, verbose: true, validateSchema: false });
+      ajv.addSchema(require('../../schemas/definitions.json'));
+    }
+    validate = ajv.compile(require(`../../schemas/${SCHEMA_FILES[kind]}`));
+    validators.set(kind, validate);
   }
-  return validators;
+  return validate;
 }
 
 export interface SchemaProblem {
@@ -41,7 +49,7 @@ export interface SchemaProblem {
 
 /** Checks an object's shape; returns one problem per wrong field, in words a user can act on. */
 export function checkShape(kind: KnownKind, value: unknown): SchemaProblem[] {
-  const validate = compiled().get(kind)!;
+  const validate = schemaValidator(kind);
   if (validate(value)) return [];
   return dedupe((validate.errors ?? []).map(describe));
 }
