@@ -1,5 +1,5 @@
 import type { IPFamily } from '../graph/types.js';
-import { CommandError, firstLines, mustRun, type Target } from './exec.js';
+import { firstLines, mustRun, type Target } from './exec.js';
 import { removePending, writePending } from './files.js';
 import { ownedPart, ownedText, parseSave, TABLES, transition, type OwnedTable, type SavedTable, type TableName } from './iptables.js';
 import type { Sandbox } from './sandbox.js';
@@ -89,33 +89,34 @@ export async function checkIptables(ctx: ApplyContext, job: IptablesJob): Promis
 }
 
 /**
- * Commits the jobs in order, each with one `-restore --noflush FILE` (one
- * kernel commit per table). If any fails, every job that may have changed
+ * Commits every family at once: each gets one `-restore --noflush FILE` (one
+ * kernel commit per table), and all are started in the same tick, from files
+ * written beforehand, so a kpc killed from then on still leaves every family
+ * committed (the restores are orphaned and finish). If any fails, every job
  * (the failed one included: its filter may be in while its nat is not) is
  * switched back to the state read before, jumps at their old positions.
  */
 export async function commitIptables(ctx: ApplyContext, jobs: IptablesJob[]): Promise<string[]> {
-  const done: IptablesJob[] = [];
-  const changed: string[] = [];
-  for (const job of jobs) {
-    if (!job.restore) continue;
-    const text = ctx.hooks.beforeCommit?.(job.tool, job.restore) ?? job.restore;
-    const path = await writePending(ctx.runDir, `${job.tool}.rules`, text);
-    try {
-      done.push(job);
-      await mustRun(ctx.target.exec, [`${job.tool}-restore`, '-w', '--noflush', path], { onSpawn: (pid) => ctx.lock?.setChild(pid) });
-      ctx.lock?.setChild(null);
-      await verify(ctx, job);
-      changed.push(job.label);
-    } catch (error) {
-      ctx.lock?.setChild(null);
-      const what = error instanceof CommandError ? `${job.tool}-restore failed at commit: ${firstLines(error.result.stderr)}` : (error as Error).message;
-      throw new ApplyError(`${what}; ${await rollback(ctx, done)}`);
-    } finally {
-      await removePending(path);
+  const todo = jobs.filter((job) => job.restore !== null);
+  if (!todo.length) return [];
+  const paths: string[] = [];
+  try {
+    for (const job of todo) {
+      const text = ctx.hooks.beforeCommit?.(job.tool, job.restore!) ?? job.restore!;
+      paths.push(await writePending(ctx.runDir, `${job.tool}.rules`, text));
     }
+    const results = await Promise.all(todo.map((job, i) => ctx.target.exec([`${job.tool}-restore`, '-w', '--noflush', paths[i]!])));
+    const failures = results.flatMap((result, i) => (result.exitCode === 0 ? [] : [`${todo[i]!.tool}-restore failed at commit: ${firstLines(result.stderr)}`]));
+    try {
+      if (!failures.length) for (const job of todo) await verify(ctx, job);
+    } catch (error) {
+      failures.push((error as Error).message);
+    }
+    if (failures.length) throw new ApplyError(`${failures.join('; ')}; ${await rollback(ctx, todo)}`);
+  } finally {
+    await Promise.all(paths.map(removePending));
   }
-  return changed;
+  return todo.map((job) => job.label);
 }
 
 async function verify(ctx: ApplyContext, job: IptablesJob): Promise<void> {
@@ -135,9 +136,8 @@ export async function rollback(ctx: ApplyContext, jobs: IptablesJob[]): Promise<
       if (parts.length) {
         const path = await writePending(ctx.runDir, `${job.tool}-rollback.rules`, parts.join(''));
         try {
-          await mustRun(ctx.target.exec, [`${job.tool}-restore`, '-w', '--noflush', path], { onSpawn: (pid) => ctx.lock?.setChild(pid) });
+          await mustRun(ctx.target.exec, [`${job.tool}-restore`, '-w', '--noflush', path]);
         } finally {
-          ctx.lock?.setChild(null);
           await removePending(path);
         }
       }

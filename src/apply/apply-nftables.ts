@@ -52,7 +52,7 @@ export async function commitNft(ctx: ApplyContext, job: NftJob): Promise<void> {
   const text = ctx.hooks.beforeCommit?.('nftables', job.script) ?? job.script;
   const path = await writePending(ctx.runDir, 'nftables.nft', text);
   try {
-    await mustRun(ctx.target.exec, ['nft', '-f', path], { onSpawn: (pid) => ctx.lock?.setChild(pid) });
+    await mustRun(ctx.target.exec, ['nft', '-f', path]);
   } catch (error) {
     const why = error instanceof CommandError ? firstLines(error.result.stderr) : (error as Error).message;
     const after = await readNft(ctx.target).catch(() => null);
@@ -62,7 +62,6 @@ export async function commitNft(ctx: ApplyContext, job: NftJob): Promise<void> {
         : "kpc's kube-proxy tables read back differently from before; run kpc apply again";
     throw new ApplyError(`nft -f failed at commit (${why}); ${left}`);
   } finally {
-    ctx.lock?.setChild(null);
     await removePending(path);
   }
   const now = await readNft(ctx.target);

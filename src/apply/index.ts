@@ -1,4 +1,5 @@
 import { createTwoFilesPatch } from 'diff';
+import { resolve } from 'node:path';
 import { diffModels } from '../diff/index.js';
 import { readRuleSet, type RuleFormat } from '../read/index.js';
 import { formatText } from '../diff/format.js';
@@ -67,7 +68,7 @@ export interface ApplyReport {
  */
 export async function applyGraph(graph: RoutingGraph, options: ApplyOptions): Promise<ApplyReport> {
   const target = options.target ?? hostTarget();
-  const runDir = options.runDir ?? DEFAULT_RUN_DIR;
+  const runDir = resolve(options.runDir ?? DEFAULT_RUN_DIR);
   const dryRun = options.dryRun ?? false;
   const timings: Record<string, number> = {};
   let t = performance.now();

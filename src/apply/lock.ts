@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -6,24 +6,22 @@ import { join } from 'node:path';
  * The apply lock: one file, created with O_EXCL ('wx'), naming its holder.
  *
  * A holder that died (SIGKILL, power loss) leaves the file behind; it is
- * stale once the holder and the child it was committing with are both gone.
- * The child matters: kpc runs iptables-restore/nft from a finished file, and
- * if kpc is killed mid-commit the child is orphaned but completes, so the
- * next apply must not start reading state until it has. Processes are known
- * by PID and start time (field 22 of /proc/PID/stat), so a recycled PID
- * is not mistaken for the holder.
+ * stale once the holder and every child still committing for it are gone.
+ * The children matter: kpc hands iptables-restore and nft a finished file
+ * (run-folder/pending-PID-...), and if kpc is killed mid-commit they are
+ * orphaned but complete, so the next apply must not read the state until
+ * they have. They are found by that file name in their command lines, so
+ * there is no moment in which a child runs unrecorded. The holder is known
+ * by PID and start time (field 22 of /proc/PID/stat), so a recycled PID is
+ * not mistaken for it.
  */
 export interface LockRecord {
   pid: number;
   start: string;
-  /** The command committing rules right now, if any. */
-  child?: { pid: number; start: string };
 }
 
 export interface Lock {
   path: string;
-  /** Records the PID of the committing child (cleared with null). */
-  setChild(pid: number | null): void;
   release(): void;
 }
 
@@ -45,7 +43,7 @@ export async function acquireLock(dir: string, waitMs = 30_000): Promise<Lock> {
     }
     const holder = readRecord(path);
     if (holder === 'missing') continue;
-    if (holder === null || !holderAlive(holder)) {
+    if (holder === null || !holderAlive(holder, dir)) {
       // Stale: remove it and race for it again; O_EXCL lets only one contender win.
       if (removeIfSame(path, holder)) continue;
     }
@@ -61,13 +59,6 @@ function lockHandle(path: string, self: LockRecord): Lock {
   let released = false;
   return {
     path,
-    setChild(pid) {
-      if (released) return;
-      const record: LockRecord = { ...self };
-      if (pid !== null) record.child = { pid, start: startTime(pid) ?? '' };
-      // Written in place (one small write): the file must never be missing while held.
-      writeFileSync(path, JSON.stringify(record));
-    },
     release() {
       if (released) return;
       released = true;
@@ -122,9 +113,23 @@ function modifiedAt(path: string): number {
   }
 }
 
-export function holderAlive(record: LockRecord): boolean {
-  if (processIs(record.pid, record.start)) return true;
-  return record.child !== undefined && processIs(record.child.pid, record.child.start);
+export function holderAlive(record: LockRecord, dir: string): boolean {
+  return processIs(record.pid, record.start) || committingFor(record.pid, dir).length > 0;
+}
+
+/** PIDs of processes whose command line names a pending rule file of apply `pid` (orphaned restores still committing). */
+export function committingFor(pid: number, dir: string): number[] {
+  const marker = `${dir.replace(/\/+$/, '')}/pending-${pid}-`;
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(marker)) found.push(Number(entry));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return found;
 }
 
 function processIs(pid: number, start: string): boolean {

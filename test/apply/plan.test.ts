@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { conntrackDeletions, udpFrontends, type UdpFrontend } from '../../src/apply/conntrack.js';
 import { foreignText, ownedPart, ownedText, parseSave, transition } from '../../src/apply/iptables.js';
@@ -330,12 +331,18 @@ describe('the apply lock', () => {
     }
   });
 
-  it('is held while a child the dead holder started is still committing', async () => {
+  it('is held while a restore the dead holder started is still committing its file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kpc-lock-'));
+    // Stands in for an orphaned `iptables-restore DIR/pending-PID-...`: a process whose command line names the file.
+    const orphan = execa(process.execPath, ['-e', 'setTimeout(() => {}, 10000)', join(dir, 'pending-4242-iptables.rules')], { reject: false });
     try {
-      writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: 999_999_999, start: '1', child: { pid: process.pid, start: startTime(process.pid) } }));
+      writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: 4242, start: 'gone' }));
       await expect(acquireLock(dir, 150)).rejects.toThrow(/holds/);
+      orphan.kill('SIGKILL');
+      await orphan;
+      (await acquireLock(dir, 1000)).release();
     } finally {
+      orphan.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
   });

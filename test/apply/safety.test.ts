@@ -208,13 +208,13 @@ describeKernel('kpc apply keeps the previous rules when a commit fails', () => {
         },
       }),
       /iptables-restore failed at commit/,
-      /the previous rules were put back \(iptables \(IPv4\)/,
+      /the previous rules were put back \(ip6tables \(IPv6\), iptables \(IPv4\)/,
     );
     expect(sawBoth).toBe(true);
     expect(await fullDump(ns.name), message).toBe(before);
   }, 30_000);
 
-  it('(3) iptables: IPv6 commit fails after IPv4 went in: IPv4 is put back too', async () => {
+  it('(3) iptables: the IPv6 commit fails while IPv4 goes in: IPv4 is put back too', async () => {
     const before = await fullDump(ns.name);
     await expectFailure(
       applyGraph(graphs[2], { mode: 'iptables', target: failingCommit('ip6tables-restore'), runDir: run.path }),
