@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { compileGraph, emit, type Mode } from '../compile.js';
 import type { IPFamily, RoutingGraph } from '../graph/types.js';
-import { UsageError } from './errors.js';
+import { UsageError, UserError } from './errors.js';
 import { addNodeOptions, checkNodeFlags, nodeOptionsFrom, type RawNodeFlags } from './node-options.js';
 import { appendFile, readInputs } from './inputs.js';
 import { writeAtomically, writeFilesAtomically, writeStdout } from './output.js';
@@ -12,7 +12,7 @@ const MODES: Mode[] = ['iptables', 'ipvs', 'nftables'];
 
 interface GenerateFlags extends RawNodeFlags {
   file: string[];
-  mode: string;
+  mode?: string;
   output?: string;
   family?: string;
   verbose?: boolean;
@@ -23,20 +23,22 @@ export function registerGenerate(program: Command): void {
     .command('generate')
     .description("compile manifests into the rules kube-proxy would program on one node")
     .requiredOption('-f, --file <path>', "manifest file, folder (recursive) or '-' for stdin; repeatable", appendFile)
-    .requiredOption('--mode <mode>', `backend: ${MODES.join(', ')}`)
+    .option('--mode <mode>', `backend: ${MODES.join(', ')} (required unless --config names one)`)
     .option('-o, --output <path>', 'write here (atomically) instead of stdout; for --mode ipvs a folder that gets one file per part')
     .option('--family <family>', 'iptables mode: ipv4 (iptables-restore) or ipv6 (ip6tables-restore)')
     .option('-v, --verbose', 'say on stderr why services are skipped and how endpoints were chosen');
   addNodeOptions(command).action(async (flags: GenerateFlags) => {
     // Every flag is checked before any file is read: a usage error must not pass for an input error.
-    const mode = parseMode(flags.mode);
+    if (flags.mode === undefined && flags.config === undefined) throw new UsageError('--mode is required (or a --config whose KubeProxyConfiguration sets mode)');
+    if (flags.mode !== undefined) parseMode(flags.mode);
     const familyFlag = parseFamily(flags.family);
     checkNodeFlags(flags);
     const sources = await readInputs(flags.file);
     const nodeOptions = await nodeOptionsFrom(flags);
+    const mode = modeFrom(flags.mode, nodeOptions.config?.mode);
     const result = compileGraph(sources, nodeOptions);
     printDiagnostics(result.warnings);
-    if (flags.verbose) explain(result.graph);
+    if (flags.verbose) describeChoices(result.graph);
     const family = familyFlag ?? defaultFamily(result.graph);
     if (mode === 'ipvs' && flags.output) {
       await writeFilesAtomically(flags.output, emitIpvsParts(result.graph).map((part) => ({ name: IPVS_FILES[part.name], text: part.text })));
@@ -53,6 +55,14 @@ export function parseMode(mode: string): Mode {
   return mode as Mode;
 }
 
+/** The flag wins; otherwise kube-proxy's own default for an empty mode on Linux, iptables. */
+function modeFrom(flag: string | undefined, configured: string | undefined): Mode {
+  if (flag !== undefined) return parseMode(flag);
+  if (configured === undefined || configured === '') return 'iptables';
+  if (configured === 'kernelspace') throw new UserError('the KubeProxyConfiguration says mode: kernelspace (Windows); kpc compiles iptables, ipvs and nftables; pass --mode');
+  return parseMode(configured);
+}
+
 function parseFamily(family: string | undefined): IPFamily | undefined {
   if (family === undefined) return undefined;
   if (family === 'ipv4') return 4;
@@ -65,10 +75,12 @@ function defaultFamily(graph: RoutingGraph): IPFamily {
   return graph.node.ips[4].length === 0 && graph.node.ips[6].length > 0 ? 6 : 4;
 }
 
-function explain(graph: RoutingGraph): void {
+/** --verbose: why Services were skipped and how each port's endpoints were chosen. */
+function describeChoices(graph: RoutingGraph): void {
   for (const skipped of graph.skipped) printLine(`skipped ${skipped.namespace}/${skipped.name}: ${skipped.reason}`);
   for (const route of graph.servicePorts) {
     const choice = `${route.clusterEndpoints.length} cluster / ${route.localEndpoints.length} local endpoints`;
-    printLine(`${route.servicePortName} ${route.protocol} IPv${route.family}: ${choice}; ${route.notes.join('; ')}`);
+    const health = route.healthCheckNodePort === null ? [] : [`health check node port ${route.healthCheckNodePort}`];
+    printLine(`${route.servicePortName} ${route.protocol} IPv${route.family}: ${choice}; ${[...route.notes, ...health].join('; ')}`);
   }
 }
