@@ -183,7 +183,7 @@ spec:
 describe.concurrent('kpc generate: exit status 2 on usage errors', () => {
   const cases: [string, string[], RegExp][] = [
     ['an unknown flag', ['generate', '--mode', 'iptables', '-f', VALID, '--frobnicate'], /^error: unknown option '--frobnicate'$/m],
-    ['a missing --mode', ['generate', '-f', VALID], /^error: required option '--mode <mode>' not specified$/m],
+    ['a missing --mode', ['generate', '-f', VALID], /^kpc: --mode is required \(or a --config whose KubeProxyConfiguration sets mode\)/m],
     ['a bad --mode value', ['generate', '--mode', 'pf', '-f', VALID], /^kpc: --mode "pf": use one of iptables, ipvs, nftables \(see kpc --help\)$/m],
     ['a bad --node-ip', ['generate', '--mode', 'iptables', '--node-ip', '10.0.0.256', '-f', VALID], /^kpc: --node-ip "10\.0\.0\.256" is not an IP address \(see kpc --help\)$/m],
     ['two IPv4 --cluster-cidr', ['generate', '--mode', 'iptables', '--cluster-cidr', '10.244.0.0/16', '--cluster-cidr', '10.245.0.0/16', '-f', VALID], /^kpc: --cluster-cidr: give at most one IPv4 CIDR/m],
