@@ -1,5 +1,6 @@
 import { loadAll, YAMLException } from 'js-yaml';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { locateField } from './locate.js';
 import type { LoadedObject, SourceText } from './source.js';
 
 export interface LoadResult {
@@ -18,8 +19,10 @@ export function loadSources(sources: SourceText[]): LoadResult {
   for (const source of sources) {
     const documents = parseSource(source, diagnostics);
     documents.forEach((doc, documentIndex) => {
-      for (const { value, path } of unwrapLists(doc, [])) {
-        objects.push({ value, origin: { source, documentIndex, pathInDocument: path } });
+      for (const found of unwrapLists(doc, [], new Set())) {
+        const origin = { source, documentIndex, pathInDocument: found.path };
+        if (found.problem === null) objects.push({ value: found.value, origin });
+        else diagnostics.push({ severity: 'error', file: source.name, line: locateField(origin, []), object: null, field: null, message: found.problem });
       }
     });
   }
@@ -52,18 +55,42 @@ function yamlDiagnostic(source: SourceText, error: unknown): Diagnostic {
   return { severity: 'error', file: source.name, line: null, object: null, field: null, message: `could not be parsed: ${String(error)}` };
 }
 
-function* unwrapLists(doc: unknown, path: (string | number)[]): Generator<{ value: unknown; path: (string | number)[] }> {
+/** As deep as js-yaml lets YAML nest; JSON.parse has no such limit. */
+const MAX_LIST_DEPTH = 100;
+
+interface Found {
+  value: unknown;
+  path: (string | number)[];
+  /** Why this is not read as objects, or null. */
+  problem: string | null;
+}
+
+/**
+ * The objects of a document: itself, or the items of a List or a top-level
+ * sequence, recursively. A YAML alias can make one list appear many times,
+ * and nested aliases make that exponential (a few hundred bytes would unwrap
+ * to billions of objects), so each list is unwrapped once per document.
+ */
+function* unwrapLists(doc: unknown, path: (string | number)[], seen: Set<object>, repeated = new Set<object>()): Generator<Found> {
   if (doc === null || doc === undefined) return;
-  if (Array.isArray(doc)) {
-    for (let i = 0; i < doc.length; i++) yield* unwrapLists(doc[i], [...path, i]);
+  const items = Array.isArray(doc) ? doc : isList(doc) ? (doc as { items: unknown[] }).items : null;
+  if (items === null) {
+    yield { value: doc, path, problem: null };
     return;
   }
-  if (isList(doc)) {
-    const items = (doc as { items: unknown[] }).items;
-    for (let i = 0; i < items.length; i++) yield* unwrapLists(items[i], [...path, 'items', i]);
+  if (seen.has(items)) {
+    // Said once per list, however often it is repeated.
+    if (!repeated.has(items)) yield { value: doc, path, problem: 'repeats a list already read (through a YAML alias); write each object out once' };
+    repeated.add(items);
     return;
   }
-  yield { value: doc, path };
+  if (path.length >= MAX_LIST_DEPTH) {
+    yield { value: doc, path, problem: `holds lists nested more than ${MAX_LIST_DEPTH} deep; kpc reads objects, Lists of objects and sequences of objects` };
+    return;
+  }
+  seen.add(items);
+  const at = Array.isArray(doc) ? path : [...path, 'items'];
+  for (let i = 0; i < items.length; i++) yield* unwrapLists(items[i], [...at, i], seen, repeated);
 }
 
 function isList(doc: unknown): boolean {

@@ -80,6 +80,28 @@ describe('loadSources', () => {
     expect(objects.map((o) => o.origin.source.name)).toEqual(['good.yaml']);
   });
 
+  it('unwraps a list repeated through YAML aliases once, so a tiny file cannot expand to billions of objects', () => {
+    const levels = 'abcdefghi'.split('');
+    const text = levels.map((name, i) => `- &${name} [${Array(9).fill(i === 0 ? '{ kind: Pod }' : `*${levels[i - 1]}`).join(', ')}]`).join('\n');
+    const started = performance.now();
+    const { objects, diagnostics } = load(`${text}\n`, 'laughs.yaml');
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(objects).toHaveLength(9);
+    expect(diagnostics.map((d) => `${d.line}: ${d.message}`)).toEqual(levels.slice(1).map((_, i) => `${i + 2}: repeats a list already read (through a YAML alias); write each object out once`));
+  });
+
+  it('reports lists nested deeper than YAML allows, rather than overflowing the stack', () => {
+    const { objects, diagnostics } = load(`${'['.repeat(200_000)}${']'.repeat(200_000)}`, 'deep.json');
+    expect(objects).toEqual([]);
+    expect(diagnostics.map((d) => d.message)).toEqual(['holds lists nested more than 100 deep; kpc reads objects, Lists of objects and sequences of objects']);
+  });
+
+  it('reads an object repeated through an alias as two objects, which validation then calls duplicates', () => {
+    const text = '- &svc { apiVersion: v1, kind: Service, metadata: { name: web }, spec: { ports: [{ port: 80 }] } }\n- *svc\n';
+    expect(load(text).objects).toHaveLength(2);
+    expect(problems({ 'a.yaml': text }).errors.map((e) => e.message)).toEqual(['is defined twice (first at a.yaml:1); remove one copy']);
+  });
+
   it('leaves documents that are not objects to validation, which rejects them', () => {
     const { errors } = problems({ 'odd.yaml': 'just a string\n---\n42\n---\n[1]\n' });
     expect(errors.map((e) => e.message)).toEqual(Array(3).fill('is not a Kubernetes object (expected a mapping with apiVersion, kind and metadata)'));
