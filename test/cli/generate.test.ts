@@ -113,9 +113,10 @@ describe.concurrent('kpc generate: exit status 1 on invalid input', () => {
       newline: write('each/newline.yaml', SERVICE.replace('name: web', 'name: "we\\nb"')),
       quote: write('each/quote.yaml', SERVICE.replace('name: web', `name: 'we"b'`)),
       portSpace: write('each/port-space.yaml', SERVICE.replace('name: http', 'name: "ht tp"')),
+      lineSeparator: write('each/line-separator.yaml', SERVICE.replace('namespace: shop', 'namespace: "sh\\u2028op"')),
       brokenJSON: write('each/broken.json', brokenJSON),
     };
-    const lines = rejected(await generate(...Object.values(files).flatMap((f) => ['-f', f])), 6);
+    const lines = rejected(await generate(...Object.values(files).flatMap((f) => ['-f', f])), 7);
     // Syntax errors come first: files are parsed before objects are checked.
     expect(lines).toEqual([
       `${files.brokenJSON}:4: not valid YAML or JSON: missed comma between flow collection entries; fix the syntax at this line`,
@@ -124,7 +125,10 @@ describe.concurrent('kpc generate: exit status 1 on invalid input', () => {
       `${files.newline}:4: Service "shop/we\\nb": metadata.name: value "we\\nb" must be a DNS-1035 label: lower-case letters, digits and "-", starting with a letter and ending with a letter or digit`,
       `${files.quote}:4: Service "shop/we\\"b": metadata.name: value "we\\"b" must be a DNS-1035 label: lower-case letters, digits and "-", starting with a letter and ending with a letter or digit`,
       `${files.portSpace}:10: Service shop/web: spec.ports[0].name: port name "ht tp" must be a DNS-1123 label: lower-case letters, digits and "-", starting and ending with a letter or digit`,
+      // U+2028 ends a line in some terminals and editors: it is shown escaped.
+      `${files.lineSeparator}:5: Service "sh\\u2028op/web": metadata.namespace: value "sh\\u2028op" must be a DNS-1123 label: lower-case letters, digits and "-", starting and ending with a letter or digit`,
     ]);
+    expect(lines.join('\n')).not.toMatch(/[\u2028\u2029]/);
   });
 
   it('reports every problem of one object, not just the first: three errors, three lines', async () => {
