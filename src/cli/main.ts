@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { InputError, printable } from '../diagnostics/diagnostic.js';
 import { UsageError, UserError } from './errors.js';
 import { registerDiff } from './diff.js';
+import { registerExplain } from './explain.js';
 import { registerApply } from './apply.js';
 import { registerGenerate } from './generate.js';
 import { printDiagnostics, printLine } from './report.js';
@@ -18,6 +19,7 @@ export async function main(argv: string[]): Promise<number> {
   registerApply(program);
   registerValidate(program);
   registerDiff(program);
+  registerExplain(program);
   for (const command of program.commands) command.exitOverride();
   try {
     process.exitCode = 0;

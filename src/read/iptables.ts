@@ -1,59 +1,14 @@
 import { canonicalIP, parseCIDR } from '../net/ip.js';
 import { emptyModel, ipKey, newFrontend, nodePortKey, type Family, type Frontend, type RuleSetModel, type Shares } from './model.js';
-import { splitArgs } from './tokens.js';
-
-/** One rule's options, with negation kept: `! -s X` is { s: { value: X, negated: true } }. */
-interface Rule {
-  table: string;
-  chain: string;
-  text: string;
-  options: Map<string, { value: string; negated: boolean }>;
-}
-
-const VALUELESS = new Set(['--rcheck', '--set', '--reap', '--rsource', '--random-fully', '--physdev-is-in', '--update', '--remove']);
-const ALIASES: Record<string, string> = { '--source': '-s', '--destination': '-d', '--protocol': '-p', '--jump': '-j', '--goto': '-g', '--match': '-m' };
-
-function parseRule(table: string, line: string): Rule | null {
-  const args = splitArgs(line);
-  if (args[0] !== '-A' || args.length < 2) return null;
-  const options = new Map<string, { value: string; negated: boolean }>();
-  let negated = false;
-  for (let i = 2; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '!') {
-      negated = true;
-      continue;
-    }
-    const name = ALIASES[arg] ?? arg;
-    if (name === '-m') {
-      i++;
-      continue;
-    }
-    let value = '';
-    if (!VALUELESS.has(name) && i + 1 < args.length && !(args[i + 1]!.startsWith('-') && args[i + 1] !== '-')) value = args[++i]!;
-    if (name.startsWith('-')) options.set(name, { value, negated });
-    negated = false;
-  }
-  return { table, chain: args[1]!, text: line, options };
-}
+import { parseIptablesText, type IptablesRule } from './iptables-rules.js';
 
 /** Reads iptables-save or iptables-restore text (one family) into the rule-set model. */
 export function readIptables(text: string): RuleSetModel {
-  const rules: Rule[] = [];
-  const chainsDeclared: string[] = [];
-  let table = '';
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line.startsWith('*')) table = line.slice(1);
-    else if (line.startsWith(':')) chainsDeclared.push(`${table} ${line.slice(1).split(' ')[0]}`);
-    else if (line.startsWith('-A') || line.startsWith('[')) {
-      // iptables-save -c puts counters first: [12:345] -A ...
-      const rule = parseRule(table, line.replace(/^\[\d+:\d+\]\s*/, ''));
-      if (rule) rules.push(rule);
-    }
-  }
-  return new IptablesReader(rules, chainsDeclared).read();
+  const { rules, declared } = parseIptablesText(text);
+  return new IptablesReader(rules, declared).read();
 }
+
+type Rule = IptablesRule;
 
 const OURS = /^KUBE-/;
 const BUILTIN = new Set(['INPUT', 'OUTPUT', 'FORWARD', 'PREROUTING', 'POSTROUTING']);

@@ -7,6 +7,8 @@ export interface NftTableText {
   family: string;
   name: string;
   chains: Map<string, string[]>;
+  /** Base chains' declarations (`type filter hook input priority -110 ; ...`), by chain name. */
+  chainSpecs: Map<string, string>;
   /** Sets and maps: their declaration text and their elements. */
   containers: Map<string, { spec: string; elements: string[] }>;
 }
@@ -16,7 +18,7 @@ export function parseNftText(text: string): NftTableText[] {
   const table = (family: string, name: string) => {
     const key = `${family} ${name}`;
     let t = tables.get(key);
-    if (!t) tables.set(key, (t = { family, name, chains: new Map(), containers: new Map() }));
+    if (!t) tables.set(key, (t = { family, name, chains: new Map(), chainSpecs: new Map(), containers: new Map() }));
     return t;
   };
   const statements = joinBraces(stripComments(text));
@@ -86,6 +88,7 @@ function readFlat(table: NftTableText, kind: string, rest: string): void {
       break;
     case 'chain':
       chainOf(table, name!);
+      if (/\bhook\b/.test(body)) table.chainSpecs.set(name!, inside(body));
       break;
     case 'set':
     case 'map':
@@ -119,6 +122,8 @@ function readNested(table: NftTableText, body: string): void {
     }
     if (open[1] === 'chain') {
       const rules = chainOf(table, open[2]!);
+      const spec = block.filter((line) => /^(type|policy)\b/.test(line));
+      if (spec.length) table.chainSpecs.set(open[2]!, spec.join(' ; '));
       for (const rule of block) if (rule && !/^(type|comment|policy)\b/.test(rule)) rules.push(normalizeRule(rule));
     } else readNestedContainer(containerOf(table, open[2]!), block.join('\n'));
   }

@@ -24,12 +24,22 @@ export interface Ctx {
   /** Compiles the objects for the node and loads them, replacing what was loaded before. */
   load(objects: object[], options?: Partial<NodeOptions>): Promise<void>;
   pod(name: string): Pod;
+  /** The rule texts `load` loaded last, as the kernel got them. */
+  loaded?: { iptables?: { 4: string; 6: string }; nftables?: string };
+  /** When set, called with every request burst a scenario makes, so another test can check its own prediction against what the kernel did. */
+  observe?: (observation: Observation) => void | Promise<void>;
+}
+
+export interface Observation {
+  from: Host | Pod;
+  to: Target;
+  replies: Reply[];
 }
 
 export async function createContext(backend: Backend): Promise<Ctx> {
   const world = await createWorld({ dualStack: true });
   await prepareNode(world);
-  return {
+  const ctx: Ctx = {
     world,
     backend,
     pod: (name) => world.pod(name),
@@ -42,13 +52,16 @@ export async function createContext(backend: Backend): Promise<Ctx> {
       });
       await world.resetRules();
       if (backend === 'nftables') {
-        await world.loadRules('nftables', emit(graph, { mode: 'nftables', family: 4 }));
+        ctx.loaded = { nftables: emit(graph, { mode: 'nftables', family: 4 }) };
+        await world.loadRules('nftables', ctx.loaded.nftables!);
       } else {
-        await world.loadRules('iptables', emit(graph, { mode: 'iptables', family: 4 }));
-        await world.loadRules('ip6tables' as RuleBackend, emit(graph, { mode: 'iptables', family: 6 }));
+        ctx.loaded = { iptables: { 4: emit(graph, { mode: 'iptables', family: 4 }), 6: emit(graph, { mode: 'iptables', family: 6 }) } };
+        await world.loadRules('iptables', ctx.loaded.iptables![4]);
+        await world.loadRules('ip6tables' as RuleBackend, ctx.loaded.iptables![6]);
       }
     },
   };
+  return ctx;
 }
 
 /**
@@ -75,12 +88,15 @@ function answers(replies: Reply[]): Extract<Reply, { ok: true }>[] {
 }
 
 async function backendsSeen(ctx: Ctx, from: Host | Pod, to: Target, count = 60): Promise<{ backends: Set<string>; sources: Set<string> }> {
-  const replies = answers(await ctx.world.request(from, to, { count, timeoutMs: 2000 }));
+  const all = await ctx.world.request(from, to, { count, timeoutMs: 2000 });
+  await ctx.observe?.({ from, to, replies: all });
+  const replies = answers(all);
   return { backends: new Set(replies.map((r) => r.backend)), sources: new Set(replies.map((r) => r.sawSource)) };
 }
 
 async function expectNoAnswer(ctx: Ctx, from: Host | Pod, to: Target, error: 'refused' | 'timeout'): Promise<void> {
   const replies = await ctx.world.request(from, to, { count: 3, timeoutMs: error === 'refused' ? 2000 : NO_ANSWER_MS });
+  await ctx.observe?.({ from, to, replies });
   for (const reply of replies) {
     expect(reply.ok, `expected ${error}, got an answer ${JSON.stringify(reply)}`).toBe(false);
     if (!reply.ok) expect(reply.error).toBe(error);

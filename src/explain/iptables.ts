@@ -1,0 +1,224 @@
+import { cidrContains, parseCIDR } from '../net/ip.js';
+import { parseIptablesText, type IptablesRule } from '../read/iptables-rules.js';
+import { isLocal, originOf, type NodeFacts, type Packet } from './packet.js';
+import { walkHooks, type Hook, type HookRunner } from './pipeline.js';
+import { commentService, refusalReason } from './reasons.js';
+import type { Explanation } from './trace.js';
+import { runChain, translated, withStep, type Action, type Branch, type Ended, type Interpreter, type State } from './walk.js';
+
+/**
+ * Traces a packet through iptables-save text as the kernel walks it: each
+ * hook's tables in priority order (raw, mangle, nat, filter, security), each
+ * table's built-in chain rule by rule, its policy where the chain ends.
+ */
+export function traceIptables(text: string, packet: Packet, node: NodeFacts): Explanation {
+  const runner = new IptablesHooks(parseIptablesText(text), node);
+  return walkHooks(runner, 'iptables', packet, originOf(packet.src, node), node);
+}
+
+/** Tables at each hook, in the kernel's priority order; nat is DNAT before routing and SNAT after. */
+const HOOK_TABLES: Record<Hook, [string, string][]> = {
+  prerouting: [['raw', 'PREROUTING'], ['mangle', 'PREROUTING'], ['nat', 'PREROUTING']],
+  input: [['mangle', 'INPUT'], ['filter', 'INPUT'], ['security', 'INPUT'], ['nat', 'INPUT']],
+  forward: [['mangle', 'FORWARD'], ['filter', 'FORWARD'], ['security', 'FORWARD']],
+  output: [['raw', 'OUTPUT'], ['mangle', 'OUTPUT'], ['nat', 'OUTPUT'], ['filter', 'OUTPUT'], ['security', 'OUTPUT']],
+  postrouting: [['mangle', 'POSTROUTING'], ['nat', 'POSTROUTING']],
+};
+
+class IptablesHooks implements HookRunner {
+  readonly warnings: string[] = [];
+  private readonly byChain = new Map<string, IptablesRule[]>();
+
+  constructor(
+    private readonly parsed: ReturnType<typeof parseIptablesText>,
+    private readonly node: NodeFacts,
+  ) {
+    for (const declared of parsed.declared) this.byChain.set(declared, []);
+    for (const rule of parsed.rules) {
+      const key = `${rule.table} ${rule.chain}`;
+      let list = this.byChain.get(key);
+      if (!list) this.byChain.set(key, (list = []));
+      list.push(rule);
+    }
+  }
+
+  run(hook: Hook, states: State[]): { passed: State[]; ended: Ended[] } {
+    let passed = states;
+    const ended: Ended[] = [];
+    for (const [table, chain] of HOOK_TABLES[hook]) {
+      if (!this.byChain.has(`${table} ${chain}`) || !passed.length) continue;
+      const result = runChain(this.interpreter(table), chain, passed);
+      const policy = this.parsed.policies.get(`${table} ${chain}`) ?? 'ACCEPT';
+      const fellThrough = policy === 'DROP' ? [] : result.returned;
+      if (policy === 'DROP') ended.push(...result.returned.map((state) => ({ state: { ...state, reason: `${table} ${chain} policy DROP` }, verdict: 'drop' as const })));
+      passed = [...fellThrough, ...result.ended.filter((e) => e.verdict === 'accept').map((e) => e.state)];
+      ended.push(...result.ended.filter((e) => e.verdict !== 'accept'));
+    }
+    return { passed, ended };
+  }
+
+  private interpreter(table: string): Interpreter<IptablesRule> {
+    return {
+      rules: (chain) => this.byChain.get(`${table} ${chain}`),
+      apply: (rule, chain, state) =>
+        applyRule(rule, chain, state, { node: this.node, warn: (m) => this.warnings.push(m), isChain: (name) => this.byChain.has(`${table} ${name}`) }),
+      warn: (m) => this.warnings.push(m),
+    };
+  }
+}
+
+interface RuleContext {
+  node: NodeFacts;
+  warn: (message: string) => void;
+  /** A chain of this name exists in the rule's table (else a target is an extension such as LOG). */
+  isChain: (name: string) => boolean;
+}
+
+/** Options that say nothing about which packets match (module arguments, target arguments, comments). */
+const INERT = new Set([
+  '--comment', '--mode', '--name', '--mask', '--rsource', '--reap', '--seconds', '--set',
+  '--to-destination', '--to-source', '--to-ports', '--or-mark', '--xor-mark', '--and-mark', '--set-xmark', '--set-mark',
+  '--random-fully', '--random', '--persistent', '--reject-with', '--probability', '-j', '-g',
+]);
+
+function applyRule(rule: IptablesRule, chain: string, state: State, context: RuleContext): Branch[] {
+  const { node, warn, isChain } = context;
+  let matches = true;
+  let affinity = state.affinitySeconds;
+  for (const [name, option] of rule.options) {
+    if (INERT.has(name)) continue;
+    const verdict = condition(name, option.value, state, node);
+    if (verdict === 'recent') {
+      // A ClientIP-affinity check: a new client has no entry yet, so it does not match.
+      affinity = Number(rule.options.get('--seconds')?.value ?? 0) || affinity;
+      matches = false;
+      continue;
+    }
+    if (verdict === null) {
+      warn(`${rule.table} ${chain}: cannot evaluate ${name} ${option.value} (treated as not matching): ${rule.text}`);
+      matches = false;
+      continue;
+    }
+    if (verdict === option.negated) matches = false;
+  }
+  const unmatched: Branch = { share: 1, state: { ...state, affinitySeconds: affinity }, action: null };
+  if (!matches) return [unmatched];
+  const probability = rule.options.has('--probability') ? Number(rule.options.get('--probability')!.value) : 1;
+  const note = probability < 1 ? `matches with probability ${probability}` : undefined;
+  const hit = withStep({ ...state, affinitySeconds: affinity }, { table: rule.table, chain, rule: rule.text, service: commentService(comment(rule)), note });
+  const taken = target(rule, chain, hit, isChain, warn);
+  if (probability >= 1) return [taken];
+  return [{ ...taken, share: probability }, { ...unmatched, share: 1 - probability }];
+}
+
+function comment(rule: IptablesRule): string {
+  return rule.options.get('--comment')?.value ?? '';
+}
+
+/** Whether one match option holds for the packet: true/false, 'recent' for an affinity check, null when unknown. */
+function condition(name: string, value: string, state: State, node: NodeFacts): boolean | 'recent' | null {
+  const { packet } = state;
+  switch (name) {
+    case '-s':
+      return inCIDR(packet.src, value);
+    case '-d':
+      return inCIDR(packet.dst, value);
+    case '-p':
+      return protocolIs(packet, value);
+    case '--dport':
+      return portIn(packet.dport, value);
+    case '--dst-type':
+      return addressType(packet.dst, value, node);
+    case '--src-type':
+      return addressType(packet.src, value, node);
+    case '--ctstate':
+      return ctstate(value, state);
+    case '--mark':
+      return markIs(state.mark, value);
+    case '--rcheck':
+    case '--update':
+      return 'recent';
+    default:
+      return null;
+  }
+}
+
+function target(rule: IptablesRule, chain: string, state: State, isChain: (name: string) => boolean, warn: (m: string) => void): Branch {
+  const gotoChain = rule.options.get('-g')?.value;
+  if (gotoChain) return { share: 1, state, action: { kind: 'goto', chain: gotoChain } };
+  const jump = rule.options.get('-j')?.value;
+  const act = (action: Action, next: State = state): Branch => ({ share: 1, state: next, action });
+  switch (jump) {
+    case undefined:
+    case '':
+      return act({ kind: 'continue' });
+    case 'ACCEPT':
+      return act({ kind: 'accept' });
+    case 'RETURN':
+      return act({ kind: 'return' });
+    case 'DROP':
+    case 'REJECT':
+      return act({ kind: jump === 'DROP' ? 'drop' : 'reject' }, { ...state, reason: refusalReason(chain, comment(rule), jump === 'DROP' ? 'drop' : 'reject') });
+    case 'DNAT':
+      return act({ kind: 'accept' }, translated(state, rule.options.get('--to-destination')?.value ?? ''));
+    case 'MASQUERADE':
+    case 'SNAT':
+      return act({ kind: 'accept' }, { ...state, masquerade: true });
+    case 'MARK':
+      return act({ kind: 'continue' }, { ...state, mark: markAfter(state.mark, rule) });
+    default:
+      if (isChain(jump)) return act({ kind: 'jump', chain: jump });
+      // LOG, CONNMARK, NOTRACK and the like do not decide where the packet goes.
+      warn(`${rule.table} ${chain}: target ${jump} is not modelled; the packet goes on: ${rule.text}`);
+      return act({ kind: 'continue' });
+  }
+}
+
+function markAfter(mark: number, rule: IptablesRule): number {
+  const or = rule.options.get('--or-mark')?.value;
+  const xor = rule.options.get('--xor-mark')?.value;
+  const and = rule.options.get('--and-mark')?.value;
+  const set = rule.options.get('--set-xmark')?.value ?? rule.options.get('--set-mark')?.value;
+  if (or) return (mark | Number(or)) >>> 0;
+  if (xor) return (mark ^ Number(xor)) >>> 0;
+  if (and) return (mark & Number(and)) >>> 0;
+  if (set) {
+    const [value, mask = '0xffffffff'] = set.split('/');
+    return ((mark & ~Number(mask)) ^ Number(value)) >>> 0;
+  }
+  return mark;
+}
+
+function inCIDR(ip: string, text: string): boolean | null {
+  const cidr = parseCIDR(text);
+  return cidr ? cidrContains(cidr, ip) : null;
+}
+
+const PROTOCOL_NUMBERS: Record<string, string> = { '6': 'tcp', '17': 'udp', '132': 'sctp' };
+
+function protocolIs(packet: Packet, value: string): boolean {
+  const name = PROTOCOL_NUMBERS[value] ?? value.toLowerCase();
+  return name === 'all' || name === packet.protocol;
+}
+
+function portIn(port: number, value: string): boolean | null {
+  const [low, high = low] = value.split(':').map(Number);
+  if (!Number.isInteger(low) || !Number.isInteger(high)) return null;
+  return port >= low! && port <= high!;
+}
+
+function addressType(ip: string, value: string, node: NodeFacts): boolean | null {
+  if (value !== 'LOCAL') return null;
+  return isLocal(ip, node);
+}
+
+/** A new connection's first packet: NEW, and DNAT once nat has translated its destination. */
+function ctstate(value: string, state: State): boolean {
+  const states = value.split(',');
+  return states.includes('NEW') || (states.includes('DNAT') && state.dnat !== null);
+}
+
+function markIs(mark: number, value: string): boolean {
+  const [want, mask = '0xffffffff'] = value.split('/');
+  return ((mark & Number(mask)) >>> 0) === (Number(want) >>> 0);
+}
