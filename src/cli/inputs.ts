@@ -25,7 +25,10 @@ export async function readInputs(paths: string[], stdin: () => Promise<string> =
       sources.push({ name: '-', text: await stdin() });
       continue;
     }
-    for (const file of await expand(path)) sources.push({ name: file, text: await readText(file) });
+    const files = await expand(path);
+    // An empty folder compiles to an empty rule set, which would replace a node's rules with nothing.
+    if (files.length === 0) throw new UserError(`${path}: no *.yaml, *.yml or *.json files in this folder; check the path given to -f`);
+    for (const file of files) sources.push({ name: file, text: await readText(file) });
   }
   return sources;
 }

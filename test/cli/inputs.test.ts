@@ -48,9 +48,9 @@ describe('readInputs', () => {
     await expect(readInputs([missing])).rejects.toThrow(new UserError(`${missing}: no such file or folder; check the path given to -f`));
   });
 
-  it('reads an empty folder as no input', async () => {
+  it('refuses a folder with no manifests (an empty rule set would wipe a node)', async () => {
     mkdirSync(join(dir, 'empty'));
-    expect(await readInputs([join(dir, 'empty')])).toEqual([]);
+    await expect(readInputs([join(dir, 'empty')])).rejects.toThrow(/no \*\.yaml, \*\.yml or \*\.json files in this folder/);
   });
 });
 
