@@ -5,6 +5,7 @@ import { registerDiff } from './diff.js';
 import { registerExplain } from './explain.js';
 import { registerApply } from './apply.js';
 import { registerGenerate } from './generate.js';
+import { registerGraph } from './graph.js';
 import { printDiagnostics, printLine } from './report.js';
 import { registerValidate } from './validate.js';
 
@@ -20,6 +21,7 @@ export async function main(argv: string[]): Promise<number> {
   registerValidate(program);
   registerDiff(program);
   registerExplain(program);
+  registerGraph(program);
   for (const command of program.commands) command.exitOverride();
   try {
     process.exitCode = 0;
