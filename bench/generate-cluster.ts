@@ -2,10 +2,11 @@
 // mixed types with their EndpointSlices (or Pods, for the selector variant),
 // printed as multi-document YAML the way `kubectl get -o yaml` lays objects
 // out (keys sorted, lists not indented under their key, numbers-as-strings
-// quoted). Generated on demand from a seed, never stored as fixtures.
+// quoted), or as the List `kubectl get -o json` prints. Generated on demand
+// from a seed, never stored as fixtures.
 //
 //   npx tsx bench/generate-cluster.ts --service-ports 1000 [--endpoints 10]
-//        [--nodes 50] [--seed 1] [--pods] > cluster.yaml
+//        [--nodes 50] [--seed 1] [--pods] [--json] > cluster.yaml
 //
 // Address plan (documentation/benchmark ranges and the kube defaults only):
 //   cluster IPs     10.96.0.0/12, unique, random (10.96.0.1 left to `kubernetes`)
@@ -34,10 +35,16 @@ export interface ClusterOptions {
    */
   fixedEndpoints?: { ip: string; nodeName: string }[];
   fixedTargetPort?: number;
+  /**
+   * yaml (default): multi-document YAML as `kubectl get -o yaml` lays objects
+   * out. json: one `kind: List` as `kubectl get -o json` prints it.
+   */
+  format?: 'yaml' | 'json';
 }
 
 export interface GeneratedCluster {
-  yaml: string;
+  /** The manifests, in options.format. */
+  text: string;
   /** What to pass kpc for the node the rules are compiled for. */
   node: { name: string; ip: string; clusterCIDR: string };
   counts: {
@@ -309,7 +316,7 @@ export function generateCluster(options: ClusterOptions): GeneratedCluster {
     return ka < kb ? -1 : ka > kb ? 1 : 0;
   });
   return {
-    yaml: documents.map(toYaml).join('---\n'),
+    text: options.format === 'json' ? toKubectlJson(documents) : documents.map(toYaml).join('---\n'),
     node: fixed ? { name: 'node', ip: '192.0.2.10', clusterCIDR: '10.244.0.0/16' } : { name: nodeNames[0]!, ip: '172.18.0.10', clusterCIDR: CLUSTER_CIDR },
     counts,
     services: listed,
@@ -586,6 +593,15 @@ function writeList(list: unknown[], indent: number, out: string[]): void {
   }
 }
 
+/** A List of the objects, 4-space indented with sorted keys, as `kubectl get -o json` prints several objects. */
+export function toKubectlJson(objects: object[]): string {
+  const sortKeys = (_key: string, value: unknown) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, (value as Record<string, unknown>)[k]]));
+  };
+  return JSON.stringify({ apiVersion: 'v1', items: objects, kind: 'List', metadata: { resourceVersion: '' } }, sortKeys, 4) + '\n';
+}
+
 export function toYaml(obj: object): string {
   const out: string[] = [];
   writeMap(obj as Record<string, unknown>, 0, '', out);
@@ -609,10 +625,11 @@ function main(argv: string[]): void {
     else if (flag === '--nodes') options.nodes = value();
     else if (flag === '--seed') options.seed = value();
     else if (flag === '--pods') options.endpointSource = 'pods';
+    else if (flag === '--json') options.format = 'json';
     else throw new Error(`unknown argument ${flag}; see the header of bench/generate-cluster.ts`);
   }
   const cluster = generateCluster(options);
-  process.stdout.write(cluster.yaml);
+  process.stdout.write(cluster.text);
   const { node } = cluster;
   process.stderr.write(`${JSON.stringify(cluster.counts)}\nkpc flags: --node-name ${node.name} --node-ip ${node.ip} --cluster-cidr ${node.clusterCIDR}\n`);
 }

@@ -56,6 +56,29 @@ export function summarize(profile, top = 25) {
     const names = namesUp(id);
     for (const r of roots) if (names.has(r)) inclusive[r] += us;
   }
+  // GC samples have no caller: charge each to the step of the last JS sample
+  // before it (GC runs when that step allocates). Steps are compileGraph's
+  // phases and the emitters, found by name among a sample's ancestors.
+  const phases = ['loadSources', 'validateObjects', 'resolveEndpoints', 'buildGraph', 'emitIptables', 'emitNftables', 'writeAtomically'];
+  const phaseOf = (id) => {
+    const names = namesUp(id);
+    return phases.find((p) => names.has(p)) ?? 'other';
+  };
+  const byPhase = {};
+  let current = 'other';
+  for (let i = 0; i < samples.length; i++) {
+    const frame = byId.get(samples[i]).callFrame;
+    const us = timeDeltas[i] ?? 0;
+    if (frame.functionName === '(garbage collector)') {
+      byPhase[current] ??= { selfMs: 0, gcMs: 0 };
+      byPhase[current].gcMs += us;
+      continue;
+    }
+    if (frame.functionName === '(idle)' || frame.functionName === '(program)') continue;
+    current = phaseOf(samples[i]);
+    byPhase[current] ??= { selfMs: 0, gcMs: 0 };
+    byPhase[current].selfMs += us;
+  }
   const ms = (us) => Math.round(us / 100) / 10;
   const sorted = (m) => [...m.entries()].sort((a, b) => b[1] - a[1]);
   return {
@@ -63,6 +86,7 @@ export function summarize(profile, top = 25) {
     selfByOwner: sorted(byOwner).slice(0, 20).map(([k, v]) => ({ owner: k, ms: ms(v), pct: Math.round((v / total) * 1000) / 10 })),
     topFunctions: sorted(byFunction).slice(0, top).map(([k, v]) => ({ function: k, ms: ms(v), pct: Math.round((v / total) * 1000) / 10 })),
     inclusiveMs: Object.fromEntries(Object.entries(inclusive).map(([k, v]) => [k, ms(v)])),
+    byStep: Object.fromEntries(Object.entries(byPhase).map(([k, v]) => [k, { jsMs: ms(v.selfMs), gcMs: ms(v.gcMs) }])),
   };
 }
 

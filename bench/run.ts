@@ -1,7 +1,8 @@
 // kpc's benchmark (`npm run bench`, or `npm run bench -- --quick`).
 //
 // For generated clusters of 1,000 / 10,000 / 30,000 service ports (10
-// endpoints each, from EndpointSlices) and 10,000 from Pods, in iptables and
+// endpoints each, from EndpointSlices), 10,000 from Pods, and the 10,000
+// cluster as kubectl's JSON instead of YAML, in iptables and
 // nftables mode, each case in a fresh child process:
 //   - kpc generate end to end, split into its steps: bench/child.mjs runs the
 //     CLI's own modules from dist/ in the CLI's order (read, load, validate,
@@ -9,7 +10,8 @@
 //     to exit, CPU time, peak RSS;
 //   - the real CLI (bin/kpc generate) too, for the sizes in --cli-sizes, as a
 //     cross-check of the end-to-end numbers;
-//   - js-yaml's loadAll of the same input alone, the floor for the load step;
+//   - js-yaml's loadAll (JSON.parse for JSON) of the same input alone, the
+//     floor for the load step;
 //   - the kernel's time to load kpc's output (iptables-restore, nft -f) in a
 //     throwaway network namespace kpc-bench-<pid>;
 //   - output size in lines and bytes.
@@ -22,6 +24,8 @@
 //   --quick               1,000 service ports only (slices and pods), a smoke run
 //   --sizes 1000,10000    slice-cluster sizes instead of 1,000/10,000/30,000
 //   --pods N              size of the Pods variant (0: none); default 10,000
+//   --json N              size of the JSON variant, the slice cluster as
+//                         `kubectl get -o json` prints it (0: none); default 10,000
 //   --kernel-budget S     skip a kernel load predicted to take longer than S
 //                         seconds (default 120; 0 skips kernel loads)
 //   --no-packets          skip the first-packet measurement
@@ -48,6 +52,7 @@ interface Options {
   quick: boolean;
   sizes: number[];
   pods: number;
+  json: number;
   kernelBudgetS: number;
   packets: boolean;
   packetCount: number;
@@ -62,6 +67,7 @@ function parseOptions(argv: string[]): Options {
     quick: false,
     sizes: [1000, 10000, 30000],
     pods: 10000,
+    json: 10000,
     kernelBudgetS: 120,
     packets: true,
     packetCount: 1000,
@@ -81,10 +87,12 @@ function parseOptions(argv: string[]): Options {
       o.quick = true;
       o.sizes = [1000];
       o.pods = 1000;
+      o.json = 1000;
       o.packetSizes = [1000];
       o.packetCount = 300;
     } else if (flag === '--sizes') o.sizes = next().split(',').map(Number);
     else if (flag === '--pods') o.pods = Number(next());
+    else if (flag === '--json') o.json = Number(next());
     else if (flag === '--kernel-budget') o.kernelBudgetS = Number(next());
     else if (flag === '--no-packets') o.packets = false;
     else if (flag === '--packets') o.packetCount = Number(next());
@@ -203,11 +211,13 @@ interface KernelLoad {
 interface CaseResult {
   name: string;
   source: 'slices' | 'pods';
+  format: 'yaml' | 'json';
   servicePorts: number;
   counts: Record<string, unknown>;
   generateMs: number;
   input: { bytes: number; MB: number; lines: number };
-  yamlFloor: { parseMs: number; parseCpuMs: number; maxRssMB: number; documents: number } | null;
+  /** The input parsed alone (js-yaml loadAll, or JSON.parse for JSON): the floor for kpc's load step. */
+  parseFloor: { parser: string; parseMs: number; parseCpuMs: number; maxRssMB: number; documents: number } | null;
   modes: ModeResult[];
 }
 
@@ -230,24 +240,26 @@ async function measureCase(c: Case, dir: string, opts: Options, kernelHistory: M
   const g0 = performance.now();
   const cluster = generateCluster(c.options);
   const generateMs = performance.now() - g0;
-  const input = join(dir, `${c.name}.yaml`);
-  writeFileSync(input, cluster.yaml);
-  const inputBytes = Buffer.byteLength(cluster.yaml);
+  const input = join(dir, `${c.name}.${c.options.format ?? 'yaml'}`);
+  writeFileSync(input, cluster.text);
+  const inputBytes = Buffer.byteLength(cluster.text);
   const result: CaseResult = {
     name: c.name,
     source: c.options.endpointSource ?? 'slices',
+    format: c.options.format ?? 'yaml',
     servicePorts: c.options.servicePorts,
     counts: cluster.counts,
     generateMs: round(generateMs),
     input: { bytes: inputBytes, MB: mb(inputBytes), lines: countLines(input) },
-    yamlFloor: null,
+    parseFloor: null,
     modes: [],
   };
   const nodeArgs = ['--node-name', cluster.node.name, '--node-ip', cluster.node.ip, '--cluster-cidr', cluster.node.clusterCIDR];
 
-  log(`${c.name}: js-yaml loadAll alone`);
-  const floor = await runChild(['yaml', '--file', input]);
-  result.yamlFloor = {
+  log(`${c.name}: parsing alone`);
+  const floor = await runChild(['parse', '--file', input]);
+  result.parseFloor = {
+    parser: floor.parser as string,
     parseMs: round(floor.parseMs as number),
     parseCpuMs: round(floor.parseCpuMs as number),
     maxRssMB: floor.maxRssMB as number,
@@ -480,7 +492,7 @@ async function firstPacket(opts: Options, dir: string): Promise<{ results: Packe
   try {
     for (const services of opts.packetSizes) {
       const cluster = generateCluster({ servicePorts: services, fixedEndpoints: HARNESS_PODS, fixedTargetPort: 8080, seed: 7 });
-      const { graph } = compileGraph([{ name: `packets-${services}.yaml`, text: cluster.yaml }], {
+      const { graph } = compileGraph([{ name: `packets-${services}.yaml`, text: cluster.text }], {
         nodeName: cluster.node.name,
         nodeIPs: [cluster.node.ip],
         clusterCIDRs: [cluster.node.clusterCIDR],
@@ -582,7 +594,7 @@ function fmtMs(ms: number | null | undefined): string {
 }
 
 function table(cases: CaseResult[]): string {
-  const header = ['case', 'mode', 'in MB', 'yaml', 'load', 'valid', 'resolv', 'graph', 'emit', 'e2e', 'cpu', 'RSS MB', 'CLI', 'CLI RSS', 'out lines', 'out MB', 'kernel', 'k sys', 'kpc/k', '(l+v)/yaml'];
+  const header = ['case', 'mode', 'in MB', 'parse', 'load', 'valid', 'resolv', 'graph', 'emit', 'e2e', 'cpu', 'RSS MB', 'CLI', 'CLI RSS', 'out lines', 'out MB', 'kernel', 'k sys', 'kpc/k', '(l+v)/parse'];
   const widths = [8, 8, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7, 9, 6, 8, 6, 6, 10];
   const rows: string[][] = [];
   for (const c of cases) {
@@ -591,7 +603,7 @@ function table(cases: CaseResult[]): string {
       const k = m.kernel;
       const kernelText = !k ? '-' : k.status === 'loaded' ? fmtMs(k.wallMs) : k.status === 'skipped' ? (k.predictedMs ? `~${fmtMs(k.predictedMs)}?` : 'skip') : 'FAIL';
       const ratio = k?.status === 'loaded' && k.wallMs ? `${round(m.e2e.wallMs / k.wallMs, 2)}` : '-';
-      const floor = c.yamlFloor?.parseMs;
+      const floor = c.parseFloor?.parseMs;
       const lv = floor ? `${round(((s.loadMs ?? 0) + (s.validateMs ?? 0)) / floor, 2)}` : '-';
       rows.push([
         c.name,
@@ -652,11 +664,11 @@ function targets(cases: CaseResult[]): Array<{ target: string; case: string; mod
     for (const m of c.modes) {
       const s = m.split as Record<string, number>;
       const e2e = m.e2e;
-      if (c.servicePorts === 10000 && c.source === 'slices') {
+      if (c.servicePorts === 10000 && c.source === 'slices' && c.format === 'yaml') {
         out.push({ target: 'generate < 2 s', case: c.name, mode: m.mode, value: `${round(e2e.wallMs / 1000, 2)} s (cpu ${round(e2e.cpuMs / 1000, 2)} s)`, met: e2e.wallMs < 2000 });
         out.push({ target: 'peak RSS < 1 GiB', case: c.name, mode: m.mode, value: `${e2e.maxRssMB} MB`, met: e2e.maxRssMB < 1024 });
       }
-      if (c.servicePorts === 30000 && c.source === 'slices') {
+      if (c.servicePorts === 30000 && c.source === 'slices' && c.format === 'yaml') {
         out.push({ target: 'generate < 6 s', case: c.name, mode: m.mode, value: `${round(e2e.wallMs / 1000, 2)} s (cpu ${round(e2e.cpuMs / 1000, 2)} s)`, met: e2e.wallMs < 6000 });
         out.push({ target: 'peak RSS (reported)', case: c.name, mode: m.mode, value: `${e2e.maxRssMB} MB`, met: null });
       }
@@ -666,9 +678,10 @@ function targets(cases: CaseResult[]): Array<{ target: string; case: string; mod
       } else if (k?.status === 'skipped' && k.predictedMs) {
         out.push({ target: "kpc time <= 1/4 of kernel load", case: c.name, mode: m.mode, value: `${round(e2e.wallMs / 1000, 2)} s vs ~${round(k.predictedMs / 1000)} s predicted`, met: null });
       }
-      if (c.yamlFloor && s.loadMs !== undefined) {
-        const ratio = (s.loadMs + s.validateMs!) / c.yamlFloor.parseMs;
-        out.push({ target: 'load+validate <= 2x js-yaml', case: c.name, mode: m.mode, value: `${round(s.loadMs + s.validateMs!)} ms vs ${round(c.yamlFloor.parseMs)} ms (${round(ratio, 2)}x)`, met: ratio <= 2 });
+      if (c.parseFloor && s.loadMs !== undefined) {
+        const ratio = (s.loadMs + s.validateMs!) / c.parseFloor.parseMs;
+        const floorName = c.format === 'json' ? 'JSON.parse' : 'js-yaml';
+        out.push({ target: `load+validate <= 2x ${floorName}`, case: c.name, mode: m.mode, value: `${round(s.loadMs + s.validateMs!)} ms vs ${round(c.parseFloor.parseMs)} ms (${round(ratio, 2)}x)`, met: ratio <= 2 });
       }
     }
   }
@@ -686,6 +699,7 @@ async function main(): Promise<void> {
   log(`machine: ${info.cpus} x ${info.cpuModel}, ${info.memoryGiB} GiB, ${info.kernel}, node ${info.node}, load average ${(info.loadAverageAtStart as number[]).join(' ')}`);
   const dir = mkdtempSync(join(os.tmpdir(), 'kpc-bench-'));
   const cases: Case[] = opts.sizes.map((n) => ({ name: `${n / 1000}k`, options: { servicePorts: n, endpointsPerPort: 10 }, kernel: true }));
+  if (opts.json > 0) cases.push({ name: `${opts.json / 1000}k-json`, options: { servicePorts: opts.json, endpointsPerPort: 10, format: 'json' }, kernel: false });
   if (opts.pods > 0) cases.push({ name: `${opts.pods / 1000}k-pods`, options: { servicePorts: opts.pods, endpointsPerPort: 10, endpointSource: 'pods' }, kernel: false });
   const results: CaseResult[] = [];
   const kernelHistory = new Map<Mode, { lines: number; ms: number }>();
@@ -705,9 +719,9 @@ async function main(): Promise<void> {
     notes: [
       'Times in ms. e2e = bench/child.mjs, the CLI steps on dist/ in a fresh process, spawn to exit (node start, imports, read, load, validate, resolve, graph, emit, write); cpu and RSS are that process CPU time (all threads) and peak RSS.',
       'CLI = bin/kpc generate itself (with --import bench/maxrss.mjs for its peak RSS and CPU), run for --cli-sizes as a cross-check of e2e.',
-      'yaml = js-yaml loadAll of the same input alone (the floor for the load step).',
+      'parse = js-yaml loadAll of the same input alone (JSON.parse for the JSON case): the floor for the load step.',
       'kernel = wall time of iptables-restore / nft -f loading the output in a fresh network namespace; sys = kernel CPU time of that load.',
-      'kpc/k = CLI wall / kernel load; (l+v)/yaml = (load + validate) / js-yaml parse. Targets are reported, not asserted.',
+      'kpc/k = e2e wall / kernel load; (l+v)/parse = (load + validate) / parse. Targets are reported, not asserted.',
       'The machine may be shared: compare CPU times (CLI cpu, parseCpuMs, compileCpuMs) when load averages are high.',
     ],
     cases: results,
@@ -725,9 +739,9 @@ async function main(): Promise<void> {
   print('');
   print(table(results));
   print('');
-  print('Times in ms (or s). yaml = js-yaml loadAll alone; e2e = the CLI steps (bench/child.mjs on dist/) in a fresh process,');
+  print('Times in ms (or s). parse = js-yaml loadAll (JSON.parse for json) alone; e2e = the CLI steps (bench/child.mjs on dist/) in a fresh process,');
   print('spawn to exit; cpu = its CPU time; CLI = bin/kpc generate itself (--cli-sizes); kernel = iptables-restore / nft -f');
-  print('in a fresh netns (~N? = skipped, predicted), k sys = its kernel CPU; kpc/k = e2e / kernel; (l+v)/yaml = (load+validate) / yaml.');
+  print('in a fresh netns (~N? = skipped, predicted), k sys = its kernel CPU; kpc/k = e2e / kernel; (l+v)/parse = (load+validate) / parse.');
   print('');
   for (const t of report.targets) print(`${t.met === null ? '  ?' : t.met ? ' ok' : 'MISS'}  ${t.target.padEnd(32)} ${t.case.padEnd(9)} ${t.mode.padEnd(9)} ${t.value}`);
   if (packets && 'results' in packets) {

@@ -9,7 +9,7 @@ import { compileGraph } from '../../src/compile.js';
 
 function compile(options: ClusterOptions) {
   const cluster = generateCluster(options);
-  const result = compileGraph([{ name: 'cluster.yaml', text: cluster.yaml }], {
+  const result = compileGraph([{ name: 'cluster.yaml', text: cluster.text }], {
     nodeName: cluster.node.name,
     nodeIPs: [cluster.node.ip],
     clusterCIDRs: [cluster.node.clusterCIDR],
@@ -61,20 +61,30 @@ describe('bench cluster generator', () => {
     expect(cluster.services.map((s) => s.name)).toEqual([...cluster.services.map((s) => s.name)].sort());
   });
 
+  it('writes the same cluster as kubectl JSON (a List), which kpc reads as the YAML', () => {
+    const options = { servicePorts: 100, endpointsPerPort: 3, seed: 6 };
+    const yaml = compile(options);
+    const json = compile({ ...options, format: 'json' });
+    expect(json.cluster.text.startsWith('{\n    "apiVersion": "v1",\n    "items": [')).toBe(true);
+    expect(json.result.warnings).toEqual([]);
+    expect(json.result.graph).toEqual(yaml.result.graph);
+    expect(JSON.parse(json.cluster.text).items).toEqual(loadAll(yaml.cluster.text));
+  });
+
   it('is deterministic: the same options give the same bytes, another seed another cluster', () => {
     const a = generateCluster({ servicePorts: 120, endpointsPerPort: 3, seed: 9 });
     const b = generateCluster({ servicePorts: 120, endpointsPerPort: 3, seed: 9 });
     const c = generateCluster({ servicePorts: 120, endpointsPerPort: 3, seed: 10 });
-    expect(b.yaml).toBe(a.yaml);
+    expect(b.text).toBe(a.text);
     expect(b.counts).toEqual(a.counts);
-    expect(c.yaml).not.toBe(a.yaml);
-    const pods = (seed: number) => generateCluster({ servicePorts: 40, endpointsPerPort: 2, endpointSource: 'pods', seed }).yaml;
+    expect(c.text).not.toBe(a.text);
+    const pods = (seed: number) => generateCluster({ servicePorts: 40, endpointsPerPort: 2, endpointSource: 'pods', seed }).text;
     expect(pods(5)).toBe(pods(5));
   });
 
   it('gives every Service a unique cluster IP in 10.96.0.0/12 and every node port once, in 30000-32767', () => {
-    const { yaml } = generateCluster({ servicePorts: 2000, endpointsPerPort: 1, seed: 2 });
-    const docs = loadAll(yaml) as Doc[];
+    const { text } = generateCluster({ servicePorts: 2000, endpointsPerPort: 1, seed: 2 });
+    const docs = loadAll(text) as Doc[];
     const services = docs.filter((d) => d.kind === 'Service');
     const ips = services.map((s) => s.spec!.clusterIP as string);
     expect(new Set(ips).size).toBe(ips.length);
