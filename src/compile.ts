@@ -3,6 +3,7 @@ import { emitIptables } from './emit/iptables/index.js';
 import { emitIpvs } from './emit/ipvs/index.js';
 import { emitNftables } from './emit/nftables/index.js';
 import { buildGraph } from './graph/build.js';
+import { buildDnsZone, type DnsOptions, type DnsZone } from './dns/index.js';
 import { buildNodeContext, type NodeOptions } from './graph/node-context.js';
 import type { IPFamily, RoutingGraph } from './graph/types.js';
 import { loadSources } from './load/documents.js';
@@ -52,6 +53,19 @@ export function compileGraph(sources: SourceText[], options: NodeOptions): Graph
     checked: validated.checked,
     timings: { load: t1 - t0, validate: t2 - t1, resolve: t3 - t2, graph: t4 - t3 },
   };
+}
+
+/**
+ * The DNS records CoreDNS would serve for the input. Throws InputError like
+ * compileGraph; no node is involved (DNS is the same on every node).
+ */
+export function compileDns(sources: SourceText[], options: DnsOptions): { zone: DnsZone; warnings: Diagnostic[] } {
+  const loaded = loadSources(sources);
+  const validated = validateObjects(loaded.objects);
+  const diagnostics = [...loaded.diagnostics, ...validated.diagnostics];
+  if (diagnostics.some((d) => d.severity === 'error')) throw new InputError(diagnostics);
+  const resolved = resolveEndpoints(validated.inventory, '');
+  return { zone: buildDnsZone(validated.inventory, resolved, options), warnings: diagnostics };
 }
 
 /** Only validation: every problem found, and how many objects were checked. */

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { InputError, printable } from '../diagnostics/diagnostic.js';
 import { UsageError, UserError } from './errors.js';
 import { registerDiff } from './diff.js';
+import { registerDns } from './dns.js';
 import { registerExplain } from './explain.js';
 import { registerApply } from './apply.js';
 import { registerGenerate } from './generate.js';
@@ -22,6 +23,7 @@ export async function main(argv: string[]): Promise<number> {
   registerDiff(program);
   registerExplain(program);
   registerGraph(program);
+  registerDns(program);
   for (const command of program.commands) command.exitOverride();
   try {
     process.exitCode = 0;

@@ -48,7 +48,7 @@ export class EndpointCollector {
   }
 
   /** kube-proxy orders endpoints by their `ip:port` text; so do we, so chains match line by line. */
-  finish(source: EndpointSource): ServiceEndpoints {
+  finish(source: EndpointSource): Omit<ServiceEndpoints, 'subsets'> {
     const byText = (a: Endpoint, b: Endpoint) => (a.hostPort < b.hostPort ? -1 : a.hostPort > b.hostPort ? 1 : 0);
     for (const lists of this.byPort.values()) {
       lists[4].sort(byText);

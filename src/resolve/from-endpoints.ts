@@ -1,7 +1,7 @@
 import type { EndpointAddress, Endpoints } from '../model/k8s.js';
-import { ipFamily } from '../net/ip.js';
+import { canonicalIP, ipFamily } from '../net/ip.js';
 import { EndpointCollector, makeEndpoint } from './endpoint.js';
-import { portKey, type ServiceEndpoints } from './types.js';
+import { portKey, type EndpointSubset, type ServiceEndpoints } from './types.js';
 
 /**
  * Endpoints from a v1 Endpoints object, read as the EndpointSlice mirroring
@@ -22,5 +22,14 @@ export function endpointsFromEndpoints(endpoints: Endpoints, localNode: string):
       }
     }
   }
-  return collector.finish('Endpoints');
+  return { ...collector.finish('Endpoints'), subsets: (endpoints.subsets ?? []).map(subsetOf) };
+}
+
+function subsetOf(subset: NonNullable<Endpoints['subsets']>[number], index: number): EndpointSubset {
+  const address = (a: EndpointAddress, ready: boolean) => ({ ip: canonicalIP(a.ip), family: ipFamily(a.ip)!, ready, hostname: a.hostname ?? null, nodeName: a.nodeName ?? null });
+  return {
+    name: `Endpoints subset ${index}`,
+    ports: (subset.ports ?? []).map((p) => ({ name: p.name ?? '', protocol: p.protocol ?? 'TCP', port: p.port })),
+    addresses: [...(subset.addresses ?? []).map((a) => address(a, true)), ...(subset.notReadyAddresses ?? []).map((a) => address(a, false))],
+  };
 }

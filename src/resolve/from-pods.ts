@@ -1,8 +1,8 @@
 import type { IPFamily } from '../graph/types.js';
 import type { Pod, Service, ServicePort } from '../model/k8s.js';
-import { ipFamily } from '../net/ip.js';
+import { canonicalIP, ipFamily } from '../net/ip.js';
 import { EndpointCollector, makeEndpoint } from './endpoint.js';
-import { portKey, type ServiceEndpoints } from './types.js';
+import { portKey, type EndpointSubset, type ServiceEndpoints } from './types.js';
 
 export interface PodContext {
   localNode: string;
@@ -18,6 +18,7 @@ export interface PodContext {
  */
 export function endpointsFromPods(service: Service, pods: Pod[], context: PodContext): ServiceEndpoints {
   const collector = new EndpointCollector();
+  const subsets = new SubsetsByPorts();
   const publishNotReady = service.spec.publishNotReadyAddresses === true;
   const hints = hintMode(service);
   for (const pod of pods) {
@@ -26,6 +27,7 @@ export function endpointsFromPods(service: Service, pods: Pod[], context: PodCon
     const serving = publishNotReady || isPodReady(pod);
     const ready = publishNotReady || (serving && !terminating);
     const nodeName = pod.spec?.nodeName ?? null;
+    subsets.add(service, pod, ready);
     const zone = nodeName === null ? null : (context.nodeZones.get(nodeName) ?? null);
     for (const port of service.spec.ports ?? []) {
       const target = resolveTargetPort(pod, port);
@@ -46,7 +48,34 @@ export function endpointsFromPods(service: Service, pods: Pod[], context: PodCon
       }
     }
   }
-  return collector.finish('Pods');
+  return { ...collector.finish('Pods'), subsets: subsets.finish() };
+}
+
+/**
+ * The EndpointSlice controller puts pods whose ports resolve alike into one
+ * slice per family, and names an endpoint by the pod's spec.hostname when the
+ * pod's spec.subdomain is the Service's name.
+ */
+class SubsetsByPorts {
+  private readonly groups = new Map<string, EndpointSubset>();
+
+  add(service: Service, pod: Pod, ready: boolean): void {
+    const ports = (service.spec.ports ?? []).flatMap((port) => {
+      const target = resolveTargetPort(pod, port);
+      return target === null ? [] : [{ name: port.name ?? '', protocol: port.protocol ?? 'TCP', port: target }];
+    });
+    const hostname = pod.spec?.hostname && pod.spec.subdomain === service.metadata.name ? pod.spec.hostname : null;
+    for (const [family, ip] of podIPs(pod)) {
+      const name = `Pods IPv${family} ${ports.map((p) => `${p.name}/${p.protocol}/${p.port}`).join(',')}`.trimEnd();
+      let group = this.groups.get(name);
+      if (!group) this.groups.set(name, (group = { name, ports, addresses: [] }));
+      group.addresses.push({ ip: canonicalIP(ip), family, ready, hostname, nodeName: pod.spec?.nodeName ?? null });
+    }
+  }
+
+  finish(): EndpointSubset[] {
+    return [...this.groups.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
 }
 
 function shouldBeEndpoint(pod: Pod): boolean {

@@ -1,6 +1,7 @@
 import type { EndpointSlice } from '../model/k8s.js';
+import { canonicalIP } from '../net/ip.js';
 import { EndpointCollector, makeEndpoint } from './endpoint.js';
-import { portKey, type ServiceEndpoints } from './types.js';
+import { portKey, type EndpointSubset, type ServiceEndpoints } from './types.js';
 
 /** Endpoints from a Service's EndpointSlices, as kube-proxy's endpoint-slice cache reads them. */
 export function endpointsFromSlices(slices: EndpointSlice[], localNode: string): ServiceEndpoints {
@@ -29,5 +30,17 @@ export function endpointsFromSlices(slices: EndpointSlice[], localNode: string):
       }
     }
   }
-  return collector.finish('EndpointSlice');
+  return { ...collector.finish('EndpointSlice'), subsets: slices.filter((s) => s.addressType !== 'FQDN').map(subsetOf) };
+}
+
+/** A slice as DNS reads it: every address of every endpoint, ready unless it says not. */
+function subsetOf(slice: EndpointSlice): EndpointSubset {
+  const family = slice.addressType === 'IPv4' ? 4 : 6;
+  return {
+    name: `EndpointSlice ${slice.metadata.name}`,
+    ports: (slice.ports ?? []).filter((p) => p.port !== undefined).map((p) => ({ name: p.name ?? '', protocol: p.protocol ?? 'TCP', port: p.port! })),
+    addresses: (slice.endpoints ?? []).flatMap((ep) =>
+      ep.addresses.map((ip) => ({ ip: canonicalIP(ip), family, ready: ep.conditions?.ready ?? true, hostname: ep.hostname ?? null, nodeName: ep.nodeName ?? null })),
+    ),
+  };
 }

@@ -39,7 +39,7 @@ export function resolveEndpoints(inventory: Inventory, localNode: string): Map<S
     else if (Object.keys(selector).length > 0 && inventory.pods.length > 0) {
       pods ??= new PodIndex(inventory.pods);
       result.set(service, endpointsFromPods(service, pods.select(service.metadata.namespace!, selector), { localNode, nodeZones }));
-    } else result.set(service, { source: 'none', byPort: new Map() });
+    } else result.set(service, { source: 'none', byPort: new Map(), subsets: [] });
   }
   return result;
 }

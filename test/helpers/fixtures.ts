@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileGraph, emit, type Mode } from '../../src/compile.js';
+import { compileDns, compileGraph, emit, type Mode } from '../../src/compile.js';
+import { formatZone } from '../../src/dns/index.js';
 import { Command } from 'commander';
 import { addNodeOptions, nodeOptionsFrom, type RawNodeFlags } from '../../src/cli/node-options.js';
 import type { IPFamily, RoutingGraph } from '../../src/graph/types.js';
@@ -44,4 +45,10 @@ function parseNodeArgs(args: string[]): RawNodeFlags {
   const command = addNodeOptions(new Command('fixture')).exitOverride();
   command.parse(args, { from: 'user' });
   return command.opts<RawNodeFlags>();
+}
+
+/** kpc dns's zone file for a fixture, with the defaults (cluster.local, TTL 5). */
+export function renderDns(fixture: FixtureCase): string {
+  const sources = fixture.inputs.map((file) => ({ name: file, text: readFileSync(file, 'utf8') }));
+  return formatZone(compileDns(sources, { clusterDomain: 'cluster.local', ttl: 5 }).zone);
 }
