@@ -67,6 +67,8 @@ class IptablesHooks implements HookRunner {
   }
 }
 
+const PER_SERVICE_CHAIN = /^KUBE-(SVC|SVL|EXT|FW|SEP)-/;
+
 interface RuleContext {
   node: NodeFacts;
   warn: (message: string) => void;
@@ -105,7 +107,9 @@ function applyRule(rule: IptablesRule, chain: string, state: State, context: Rul
   if (!matches) return [unmatched];
   const probability = rule.options.has('--probability') ? Number(rule.options.get('--probability')!.value) : 1;
   const note = probability < 1 ? `matches with probability ${probability}` : undefined;
-  const hit = withStep({ ...state, affinitySeconds: affinity }, { table: rule.table, chain, rule: rule.text, service: commentService(comment(rule)), note });
+  // Rules without a comment in a service's own chains (KUBE-EXT-X -j KUBE-SVL-X) belong to the service the packet is in.
+  const service = commentService(comment(rule)) ?? (PER_SERVICE_CHAIN.test(chain) ? state.service : null);
+  const hit = withStep({ ...state, affinitySeconds: affinity }, { table: rule.table, chain, rule: rule.text, service, note });
   const taken = target(rule, chain, hit, isChain, warn);
   if (probability >= 1) return [taken];
   return [{ ...taken, share: probability }, { ...unmatched, share: 1 - probability }];
