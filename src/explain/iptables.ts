@@ -12,8 +12,20 @@ import { runChain, translated, withStep, type Action, type Branch, type Ended, t
  * table's built-in chain rule by rule, its policy where the chain ends.
  */
 export function traceIptables(text: string, packet: Packet, node: NodeFacts): Explanation {
-  const runner = new IptablesHooks(parseIptablesText(text), node);
+  const parsed = parseIptablesText(text);
+  const runner = new IptablesHooks(parsed, node);
+  const other = otherFamilyOnly(parsed.rules, packet.family);
+  if (other) runner.warnings.push(`these rules name IPv${other} addresses only, and iptables keeps one family per table set: an IPv${packet.family} packet needs the ${packet.family === 6 ? 'ip6tables-save' : 'iptables-save'} rules`);
   return walkHooks(runner, 'iptables', packet, originOf(packet.src, node), node);
+}
+
+/** The other family, when every address the rules name is of it (an iptables-save text given for an ip6tables packet). */
+function otherFamilyOnly(rules: IptablesRule[], family: 4 | 6): 4 | 6 | null {
+  const addresses = rules.flatMap((r) => ['-s', '-d', '--to-destination'].map((o) => r.options.get(o)?.value).filter((v): v is string => Boolean(v)));
+  if (!addresses.length) return null;
+  const v6 = addresses.map((a) => a.includes(':') && !/^[0-9.]+:\d+$/.test(a));
+  const other = family === 4 ? 6 : 4;
+  return v6.every((is) => is === (other === 6)) ? other : null;
 }
 
 /** Tables at each hook, in the kernel's priority order; nat is DNAT before routing and SNAT after. */

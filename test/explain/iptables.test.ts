@@ -92,4 +92,11 @@ describe('iptables tracer', () => {
     expect(e.affinitySeconds).toBe(10800);
     expect(e.outcomes).toMatchObject([{ endpoint: '10.244.1.2:80' }]);
   });
+
+  it('says so when an IPv6 packet meets IPv4-only rules', () => {
+    const text = ['*nat', '-A PREROUTING -d 10.96.0.1/32 -j DNAT --to-destination 10.244.1.2:80', 'COMMIT'].join('\n');
+    const e = explainPacket(text, 'iptables', { family: 6, src: 'fd00::9', dst: 'fd00:10:96::1', dport: 80, protocol: 'tcp' }, NODE);
+    expect(e.warnings).toEqual([expect.stringContaining('an IPv6 packet needs the ip6tables-save rules')]);
+    expect(trace(text, packet('10.244.1.9', '10.96.0.1')).warnings).toEqual([]);
+  });
 });
