@@ -1,30 +1,40 @@
 /**
  * kpc's IPVS mode proven in a real kernel with IPVS (the qemu VM of
- * test/vm/vm.ts, Debian's 6.1 kernel), with real TCP, UDP and SCTP traffic.
+ * test/vm/vm.ts, Debian's 6.1 kernel), with real TCP, UDP and SCTP traffic,
+ * over IPv4 and IPv6.
  *
  * On the host, one manifest set holds every scenario's Service (distinct
- * cluster IPs), compiled in-process for node 'node' (192.0.2.10, cluster CIDR
- * 10.244.0.0/16) with compileGraph + emitIpvsParts. Inside ONE VM boot the
- * script builds the host harness's topology (test/kernel/harness.ts, IPv4):
+ * cluster IPs), compiled in-process for node 'node' (192.0.2.10, 192.0.2.20,
+ * 2001:db8::10; cluster CIDRs 10.244.0.0/16, fd00:10:244::/56; zone zone-a)
+ * with compileGraph + emitIpvsParts. Inside ONE VM boot the script builds the
+ * host harness's dual-stack topology (test/kernel/harness.ts):
  *
- *   client  eth0 192.0.2.100/24, default via node
- *   node    ext0 192.0.2.10/24; int0 (unnumbered) -> remote; svc0 black hole
- *           for 10.96.0.0/12 and the default route; veth-local-N -> local-N
- *   remote  eth0 192.0.2.11/32, default via node; veth-remote-N -> remote-N
- *   local-1..3 10.244.1.2-4/32, remote-1..2 10.244.2.2-3/32 (kpc-echo servers:
- *   TCP 8080, UDP 5353, SCTP 9000, answering with their name and the source
- *   they saw)
+ *   client  eth0 192.0.2.100/24 2001:db8::100/64 fe80::2, default via node
+ *   node    ext0 192.0.2.10/24 (+ 192.0.2.20/24) 2001:db8::10/64 fe80::1;
+ *           int0 (unnumbered, fe80::1) -> remote; svc0 black hole for
+ *           10.96.0.0/12, fd00:10:96::/112 and the default routes;
+ *           veth-local-N (fe80::1) -> local-N
+ *   remote  eth0 192.0.2.11/32 2001:db8::11/128 fe80::2, default via node;
+ *           veth-remote-N (fe80::1) -> remote-N
+ *   local-1..3 10.244.1.2-4/32 fd00:10:244:1::2-4/128, remote-1..2
+ *   10.244.2.2-3/32 fd00:10:244:2::2-3/128, default via their node (IPv4
+ *   onlink, IPv6 fe80::1); kpc-echo servers: TCP 8080, UDP 5353, SCTP 9000,
+ *   answering with their name and the source they saw
  *
- * loads kpc's parts into the node namespace with the loaders they name
- * (ip -force -batch, ipset restore -exist, ipvsadm -R, iptables-restore),
- * with kube-proxy's IPVS sysctls, sends traffic with kpc-echo and prints one
- * "### check NAME" section per check: the reply lines (who answered, which
- * source it saw, which address it was reached on), the elapsed time, and
- * counters before and after: the node's /proc/net/snmp (an IPVS ICMP
- * port-unreachable vs a TCP RST or UDP no-port of the node's own stack) and
- * the source's TcpExt. Then every fixture's IPVS output is loaded into a
- * namespace of its own and saved back. The tests below parse those sections.
- * KPC_IPVS_DUMP=FILE writes the VM's whole output there.
+ * (IPv6 as the harness does it: no DAD, link-locals by hand, link-local next
+ * hops), loads kpc's parts into the node namespace with the loaders they name
+ * (ip -force -batch, ipset restore -exist, ipvsadm -R, iptables-restore,
+ * ip6tables-restore), with kube-proxy's IPVS sysctls, sends traffic with
+ * kpc-echo and prints one "### check NAME" section per check: the reply lines
+ * (who answered, which source it saw, which address it was reached on), the
+ * elapsed time, and counters before and after: the node's /proc/net/snmp (an
+ * IPVS ICMP port-unreachable vs a TCP RST or UDP no-port of the node's own
+ * stack) and the source's TcpExt. Then the node's rules are replaced by a
+ * second compilation of the same node with node-wide options (masqueradeAll,
+ * nodePortAddresses), as kube-proxy restarted with another configuration
+ * would, and its checks run. Then every fixture's IPVS output is loaded into
+ * a namespace of its own and saved back. The tests below parse those
+ * sections. KPC_IPVS_DUMP=FILE writes the VM's whole output there.
  *
  * Skips with a printed reason where no VM can run, except under CI=true,
  * where that is a failure (vmAvailability, as vm.test.ts does).
@@ -33,32 +43,44 @@ import { writeFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, test, type TestContext } from 'vitest';
 import { compileGraph } from '../../src/compile.js';
 import { emitIpvsParts, type IpvsPart } from '../../src/emit/ipvs/index.js';
+import type { NodeOptions } from '../../src/graph/node-context.js';
+import type { KubeProxyConfiguration } from '../../src/model/k8s.js';
 import { compileFixture, fixtureCases } from '../helpers/fixtures.js';
 import type { Pod } from '../kernel/harness.js';
-import { service, slices, toYaml, type PortSpec } from '../kernel/manifests.js';
+import { service, slices, toYaml, type EndpointSpec, type PortSpec } from '../kernel/manifests.js';
 import { parseEchoReplies, runInVm, splitSections, vmAvailability, type EchoReply, type RunInVmResult } from './vm.js';
 
 const IN_CI = process.env.CI === 'true';
 const TAG = '[ipvs-packet-flow]';
 
 // ---------------------------------------------------------------------------
-// Address plan: the host harness's (test/kernel/harness.ts), IPv4 only.
+// Address plan: the host harness's (test/kernel/harness.ts), dual-stack, plus
+// a second IPv4 node address (nodePortAddresses picks one of the two).
 
 const NODE_IP = '192.0.2.10';
+const NODE_IP2 = '192.0.2.20';
+const NODE_IP6 = '2001:db8::10';
 const REMOTE_IP = '192.0.2.11';
+const REMOTE_IP6 = '2001:db8::11';
 const CLIENT_IP = '192.0.2.100';
+const CLIENT_IP6 = '2001:db8::100';
 const CLUSTER_CIDR = '10.244.0.0/16';
+const CLUSTER_CIDR6 = 'fd00:10:244::/56';
 const SERVICE_CIDR = '10.96.0.0/12';
+const SERVICE_CIDR6 = 'fd00:10:96::/112';
+const LL_GATEWAY = 'fe80::1';
+const LL_PEER = 'fe80::2';
+const ZONE = 'zone-a';
 
 const PODS: Pod[] = [
-  ['local-1', 'node', '10.244.1.2'],
-  ['local-2', 'node', '10.244.1.3'],
-  ['local-3', 'node', '10.244.1.4'],
-  ['remote-1', 'remote', '10.244.2.2'],
-  ['remote-2', 'remote', '10.244.2.3'],
-].map(([name, nodeName, ip]) => ({ name: name!, netns: name!, nodeName: nodeName as Pod['nodeName'], ips: { 4: [ip!], 6: [] }, ip: { 4: ip! } }));
+  ['local-1', 'node', '10.244.1.2', 'fd00:10:244:1::2'],
+  ['local-2', 'node', '10.244.1.3', 'fd00:10:244:1::3'],
+  ['local-3', 'node', '10.244.1.4', 'fd00:10:244:1::4'],
+  ['remote-1', 'remote', '10.244.2.2', 'fd00:10:244:2::2'],
+  ['remote-2', 'remote', '10.244.2.3', 'fd00:10:244:2::3'],
+].map(([name, nodeName, ip4, ip6]) => ({ name: name!, netns: name!, nodeName: nodeName as Pod['nodeName'], ips: { 4: [ip4!], 6: [ip6!] }, ip: { 4: ip4!, 6: ip6! } }));
 const pod = (name: string): Pod => PODS.find((p) => p.name === name)!;
-const POD_BY_IP = new Map(PODS.map((p) => [p.ip[4], p.name]));
+const POD_BY_IP = new Map(PODS.flatMap((p) => [[p.ip[4], p.name], [p.ip[6]!, p.name]]));
 const ALL = (...names: string[]) => names.map((n) => ({ pod: pod(n) }));
 
 const TCP_PORT = 8080;
@@ -79,6 +101,15 @@ const EMPTY: PortSpec[] = [
   { name: 'dns', port: 53, targetPort: UDP_PORT, nodePort: 30054, protocol: 'UDP' },
 ];
 const LOCAL_NP: PortSpec[] = [{ name: 'http', port: 80, targetPort: TCP_PORT, nodePort: 30082 }];
+const NOLOCAL_NP: PortSpec[] = [{ name: 'http', port: 80, targetPort: TCP_PORT, nodePort: 30083 }];
+const OPEN_LB: PortSpec[] = [{ name: 'http', port: 80, targetPort: TCP_PORT, nodePort: 30084 }];
+const CLOSED_LB: PortSpec[] = [{ name: 'http', port: 80, targetPort: TCP_PORT, nodePort: 30085 }];
+const V6: PortSpec[] = [
+  { name: 'http', port: 80, targetPort: TCP_PORT, nodePort: 30086 },
+  { name: 'dns', port: 53, targetPort: UDP_PORT, nodePort: 30056, protocol: 'UDP' },
+];
+const ITP_NP: PortSpec[] = [{ name: 'http', port: 80, targetPort: TCP_PORT, nodePort: 30088 }];
+const LIMITED_NP: PortSpec[] = [{ name: 'http', port: 80, targetPort: TCP_PORT, nodePort: 30087 }];
 const SCTP: PortSpec[] = [{ name: 'sctp', port: 9000, targetPort: SCTP_PORT, nodePort: 30090, protocol: 'SCTP' }];
 
 function annotated(obj: object, annotations: Record<string, string>): object {
@@ -88,6 +119,13 @@ function annotated(obj: object, annotations: Record<string, string>): object {
 
 const SH = { 'kpc.dev/ipvs-scheduler': 'sh' };
 const FOUR = ['local-1', 'local-2', 'remote-1', 'remote-2'];
+
+/** Endpoint conditions of the terminating-fallback service: no endpoint is ready. */
+const DRAINING: EndpointSpec[] = [
+  { pod: pod('local-1'), ready: false, serving: true, terminating: true },
+  { pod: pod('local-2'), ready: false, serving: false, terminating: true },
+  { pod: pod('remote-1'), ready: false, serving: false, terminating: false },
+];
 
 function scenarioObjects(): object[] {
   return [
@@ -104,8 +142,29 @@ function scenarioObjects(): object[] {
     ...slices('sticky', HTTP, ALL(...FOUR)),
     service('local', { type: 'NodePort', clusterIPs: ['10.96.0.16'], ports: LOCAL_NP, externalTrafficPolicy: 'Local' }),
     ...slices('local', LOCAL_NP, ALL('local-1', 'remote-1')),
+    service('nolocal', { type: 'NodePort', clusterIPs: ['10.96.0.17'], ports: NOLOCAL_NP, externalTrafficPolicy: 'Local' }),
+    ...slices('nolocal', NOLOCAL_NP, ALL('remote-2')),
     service('far', { clusterIPs: ['10.96.0.15'], ports: HTTP }),
     ...slices('far', HTTP, ALL('remote-1')),
+    // internalTrafficPolicy Local: a local endpoint; none local; none local on a node-port service.
+    service('near', { clusterIPs: ['10.96.0.18'], ports: HTTP, internalTrafficPolicy: 'Local' }),
+    ...slices('near', HTTP, ALL('local-1', 'remote-1')),
+    service('away', { clusterIPs: ['10.96.0.19'], ports: HTTP, internalTrafficPolicy: 'Local' }),
+    ...slices('away', HTTP, ALL('remote-1')),
+    service('itp-np', { type: 'NodePort', clusterIPs: ['10.96.0.28'], ports: ITP_NP, internalTrafficPolicy: 'Local' }),
+    ...slices('itp-np', ITP_NP, ALL('remote-1')),
+    service('drain', { clusterIPs: ['10.96.0.20'], ports: HTTP }),
+    ...slices('drain', HTTP, DRAINING),
+    service('open', { type: 'LoadBalancer', clusterIPs: ['10.96.0.21'], ports: OPEN_LB, loadBalancerIPs: ['198.51.100.10'], loadBalancerSourceRanges: [`${CLIENT_IP}/32`] }),
+    ...slices('open', OPEN_LB, ALL('remote-1')),
+    service('closed', { type: 'LoadBalancer', clusterIPs: ['10.96.0.22'], ports: CLOSED_LB, loadBalancerIPs: ['198.51.100.11'], loadBalancerSourceRanges: ['203.0.113.0/24'] }),
+    ...slices('closed', CLOSED_LB, ALL('remote-1')),
+    service('v6', { type: 'NodePort', clusterIPs: ['10.96.0.23', 'fd00:10:96::23'], ports: V6 }),
+    ...slices('v6', V6, ALL('local-1', 'remote-1'), [4, 6]),
+    service('zonal', { clusterIPs: ['10.96.0.24'], ports: HTTP, trafficDistribution: 'PreferClose' }),
+    ...slices('zonal', HTTP, [{ pod: pod('local-1'), zone: ZONE }, { pod: pod('remote-1'), zone: 'zone-b' }]),
+    service('legacy', { clusterIPs: ['10.96.0.25'], ports: HTTP, topologyKeys: ['kubernetes.io/hostname', '*'] }),
+    ...slices('legacy', HTTP, ALL('local-2', 'remote-2')),
     annotated(service('hashed', { clusterIPs: ['10.96.0.30'], ports: HTTP }), SH),
     ...slices('hashed', HTTP, ALL(...FOUR)),
     service('spread', { clusterIPs: ['10.96.0.31'], ports: HTTP }),
@@ -115,13 +174,38 @@ function scenarioObjects(): object[] {
   ];
 }
 
-function compileScenarios(): IpvsPart[] {
-  const { graph } = compileGraph([{ name: 'ipvs-scenarios.yaml', text: toYaml(scenarioObjects()) }], {
-    nodeName: 'node',
-    nodeIPs: [NODE_IP],
-    clusterCIDRs: [CLUSTER_CIDR],
-  });
+/** The second load: node-wide options, so they get a compilation (and rules) of their own. */
+function variantObjects(): object[] {
+  return [
+    service('masq', { clusterIPs: ['10.96.0.26'], ports: HTTP }),
+    ...slices('masq', HTTP, ALL('local-2', 'remote-1')),
+    service('limited', { type: 'NodePort', clusterIPs: ['10.96.0.27'], ports: LIMITED_NP }),
+    ...slices('limited', LIMITED_NP, ALL('remote-1')),
+  ];
+}
+
+/** nodePortAddresses of the variant: holds 192.0.2.10, not 192.0.2.20. */
+const NODE_PORT_CIDR = '192.0.2.0/28';
+
+const NODE: NodeOptions = {
+  nodeName: 'node',
+  nodeIPs: [NODE_IP, NODE_IP2, NODE_IP6],
+  clusterCIDRs: [CLUSTER_CIDR, CLUSTER_CIDR6],
+  zone: ZONE,
+};
+
+function compile(objects: object[], options: NodeOptions): IpvsPart[] {
+  const { graph } = compileGraph([{ name: 'ipvs-scenarios.yaml', text: toYaml(objects) }], options);
   return emitIpvsParts(graph);
+}
+
+function compileScenarios(): IpvsPart[] {
+  return compile(scenarioObjects(), NODE);
+}
+
+function compileVariant(): IpvsPart[] {
+  const config = { apiVersion: 'kubeproxy.config.k8s.io/v1alpha1', kind: 'KubeProxyConfiguration', nodePortAddresses: [NODE_PORT_CIDR] } as KubeProxyConfiguration;
+  return compile(variantObjects(), { ...NODE, masqueradeAll: true, config });
 }
 
 // ---------------------------------------------------------------------------
@@ -141,6 +225,7 @@ const CHECKS: Check[] = [
   { name: 'dns-udp', from: 'local-2', proto: 'udp', host: '10.96.0.53', port: 53, count: 20 },
   { name: 'np-tcp', from: 'client', proto: 'tcp', host: NODE_IP, port: 30080, count: 20 },
   { name: 'np-udp', from: 'client', proto: 'udp', host: NODE_IP, port: 30053, count: 20 },
+  { name: 'np-second-ip', from: 'client', proto: 'tcp', host: NODE_IP2, port: 30080, count: 6 },
   { name: 'external-ip', from: 'client', proto: 'tcp', host: '198.51.100.7', port: 80, count: 20 },
   { name: 'hairpin', from: 'local-1', proto: 'tcp', host: '10.96.0.12', port: 80, count: 5 },
   { name: 'empty-tcp-pod', from: 'local-1', proto: 'tcp', host: '10.96.0.13', port: 80, count: 3, wait: 3 },
@@ -151,8 +236,26 @@ const CHECKS: Check[] = [
   { name: 'sticky-pod', from: 'local-3', proto: 'tcp', host: '10.96.0.14', port: 80, count: 20 },
   { name: 'sticky-client', from: 'client', proto: 'tcp', host: '10.96.0.14', port: 80, count: 20 },
   { name: 'etp-local', from: 'client', proto: 'tcp', host: NODE_IP, port: 30082, count: 10 },
+  { name: 'etp-nolocal-client', from: 'client', proto: 'tcp', host: NODE_IP, port: 30083, count: 5 },
+  { name: 'etp-nolocal-pod', from: 'local-3', proto: 'tcp', host: NODE_IP, port: 30083, count: 5 },
   { name: 'far-client', from: 'client', proto: 'tcp', host: '10.96.0.15', port: 80, count: 3 },
   { name: 'far-pod', from: 'local-2', proto: 'tcp', host: '10.96.0.15', port: 80, count: 3 },
+  { name: 'itp-near-pod', from: 'local-3', proto: 'tcp', host: '10.96.0.18', port: 80, count: 10 },
+  { name: 'itp-near-node', from: 'node', proto: 'tcp', host: '10.96.0.18', port: 80, count: 5 },
+  { name: 'itp-away-pod', from: 'local-3', proto: 'tcp', host: '10.96.0.19', port: 80, count: 3, wait: 3 },
+  { name: 'itp-nodeport-fallback', from: 'local-3', proto: 'tcp', host: '10.96.0.28', port: 80, count: 5 },
+  { name: 'drain', from: 'local-3', proto: 'tcp', host: '10.96.0.20', port: 80, count: 10 },
+  { name: 'lb-allowed', from: 'client', proto: 'tcp', host: '198.51.100.10', port: 80, count: 6 },
+  { name: 'lb-denied-pod', from: 'local-3', proto: 'tcp', host: '198.51.100.10', port: 80, count: 2, wait: 1 },
+  { name: 'lb-denied-client', from: 'client', proto: 'tcp', host: '198.51.100.11', port: 80, count: 2, wait: 1 },
+  { name: 'lb-nodeport-unfiltered', from: 'client', proto: 'tcp', host: NODE_IP, port: 30085, count: 3 },
+  { name: 'zonal', from: 'local-3', proto: 'tcp', host: '10.96.0.24', port: 80, count: 10 },
+  { name: 'legacy', from: 'local-3', proto: 'tcp', host: '10.96.0.25', port: 80, count: 10 },
+  { name: 'v6-pod-tcp', from: 'local-3', proto: 'tcp', host: 'fd00:10:96::23', port: 80, count: 12 },
+  { name: 'v6-pod-udp', from: 'local-2', proto: 'udp', host: 'fd00:10:96::23', port: 53, count: 12 },
+  { name: 'v6-nodeport', from: 'client', proto: 'tcp', host: NODE_IP6, port: 30086, count: 12 },
+  { name: 'v6-nodeport-udp', from: 'client', proto: 'udp', host: NODE_IP6, port: 30056, count: 12 },
+  { name: 'v6-v4-cluster-ip', from: 'local-3', proto: 'tcp', host: '10.96.0.23', port: 80, count: 8 },
   ...SH_SOURCES.map((from): Check => ({ name: `sh-${from}`, from, proto: 'tcp', host: '10.96.0.30', port: 80, count: 12 })),
   { name: 'rr-spread', from: 'local-3', proto: 'tcp', host: '10.96.0.31', port: 80, count: 24 },
 ];
@@ -164,6 +267,13 @@ const SCTP_CHECKS: Check[] = [
   { name: 'sctp-nodeport', from: 'client', proto: 'sctp', host: NODE_IP, port: 30090, count: 10 },
 ];
 
+/** After the variant replaced the rules (masqueradeAll, nodePortAddresses 192.0.2.0/28). */
+const VARIANT_CHECKS: Check[] = [
+  { name: 'masq-all-pod', from: 'local-1', proto: 'tcp', host: '10.96.0.26', port: 80, count: 10 },
+  { name: 'npa-listed', from: 'client', proto: 'tcp', host: NODE_IP, port: 30087, count: 5 },
+  { name: 'npa-unlisted', from: 'client', proto: 'tcp', host: NODE_IP2, port: 30087, count: 3, wait: 2 },
+];
+
 // ---------------------------------------------------------------------------
 // The VM script (bash: $EPOCHREALTIME for timings).
 
@@ -171,6 +281,12 @@ function ipBatch(lines: string[]): string {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * The host harness's topology as ip -batch files, dual-stack as there:
+ * interfaces get no automatic link-local (addrgenmode none), addresses skip
+ * DAD (nodad), IPv6 next hops are the link-locals fe80::1 (node side) and
+ * fe80::2.
+ */
 function topologyFiles(): Record<string, string> {
   const local = PODS.filter((p) => p.nodeName === 'node');
   const remote = PODS.filter((p) => p.nodeName === 'remote');
@@ -182,24 +298,44 @@ function topologyFiles(): Record<string, string> {
     'link set svc0 arp off',
     ...PODS.map((p) => `link add veth-${p.name} netns ${p.nodeName} type veth peer name eth0 netns ${p.name}`),
   ];
-  const up = (ifs: string[]) => ['link set lo up', ...ifs.map((i) => `link set ${i} up`)];
+  const up = (ifs: string[]) => ['link set lo up', ...ifs.flatMap((i) => [`link set ${i} addrgenmode none`, `link set ${i} up`])];
   const node = [
     ...up(['ext0', 'int0', 'svc0', ...local.map((p) => `veth-${p.name}`)]),
     `addr add ${NODE_IP}/24 dev ext0`,
+    `addr add ${NODE_IP2}/24 dev ext0`,
     `route add ${REMOTE_IP}/32 dev int0`,
     `route add 10.244.2.0/24 via ${REMOTE_IP} dev int0`,
     `route add ${SERVICE_CIDR} dev svc0`,
     // A real node has a default route: traffic to unknown addresses reaches FORWARD.
     'route add default dev svc0',
     ...local.map((p) => `route add ${p.ip[4]}/32 dev veth-${p.name}`),
+    `addr add ${NODE_IP6}/64 dev ext0 nodad`,
+    ...['ext0', 'int0', ...local.map((p) => `veth-${p.name}`)].map((i) => `addr add ${LL_GATEWAY}/64 dev ${i} nodad`),
+    `route add ${REMOTE_IP6}/128 via ${LL_PEER} dev int0`,
+    `route add fd00:10:244:2::/64 via ${LL_PEER} dev int0`,
+    `route add ${SERVICE_CIDR6} dev svc0`,
+    'route add ::/0 dev svc0',
+    ...local.map((p) => `route add ${p.ip[6]}/128 dev veth-${p.name}`),
   ];
   const remoteNode = [
     ...up(['eth0', ...remote.map((p) => `veth-${p.name}`)]),
     `addr add ${REMOTE_IP}/32 dev eth0`,
     `route add default via ${NODE_IP} dev eth0 onlink`,
     ...remote.map((p) => `route add ${p.ip[4]}/32 dev veth-${p.name}`),
+    `addr add ${REMOTE_IP6}/128 dev eth0 nodad`,
+    `addr add ${LL_PEER}/64 dev eth0 nodad`,
+    ...remote.map((p) => `addr add ${LL_GATEWAY}/64 dev veth-${p.name} nodad`),
+    `route add ::/0 via ${LL_GATEWAY} dev eth0`,
+    ...remote.map((p) => `route add ${p.ip[6]}/128 dev veth-${p.name}`),
   ];
-  const client = [...up(['eth0']), `addr add ${CLIENT_IP}/24 dev eth0`, `route add default via ${NODE_IP} dev eth0`];
+  const client = [
+    ...up(['eth0']),
+    `addr add ${CLIENT_IP}/24 dev eth0`,
+    `route add default via ${NODE_IP} dev eth0`,
+    `addr add ${CLIENT_IP6}/64 dev eth0 nodad`,
+    `addr add ${LL_PEER}/64 dev eth0 nodad`,
+    `route add ::/0 via ${NODE_IP6} dev eth0`,
+  ];
   const files: Record<string, string> = {
     'topo/links.ip': ipBatch(links),
     'topo/node.ip': ipBatch(node),
@@ -208,7 +344,14 @@ function topologyFiles(): Record<string, string> {
   };
   for (const p of PODS) {
     const gw = p.nodeName === 'node' ? NODE_IP : REMOTE_IP;
-    files[`topo/${p.name}.ip`] = ipBatch([...up(['eth0']), `addr add ${p.ip[4]}/32 dev eth0`, `route add default via ${gw} dev eth0 onlink`]);
+    files[`topo/${p.name}.ip`] = ipBatch([
+      ...up(['eth0']),
+      `addr add ${p.ip[4]}/32 dev eth0`,
+      `route add default via ${gw} dev eth0 onlink`,
+      `addr add ${p.ip[6]}/128 dev eth0 nodad`,
+      `addr add ${LL_PEER}/64 dev eth0 nodad`,
+      `route add ::/0 via ${LL_GATEWAY} dev eth0`,
+    ]);
   }
   return files;
 }
@@ -253,7 +396,7 @@ for name in "$@"; do
 done
 `;
 
-function script(fixtureNames: string[]): string {
+function script(parts: IpvsPart[], fixtureNames: string[]): string {
   return `#!/bin/bash
 set -u
 PODS="${PODS.map((p) => p.name).join(' ')}"
@@ -268,14 +411,16 @@ kpc-echo probe-sctp
 SCTP=no
 kpc-echo probe-sctp | grep -q sctp=yes && SCTP=yes
 
-# The host harness's topology (test/kernel/harness.ts), IPv4.
+# The host harness's topology (test/kernel/harness.ts), dual-stack.
 for ns in node remote client $PODS; do ip netns add $ns; done
 # As kube-proxy's IPVS mode has them (net.ipv4.vs.* exist once ip_vs is loaded),
 # plus the host harness's: no rp_filter, no ICMP rate limit.
-common="net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 net.ipv4.icmp_ratelimit=0"
-ip netns exec node sysctl -qw $common net.ipv4.ip_forward=1 \\
+# IPv6 as there too: no DAD (interfaces made later inherit the defaults).
+common="net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 net.ipv4.icmp_ratelimit=0
+  net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 net.ipv6.icmp.ratelimit=0"
+ip netns exec node sysctl -qw $common net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \\
   net.ipv4.vs.conntrack=1 net.ipv4.vs.expire_nodest_conn=1 net.ipv4.vs.expire_quiescent_template=1
-ip netns exec remote sysctl -qw $common net.ipv4.ip_forward=1
+ip netns exec remote sysctl -qw $common net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 ip netns exec client sysctl -qw $common
 ip -n node -batch topo/links.ip || echo "TOPOLOGY FAILED: links"
 for ns in node remote client $PODS; do ip -n $ns -batch topo/$ns.ip || echo "TOPOLOGY FAILED: $ns"; done
@@ -288,16 +433,21 @@ for p in $PODS; do
 done
 
 phase load
-load() { # part loader...
-  local part=$1; shift
-  echo "### load $part"
-  "$@" < parts/$part 2>&1
-  echo "rc=$?"
+load() { # section-prefix dir: every part in dir, with the loader it names
+  local part
+  for part in ${parts.map((p) => p.name).join(' ')}; do
+    echo "### $1 $part"
+    case $part in
+      kube-ipvs0) ip -n node -force -batch - ;;
+      ipset) ip netns exec node ipset restore -exist ;;
+      ipvsadm) ip netns exec node ipvsadm -R ;;
+      iptables) ip netns exec node iptables-restore ;;
+      ip6tables) ip netns exec node ip6tables-restore ;;
+    esac < $2/$part 2>&1
+    echo "rc=$?"
+  done
 }
-load kube-ipvs0 ip -n node -force -batch -
-load ipset ip netns exec node ipset restore -exist
-load ipvsadm ip netns exec node ipvsadm -R
-load iptables ip netns exec node iptables-restore
+load load parts
 
 # Counters of a namespace, read through a process living there (bash
 # builtins only: no netns switch per read): the node's /proc/net/snmp
@@ -336,14 +486,31 @@ ${checkLine(REJECT_REFERENCE)}
 ip netns exec node iptables -D FORWARD 1
 
 phase saves
-echo "### ipvs-list"
-ip netns exec node ipvsadm -Ln --nosort
-echo "### ipvs-save"
-ip netns exec node ipvsadm -Sn
-echo "### ipset-save"
-ip netns exec node ipset save
-echo "### kube-ipvs0"
-ip -n node -o addr show dev kube-ipvs0
+saves() { # section-prefix
+  echo "### $1ipvs-list"
+  ip netns exec node ipvsadm -Ln --nosort
+  echo "### $1ipvs-save"
+  ip netns exec node ipvsadm -Sn
+  echo "### $1ipset-save"
+  ip netns exec node ipset save
+  echo "### $1kube-ipvs0"
+  ip -n node -o addr show dev kube-ipvs0
+}
+saves ""
+# Who dropped the denied load-balancer sources: the source-ranges firewall.
+echo "### firewall"
+ip netns exec node iptables -t filter -L KUBE-SOURCE-RANGES-FIREWALL -vnx
+
+phase variant
+# The same node with node-wide options changed (masqueradeAll,
+# nodePortAddresses): its compilation replaces every rule, as a restarted
+# kube-proxy would. iptables-restore replaces whole tables, ipset restore
+# flushes every set it creates; virtual servers and kube-ipvs0 go first.
+ip netns exec node ipvsadm -C
+ip -n node link del kube-ipvs0
+load load-variant variant
+${VARIANT_CHECKS.map(checkLine).join('\n')}
+saves variant-
 
 phase fixtures
 # Every fixture's IPVS output, loaded and saved back in a namespace of its own.
@@ -419,7 +586,22 @@ function parseCheck(name: string, raw: string | undefined): CheckResult | undefi
 }
 
 const backends = (r: CheckResult) => [...new Set(r.ok.map((x) => x.name))].sort();
-const sources = (r: CheckResult) => [...new Set(r.ok.map((x) => x.fields.peer!.replace(/:\d+$/, '')))].sort();
+/** Addresses the backends saw the requests come from (IPv6 without brackets). */
+const sources = (r: CheckResult) => [...new Set(r.ok.map((x) => x.fields.peer!.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1')))].sort();
+
+/** A TCP connect that got no answer: SO_SNDTIMEO ends connect() with EINPROGRESS, recv() with EAGAIN. */
+function isTimeout(err: string): boolean {
+  return err === 'timeout' || err === 'Operation now in progress';
+}
+
+/** Rules of `iptables -L CHAIN -vnx`: packet counter and target, in order. */
+function chainCounters(listing: string): { packets: number; target: string }[] {
+  return listing
+    .split('\n')
+    .map((l) => /^\s*(\d+)\s+\d+\s+(\S+)/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ packets: Number(m[1]), target: m[2]! }));
+}
 
 /** Real servers of a virtual service in the kernel's list order, from `ipvsadm -Ln --nosort`. */
 function realServerOrder(list: string, vip: string): string[] {
@@ -457,6 +639,7 @@ interface Run {
   result: RunInVmResult;
   sections: Record<string, string>;
   parts: IpvsPart[];
+  variant: IpvsPart[];
   fixtures: { name: string; parts: IpvsPart[] }[];
   sctp: boolean;
   check(name: string): CheckResult;
@@ -469,13 +652,15 @@ let runError: Error | undefined;
 
 async function bootAndRun(): Promise<Run> {
   const parts = compileScenarios();
+  const variant = compileVariant();
   const fixtures = [];
   for (const fixture of fixtureCases()) fixtures.push({ name: fixture.name, parts: emitIpvsParts(await compileFixture(fixture)) });
   const files: Record<string, string> = { ...topologyFiles(), 'fx/load.sh': FIXTURE_LOADER };
   for (const p of parts) files[`parts/${p.name}`] = p.text;
+  for (const p of variant) files[`variant/${p.name}`] = p.text;
   for (const f of fixtures) for (const p of f.parts) if (VM_FIXTURE_PARTS.includes(p.name)) files[`fx/${f.name}/${p.name}`] = p.text;
   const t0 = Date.now();
-  const result = await runInVm({ script: script(fixtures.map((f) => f.name)), files, timeoutMs: 240_000 });
+  const result = await runInVm({ script: script(parts, fixtures.map((f) => f.name)), files, timeoutMs: 240_000 });
   const sections = splitSections(result.stdout);
   console.log(
     `${TAG} kernel ${result.kernelVersion}: boot ${result.bootMs} ms (guest uptime ${result.guestBootSeconds} s at /init), ` +
@@ -492,6 +677,7 @@ async function bootAndRun(): Promise<Run> {
     result,
     sections,
     parts,
+    variant,
     fixtures,
     sctp: /sctp=yes/.test(sections.modules ?? ''),
     context,
@@ -544,14 +730,23 @@ describe('IPVS mode in a real kernel (qemu VM): kpc output with real traffic', (
     expect(Object.keys(r.sections), r.context).toContain('end');
     expect(r.result.stdout, r.context).not.toMatch(/TOPOLOGY FAILED/);
     expect(r.sections.servers!.match(/=ok/g), r.context).toHaveLength(PODS.length);
-    for (const name of ['kube-ipvs0', 'ipset', 'ipvsadm', 'iptables']) {
+    const names = ['kube-ipvs0', 'ipset', 'ipvsadm', 'iptables', 'ip6tables'];
+    expect(r.parts.map((p) => p.name)).toEqual(names);
+    expect(r.variant.map((p) => p.name)).toEqual(names);
+    for (const name of names) {
       expect(r.sections[`load ${name}`], `${name}\n${r.context}`).toBe('rc=0\n');
+      expect(r.sections[`load-variant ${name}`], `variant ${name}\n${r.context}`).toBe('rc=0\n');
     }
-    expect(r.parts.map((p) => p.name)).toEqual(['kube-ipvs0', 'ipset', 'ipvsadm', 'iptables']);
-    // Round trip: the kernel holds exactly the virtual and real servers kpc wrote.
-    const emitted = r.parts.find((p) => p.name === 'ipvsadm')!.text.split('\n').filter(Boolean).map(normalizeIpvsadm).sort();
-    const saved = r.sections['ipvs-save']!.split('\n').filter((l) => l.startsWith('-')).map(normalizeIpvsadm).sort();
-    expect(saved).toEqual(emitted);
+    // Round trip: the kernel holds exactly the virtual and real servers kpc
+    // wrote, both times (the variant replaced every one of the first load's).
+    for (const [parts, prefix] of [[r.parts, ''], [r.variant, 'variant-']] as const) {
+      const emitted = parts.find((p) => p.name === 'ipvsadm')!.text.split('\n').filter(Boolean).map(normalizeIpvsadm).sort();
+      const saved = r.sections[`${prefix}ipvs-save`]!.split('\n').filter((l) => l.startsWith('-')).map(normalizeIpvsadm).sort();
+      expect(saved, prefix || 'first load').toEqual(emitted);
+      const addresses = parts.find((p) => p.name === 'kube-ipvs0')!.text.split('\n').filter((l) => l.startsWith('address add ')).map((l) => l.split(' ')[2]!).sort();
+      const bound = [...(r.sections[`${prefix}kube-ipvs0`] ?? '').matchAll(/inet6? (\S+)/g)].map((m) => m[1]!).sort();
+      expect(bound, prefix || 'first load').toEqual(addresses);
+    }
   });
 
   test('a cluster IP reaches every endpoint and only those, over TCP (from a pod and from the node) and UDP', (ctx) => {
@@ -707,6 +902,172 @@ describe('IPVS mode in a real kernel (qemu VM): kpc output with real traffic', (
     expect(outside.errors, show(outside)).toEqual([]);
     expect(backends(outside)).toEqual(['local-1', 'remote-1']);
     expect(sources(outside)).toEqual([NODE_IP]);
+  });
+
+  test('internalTrafficPolicy Local: the cluster IP reaches local endpoints only; none local is refused by IPVS (no real servers)', (ctx) => {
+    const r = need(ctx);
+    for (const name of ['itp-near-pod', 'itp-near-node']) {
+      const c = r.check(name);
+      expect(c.errors, show(c)).toEqual([]);
+      expect(backends(c), show(c)).toEqual(['local-1']);
+    }
+    expect(sources(r.check('itp-near-pod'))).toEqual([pod('local-3').ip[4]]);
+    // None local on a ClusterIP service: kube-proxy's IPVS mode keeps the
+    // virtual server with no real servers, so IPVS itself refuses (ICMP port
+    // unreachable), where iptables and nftables modes drop.
+    expect(realServerOrder(r.sections['ipvs-list']!, '10.96.0.19:80')).toEqual([]);
+    expect(r.sections['ipvs-save']).toMatch(/^-A -t 10\.96\.0\.19:80 -s rr$/m);
+    const away = r.check('itp-away-pod');
+    expect(away.ok, show(away)).toEqual([]);
+    expect(away.errors.map((e) => e.fields.err), show(away)).toEqual(['Connection refused', 'Connection refused', 'Connection refused']);
+    expect(away.delta['Icmp.OutDestUnreachs'], show(away)).toBeGreaterThanOrEqual(3);
+    expect(away.delta['Tcp.OutRsts'] ?? 0, show(away)).toBe(0);
+    // None local on a node-port service (externalTrafficPolicy Cluster): the
+    // cluster endpoints exist for the node port, and kube-proxy's IPVS mode
+    // falls back to them for the cluster IP too (kubernetes#97081).
+    const fallback = r.check('itp-nodeport-fallback');
+    expect(fallback.errors, show(fallback)).toEqual([]);
+    expect(backends(fallback), show(fallback)).toEqual(['remote-1']);
+    console.log(`${TAG} internalTrafficPolicy Local: local-1 only; none local: ${away.errors.length} refused by IPVS in ${away.elapsedMs.toFixed(0)} ms; node-port service falls back to remote-1`);
+  });
+
+  test('externalTrafficPolicy Local with no local endpoint: kube-proxy\'s IPVS mode falls back to every endpoint (pods and outside, unmasqueraded)', (ctx) => {
+    const r = need(ctx);
+    expect(realServerOrder(r.sections['ipvs-list']!, `${NODE_IP}:30083`)).toEqual(['remote-2']);
+    const fromPod = r.check('etp-nolocal-pod');
+    expect(fromPod.errors, show(fromPod)).toEqual([]);
+    expect(backends(fromPod)).toEqual(['remote-2']);
+    expect(sources(fromPod)).toEqual([pod('local-3').ip[4]]);
+    // Forwarded with the client's address: on a real network the reply (from
+    // the pod's address) goes its own way and is lost; here the remote node
+    // routes it back through this node, which un-NATs it.
+    const outside = r.check('etp-nolocal-client');
+    expect(outside.errors, show(outside)).toEqual([]);
+    expect(backends(outside)).toEqual(['remote-2']);
+    expect(sources(outside)).toEqual([CLIENT_IP]);
+  });
+
+  test('terminating fallback: with no ready endpoint, the serving terminating one is the only real server', (ctx) => {
+    const r = need(ctx);
+    expect(realServerOrder(r.sections['ipvs-list']!, '10.96.0.20:80')).toEqual(['local-1']);
+    const c = r.check('drain');
+    expect(c.errors, show(c)).toEqual([]);
+    expect(c.ok).toHaveLength(10);
+    expect(backends(c)).toEqual(['local-1']);
+  });
+
+  test('loadBalancerSourceRanges: a listed source reaches the load-balancer IP (masqueraded), others are dropped by KUBE-SOURCE-RANGES-FIREWALL', (ctx) => {
+    const r = need(ctx);
+    const allowed = r.check('lb-allowed');
+    expect(allowed.errors, show(allowed)).toEqual([]);
+    expect(allowed.ok).toHaveLength(6);
+    expect(backends(allowed)).toEqual(['remote-1']);
+    expect(sources(allowed)).toEqual([NODE_IP]);
+    for (const name of ['lb-denied-pod', 'lb-denied-client']) {
+      const c = r.check(name);
+      expect(c.ok, show(c)).toEqual([]);
+      expect(c.errors.map((e) => isTimeout(e.fields.err!)), show(c)).toEqual([true, true]);
+      // Dropped, not refused: the node answered nothing.
+      expect(c.delta['Icmp.OutDestUnreachs'] ?? 0, show(c)).toBe(0);
+      expect(c.delta['Tcp.OutRsts'] ?? 0, show(c)).toBe(0);
+    }
+    const firewall = chainCounters(r.sections.firewall ?? '');
+    expect(firewall.find((x) => x.target === 'RETURN')?.packets, r.sections.firewall).toBeGreaterThanOrEqual(6);
+    // At least one SYN per denied attempt (4), each retransmission counted too.
+    expect(firewall.find((x) => x.target === 'DROP')?.packets, r.sections.firewall).toBeGreaterThanOrEqual(4);
+    // The firewall is for the load-balancer IP only: the same service's node port is open (as in kube-proxy).
+    const nodePort = r.check('lb-nodeport-unfiltered');
+    expect(nodePort.errors, show(nodePort)).toEqual([]);
+    expect(backends(nodePort)).toEqual(['remote-1']);
+    console.log(`${TAG} loadBalancerSourceRanges: KUBE-SOURCE-RANGES-FIREWALL ${firewall.map((x) => `${x.target} ${x.packets} packets`).join(', ')}`);
+  });
+
+  test('topology: PreferClose zone hints keep traffic in this node\'s zone; legacy topologyKeys keep it on this node', (ctx) => {
+    const r = need(ctx);
+    expect(realServerOrder(r.sections['ipvs-list']!, '10.96.0.24:80')).toEqual(['local-1']);
+    const zonal = r.check('zonal');
+    expect(zonal.errors, show(zonal)).toEqual([]);
+    expect(zonal.ok).toHaveLength(10);
+    expect(backends(zonal)).toEqual(['local-1']);
+    expect(realServerOrder(r.sections['ipvs-list']!, '10.96.0.25:80')).toEqual(['local-2']);
+    const legacy = r.check('legacy');
+    expect(legacy.errors, show(legacy)).toEqual([]);
+    expect(legacy.ok).toHaveLength(10);
+    expect(backends(legacy)).toEqual(['local-2']);
+  });
+
+  test('IPv6 (dual stack): the IPv6 cluster IP (TCP, UDP) and node port reach the endpoints over IPv6; the IPv4 cluster IP too', (ctx) => {
+    const r = need(ctx);
+    expect(r.sections['ipvs-save']).toMatch(/^-A -t \[fd00:10:96::23\]:80 -s rr$/m);
+    expect(r.sections['ipvs-save']).toMatch(/^-A -t \[2001:db8::10\]:30086 -s rr$/m);
+    const tcp = r.check('v6-pod-tcp');
+    expect(tcp.errors, show(tcp)).toEqual([]);
+    expect(tcp.ok).toHaveLength(12);
+    expect(backends(tcp)).toEqual(['local-1', 'remote-1']);
+    for (const x of tcp.ok) expect(x.fields.local).toBe(`[${pod(x.name).ip[6]}]:${TCP_PORT}`);
+    expect(sources(tcp)).toEqual([pod('local-3').ip[6]]);
+    const udp = r.check('v6-pod-udp');
+    expect(udp.errors, show(udp)).toEqual([]);
+    expect(udp.ok).toHaveLength(12);
+    expect(backends(udp)).toEqual(['local-1', 'remote-1']);
+    expect(sources(udp)).toEqual([pod('local-2').ip[6]]);
+    // From outside, masqueraded: the backends see one address of the node,
+    // never the client's. Which one is the kernel's IPv6 source selection
+    // (RFC 6724): the node's links to the pods are unnumbered (link-local
+    // only, as in the host harness), so the outgoing interface offers no
+    // global address and the longest matching prefix wins among all the
+    // node's addresses, which here include the service addresses on
+    // kube-ipvs0 (iptables and nftables modes have no kube-ipvs0, so there it
+    // is 2001:db8::10).
+    const nodeOwned = [NODE_IP6, ...[...(r.sections['kube-ipvs0'] ?? '').matchAll(/inet6 ([0-9a-f:]+)\//g)].map((m) => m[1]!)];
+    const masqueradedTo = new Set<string>();
+    for (const name of ['v6-nodeport', 'v6-nodeport-udp']) {
+      const c = r.check(name);
+      expect(c.errors, show(c)).toEqual([]);
+      expect(c.ok).toHaveLength(12);
+      expect(backends(c), show(c)).toEqual(['local-1', 'remote-1']);
+      expect(sources(c), show(c)).toHaveLength(1);
+      expect(nodeOwned, show(c)).toContain(sources(c)[0]);
+      expect(sources(c), show(c)).not.toContain(CLIENT_IP6);
+      masqueradedTo.add(sources(c)[0]!);
+    }
+    const v4 = r.check('v6-v4-cluster-ip');
+    expect(v4.errors, show(v4)).toEqual([]);
+    expect(backends(v4)).toEqual(['local-1', 'remote-1']);
+    console.log(`${TAG} IPv6: cluster IP fd00:10:96::23 (TCP, UDP) from pods unmasqueraded; node port [${NODE_IP6}]:30086 (TCP, UDP) from the client masqueraded to ${[...masqueradedTo].join(', ')}`);
+  });
+
+  test('masqueradeAll (second load): pod traffic to a cluster IP is masqueraded to the node IP', (ctx) => {
+    const r = need(ctx);
+    const c = r.check('masq-all-pod');
+    expect(c.errors, show(c)).toEqual([]);
+    expect(c.ok).toHaveLength(10);
+    expect(backends(c)).toEqual(['local-2', 'remote-1']);
+    expect(sources(c)).toEqual([NODE_IP]);
+    // The first load (no masqueradeAll) left pod sources alone.
+    expect(sources(r.check('web-from-pod'))).toEqual([pod('local-3').ip[4]]);
+  });
+
+  test('nodePortAddresses: node-port virtual servers only on the node addresses listed (192.0.2.0/28), every node address without it', (ctx) => {
+    const r = need(ctx);
+    // First load, no nodePortAddresses: a virtual server on each node address of the family.
+    for (const address of [`${NODE_IP}:30080`, `${NODE_IP2}:30080`]) expect(r.sections['ipvs-save']).toContain(`-A -t ${address} -s rr`);
+    const second = r.check('np-second-ip');
+    expect(second.errors, show(second)).toEqual([]);
+    expect(backends(second)).toEqual(['local-1', 'remote-1']);
+    expect(sources(second)).toEqual([NODE_IP]);
+    // Second load: only 192.0.2.10.
+    const servers = (r.sections['variant-ipvs-save'] ?? '').split('\n').filter((l) => /^-A -t \S+:30087 /.test(l)).map((l) => l.split(' ')[2]);
+    expect(servers).toEqual([`${NODE_IP}:30087`]);
+    const listed = r.check('npa-listed');
+    expect(listed.errors, show(listed)).toEqual([]);
+    expect(backends(listed)).toEqual(['remote-1']);
+    // The unlisted address has no virtual server: the node's own TCP stack answers with a RST.
+    const unlisted = r.check('npa-unlisted');
+    expect(unlisted.ok, show(unlisted)).toEqual([]);
+    expect(unlisted.errors.map((e) => e.fields.err), show(unlisted)).toEqual(['Connection refused', 'Connection refused', 'Connection refused']);
+    expect(unlisted.delta['Tcp.OutRsts'], show(unlisted)).toBeGreaterThanOrEqual(3);
+    expect(unlisted.delta['Icmp.OutDestUnreachs'] ?? 0, show(unlisted)).toBe(0);
   });
 
   test('every fixture: ip -batch, ipset restore, ipvsadm -R and iptables-restore accept the IPVS output, and the kernel holds what kpc wrote', (ctx) => {

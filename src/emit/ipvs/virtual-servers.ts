@@ -19,18 +19,34 @@ function hostPort(ip: string, port: number): string {
 /**
  * Every virtual server kube-proxy's IPVS mode creates for a service port: the
  * cluster IP, each external and load-balancer IP, and the node port on each
- * node address. A Local policy limits the real servers to this node's endpoints.
+ * node address. A Local policy limits the real servers to this node's endpoints
+ * while there are any (see realServers).
  */
 export function virtualServers(route: ServicePortRoute, graph: RoutingGraph): VirtualServer[] {
-  const internal = route.internal.target === 'local' || route.internal.verdict === 'drop' ? route.localEndpoints : route.clusterEndpoints;
-  const externalPolicyLocal = route.external?.policy === 'Local';
-  const external = externalPolicyLocal ? route.localEndpoints : route.clusterEndpoints;
+  const internalPolicyLocal = route.internal.target === 'local' || route.internal.verdict === 'drop';
+  const internal = realServers(route, internalPolicyLocal);
+  const external = realServers(route, route.external?.policy === 'Local');
   const servers: VirtualServer[] = [{ address: hostPort(route.clusterIP, route.port), route, realServers: internal }];
   for (const ip of [...route.externalIPs, ...route.loadBalancerIPs]) servers.push({ address: hostPort(ip, route.port), route, realServers: external });
   if (route.nodePort !== null) {
     for (const ip of nodePortAddresses(graph, route)) servers.push({ address: hostPort(ip, route.nodePort), route, realServers: external });
   }
   return servers;
+}
+
+/**
+ * kube-proxy's syncEndpoint (pkg/proxy/ipvs/proxier.go): a Local policy takes
+ * this node's endpoints, but with none here it falls back to the cluster
+ * endpoints (kubernetes#97081: pods on a node without a local endpoint still
+ * reach the service; outside traffic is forwarded unmasqueraded, so on a real
+ * network its reply, from the pod's address, is lost). IPVS mode never drops
+ * for a Local policy. The cluster list is empty when no traffic class uses it
+ * (a ClusterIP service with internalTrafficPolicy Local): then the virtual
+ * server has no real servers and IPVS refuses the connection.
+ */
+function realServers(route: ServicePortRoute, policyLocal: boolean): Endpoint[] {
+  if (policyLocal && route.localEndpoints.length > 0) return route.localEndpoints;
+  return route.clusterEndpoints;
 }
 
 export function nodePortAddresses(graph: RoutingGraph, route: ServicePortRoute): string[] {
