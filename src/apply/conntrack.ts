@@ -43,43 +43,106 @@ export function udpFrontends(graph: RoutingGraph): UdpFrontend[] {
   return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
+/** One kind of stale entry: UDP to a frontend, optionally only those DNATed (to one endpoint, or to any). */
+export interface ConntrackDeletion {
+  family: IPFamily;
+  /** The frontend's IP; null for a node port (any node address). */
+  origDst: string | null;
+  port: number;
+  /** 'any': entries that were DNATed at all; an IP: DNATed to that endpoint; null: every entry. */
+  dstNat: string | 'any' | null;
+}
+
 /**
- * The `conntrack -D` commands that drop UDP entries whose DNAT no longer
- * holds (as kube-proxy does):
+ * The stale UDP entries to delete (as kube-proxy does):
  * - a frontend gone: every entry to it that was DNATed;
  * - an endpoint gone from a frontend: the entries DNATed to it;
  * - a frontend that had no endpoints and has some now: every entry to it,
  *   so a client is not stuck with one made while there was nowhere to go.
  */
-export function conntrackDeletions(before: UdpFrontend[], after: UdpFrontend[]): string[][] {
+export function conntrackDeletions(before: UdpFrontend[], after: UdpFrontend[]): ConntrackDeletion[] {
   const next = new Map(after.map((f) => [f.key, f]));
-  const commands: string[][] = [];
+  const deletions: ConntrackDeletion[] = [];
   for (const old of before) {
     const now = next.get(old.key);
-    const base = ['conntrack', '-D', '-f', old.family === 6 ? 'ipv6' : 'ipv4', '-p', 'udp'];
-    const to = old.ip === null ? ['--orig-port-dst', String(old.port)] : ['--orig-dst', old.ip, '--orig-port-dst', String(old.port)];
-    if (!now) {
-      commands.push([...base, ...to, '--dst-nat']);
-      continue;
-    }
-    if (old.endpoints.length === 0 && now.endpoints.length > 0) {
-      commands.push([...base, ...to]);
-      continue;
-    }
-    for (const ip of old.endpoints) if (!now.endpoints.includes(ip)) commands.push([...base, ...to, '--dst-nat', ip]);
+    const base = { family: old.family, origDst: old.ip, port: old.port };
+    if (!now) deletions.push({ ...base, dstNat: 'any' });
+    else if (old.endpoints.length === 0 && now.endpoints.length > 0) deletions.push({ ...base, dstNat: null });
+    else for (const ip of old.endpoints) if (!now.endpoints.includes(ip)) deletions.push({ ...base, dstNat: ip });
   }
-  return commands;
+  return deletions;
 }
 
-/** "0 flow entries have been deleted" is conntrack's exit 1 for "nothing matched": not a failure. */
-export async function runConntrack(exec: Exec, commands: string[][]): Promise<{ ran: string[]; failed: string[] }> {
+/** The `conntrack -D` command for a deletion (kube-proxy's filters: --orig-dst, --orig-port-dst, --dst-nat). */
+export function deletionArgv(d: ConntrackDeletion): string[] {
+  const argv = ['conntrack', '-D', '-f', d.family === 6 ? 'ipv6' : 'ipv4', '-p', 'udp'];
+  if (d.origDst !== null) argv.push('--orig-dst', d.origDst);
+  argv.push('--orig-port-dst', String(d.port));
+  if (d.dstNat === 'any') argv.push('--dst-nat');
+  else if (d.dstNat !== null) argv.push('--dst-nat', d.dstNat);
+  return argv;
+}
+
+export interface Flow {
+  origDst: string;
+  origDport: number;
+  /** Where the reply comes from: the endpoint after DNAT, or origDst itself when there was none. */
+  replySrc: string;
+}
+
+/** `conntrack -L` lines: the first src/dst/dport are the original direction, the second src the reply's. */
+export function parseConntrackList(text: string): Flow[] {
+  const flows: Flow[] = [];
+  for (const line of text.split('\n')) {
+    const srcs = [...line.matchAll(/\bsrc=(\S+)/g)].map((m) => m[1]!);
+    const dsts = [...line.matchAll(/\bdst=(\S+)/g)].map((m) => m[1]!);
+    const dport = /\bdport=(\d+)/.exec(line);
+    if (srcs.length < 2 || dsts.length < 1 || !dport) continue;
+    flows.push({ origDst: canonical(dsts[0]!), origDport: Number(dport[1]), replySrc: canonical(srcs[1]!) });
+  }
+  return flows;
+}
+
+function canonical(ip: string): string {
+  if (!ip.includes(':')) return ip;
+  try {
+    return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+  } catch {
+    return ip;
+  }
+}
+
+export function flowMatches(d: ConntrackDeletion, flow: Flow): boolean {
+  if (flow.origDport !== d.port) return false;
+  if (d.origDst !== null && canonical(d.origDst) !== flow.origDst) return false;
+  if (d.dstNat === 'any') return flow.replySrc !== flow.origDst;
+  return d.dstNat === null || canonical(d.dstNat) === flow.replySrc;
+}
+
+/**
+ * Lists the UDP entries once per family and runs `conntrack -D` only for the
+ * deletions that match one: a change of many endpoints costs two listings,
+ * not a process per endpoint.
+ */
+export async function runConntrack(exec: Exec, deletions: ConntrackDeletion[]): Promise<{ ran: string[]; failed: string[] }> {
   const ran: string[] = [];
   const failed: string[] = [];
-  for (const argv of commands) {
-    const result = await exec(argv);
-    const text = argv.join(' ');
-    if (result.exitCode === 0 || /\b0 flow entries have been deleted/.test(result.stderr)) ran.push(text);
-    else failed.push(`${text}: ${firstLines(result.stderr || result.stdout, 2)}`);
+  for (const family of [...new Set(deletions.map((d) => d.family))]) {
+    const mine = deletions.filter((d) => d.family === family);
+    const listed = await exec(['conntrack', '-L', '-f', family === 6 ? 'ipv6' : 'ipv4', '-p', 'udp']);
+    if (listed.exitCode !== 0) {
+      failed.push(`conntrack -L (IPv${family}): ${firstLines(listed.stderr || listed.stdout, 2)}`);
+      continue;
+    }
+    const flows = parseConntrackList(listed.stdout);
+    for (const d of mine) {
+      if (!flows.some((flow) => flowMatches(d, flow))) continue;
+      const argv = deletionArgv(d);
+      const result = await exec(argv);
+      // "0 flow entries have been deleted" (exit 1): the entry expired meanwhile; not a failure.
+      if (result.exitCode === 0 || /\b0 flow entries have been deleted/.test(result.stderr)) ran.push(argv.join(' '));
+      else failed.push(`${argv.join(' ')}: ${firstLines(result.stderr || result.stdout, 2)}`);
+    }
   }
   return { ran, failed };
 }

@@ -50,9 +50,9 @@ export interface ApplyReport {
   changed: boolean;
   /** What was (or would be) replaced, one item per table set. */
   applied: string[];
-  /** Unified diff of kpc's own part, live (---) to wanted (+++); '' when equal. */
+  /** Unified diff of kpc's own part, live (---) to wanted (+++); '' when equal. Only in a dry run (it costs time on big rule sets). */
   diff: string;
-  /** The same change by meaning (kpc diff's report: frontends and endpoints per service port); '' when none or unreadable. */
+  /** The same change by meaning (kpc diff's report: frontends and endpoints per service port); '' when none or unreadable. Only in a dry run. */
   semantic: string;
   /** conntrack -D commands run (UDP entries whose endpoint went away). */
   conntrack: string[];
@@ -94,16 +94,19 @@ export async function applyGraph(graph: RoutingGraph, options: ApplyOptions): Pr
     }
     lap('read and check');
     const next: ApplyRecord = { version: 1, udp: udpFrontends(graph), ipvsServices: prepared.ipvsServices ?? record.ipvsServices };
-    const report: ApplyReport = { mode: options.mode, dryRun, changed: prepared.changed, applied: prepared.describe, diff: prepared.diff, semantic: prepared.semantic, conntrack: [], timings };
-    if (dryRun) return report;
+    const report: ApplyReport = { mode: options.mode, dryRun, changed: prepared.changed, applied: prepared.describe, diff: '', semantic: '', conntrack: [], timings };
+    if (dryRun) {
+      if (prepared.changed) Object.assign(report, { diff: prepared.diff(), semantic: prepared.semantic() });
+      return report;
+    }
     if (prepared.changed) {
       await writeRecord(runDir, unionRecord(record, next));
       report.applied = await prepared.commit(ctx);
       lap('commit');
     }
-    const commands = conntrackDeletions(record.udp, next.udp);
-    if (commands.length) {
-      const { ran, failed } = await runConntrack(target.exec, commands);
+    const deletions = conntrackDeletions(record.udp, next.udp);
+    if (deletions.length) {
+      const { ran, failed } = await runConntrack(target.exec, deletions);
       report.conntrack = ran;
       lap('conntrack');
       if (failed.length) {
@@ -121,8 +124,8 @@ export async function applyGraph(graph: RoutingGraph, options: ApplyOptions): Pr
 interface Prepared {
   changed: boolean;
   describe: string[];
-  diff: string;
-  semantic: string;
+  diff(): string;
+  semantic(): string;
   ipvsServices?: string[];
   commit(ctx: ApplyContext): Promise<string[]>;
 }
@@ -140,8 +143,8 @@ async function prepare(ctx: ApplyContext, sandbox: Sandbox, graph: RoutingGraph,
       return {
         changed: changedJobs.length > 0,
         describe: changedJobs.map((j) => j.label),
-        diff: jobs.map((j) => unified(j.label, ownedTexts(j, 'before'), ownedTexts(j, 'wanted'))).join(''),
-        semantic: jobs.map((j) => semantic('iptables', j.saved.before, j.saved.wanted)).join(''),
+        diff: () => jobs.map((j) => unified(j.label, ownedTexts(j, 'before'), ownedTexts(j, 'wanted'))).join(''),
+        semantic: () => jobs.map((j) => semantic('iptables', j.saved.before, j.saved.wanted)).join(''),
         async commit(c) {
           for (const job of changedJobs) await checkIptables(c, job);
           return commitIptables(c, changedJobs);
@@ -153,8 +156,8 @@ async function prepare(ctx: ApplyContext, sandbox: Sandbox, graph: RoutingGraph,
       return {
         changed: job.changed,
         describe: job.changed ? ['nftables (table kube-proxy)'] : [],
-        diff: unified('nftables', job.before, job.wanted),
-        semantic: semantic('nftables', job.before, job.wanted),
+        diff: () => unified('nftables', job.before, job.wanted),
+        semantic: () => semantic('nftables', job.before, job.wanted),
         async commit(c) {
           await commitNft(c, job);
           return ['nftables (table kube-proxy)'];
@@ -169,8 +172,8 @@ async function prepare(ctx: ApplyContext, sandbox: Sandbox, graph: RoutingGraph,
       return {
         changed,
         describe: [...(planIsEmpty(job.plan) ? [] : ['IPVS services, ipsets and kube-ipvs0']), ...changedTables.map((j) => j.label)],
-        diff: (planText ? `IPVS changes, in order:\n${planText}` : '') + job.iptables.map((j) => unified(j.label, ownedTexts(j, 'before'), ownedTexts(j, 'wanted'))).join(''),
-        semantic: semantic('ipvs', job.saved.before, job.saved.wanted) + job.iptables.map((j) => semantic('iptables', j.saved.before, j.saved.wanted)).join(''),
+        diff: () => (planText ? `IPVS changes, in order:\n${planText}` : '') + job.iptables.map((j) => unified(j.label, ownedTexts(j, 'before'), ownedTexts(j, 'wanted'))).join(''),
+        semantic: () => semantic('ipvs', job.saved.before, job.saved.wanted) + job.iptables.map((j) => semantic('iptables', j.saved.before, j.saved.wanted)).join(''),
         ipvsServices: job.serviceKeys,
         commit: (c) => commitIpvs(c, job),
       };
@@ -178,9 +181,29 @@ async function prepare(ctx: ApplyContext, sandbox: Sandbox, graph: RoutingGraph,
   }
 }
 
+/**
+ * A unified diff of kpc's part, live to wanted. On big rule sets with many
+ * changes the line diff can take seconds: past its time limit it gives way
+ * to the lines only one side has, which is linear.
+ */
 function unified(label: string, before: string, after: string): string {
   if (before === after) return '';
-  return createTwoFilesPatch(`${label}: live`, `${label}: kpc`, before, after, '', '', { context: 3 });
+  const patch = createTwoFilesPatch(`${label}: live`, `${label}: kpc`, before, after, '', '', { context: 3, timeout: 1500 });
+  return patch ?? onlyOnOneSide(label, before, after);
+}
+
+function onlyOnOneSide(label: string, before: string, after: string): string {
+  const count = (text: string) => {
+    const counts = new Map<string, number>();
+    for (const line of text.split('\n')) counts.set(line, (counts.get(line) ?? 0) + 1);
+    return counts;
+  };
+  const a = count(before);
+  const b = count(after);
+  const lines = [`--- ${label}: live`, `+++ ${label}: kpc`, '(too many changes for a line-by-line diff: lines only in one of them)'];
+  for (const [line, n] of a) for (let i = b.get(line) ?? 0; i < n; i++) lines.push(`-${line}`);
+  for (const [line, n] of b) for (let i = a.get(line) ?? 0; i < n; i++) lines.push(`+${line}`);
+  return lines.join('\n') + '\n';
 }
 
 /** kpc diff's report by meaning (service ports, frontends, endpoints); '' when the same or when a side cannot be read. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { conntrackDeletions, udpFrontends, type UdpFrontend } from '../../src/apply/conntrack.js';
+import { conntrackDeletions, deletionArgv, flowMatches, parseConntrackList, udpFrontends, type UdpFrontend } from '../../src/apply/conntrack.js';
 import { foreignText, ownedPart, ownedText, parseSave, transition } from '../../src/apply/iptables.js';
 import { parseAddresses, parseIpsetSave, parseIpvsadmSave, planIpvs, planIsEmpty, serviceIP, type IpvsState } from '../../src/apply/ipvs.js';
 import { acquireLock, LOCK_FILE, startTime } from '../../src/apply/lock.js';
@@ -288,11 +288,11 @@ describe('UDP conntrack cleanup', () => {
 
   it('deletes entries DNATed to an endpoint that went away, and all of a frontend that went away', () => {
     const before = udpFrontends(graph(['10.244.1.2', '10.244.1.3']));
-    expect(conntrackDeletions(before, udpFrontends(graph(['10.244.1.3'])))).toEqual([
+    expect(conntrackDeletions(before, udpFrontends(graph(['10.244.1.3']))).map(deletionArgv)).toEqual([
       ['conntrack', '-D', '-f', 'ipv4', '-p', 'udp', '--orig-dst', '10.96.0.53', '--orig-port-dst', '53', '--dst-nat', '10.244.1.2'],
       ['conntrack', '-D', '-f', 'ipv4', '-p', 'udp', '--orig-port-dst', '30053', '--dst-nat', '10.244.1.2'],
     ]);
-    expect(conntrackDeletions(before, udpFrontends(graph(['10.244.1.2', '10.244.1.3'], false)))).toEqual([
+    expect(conntrackDeletions(before, udpFrontends(graph(['10.244.1.2', '10.244.1.3'], false))).map(deletionArgv)).toEqual([
       ['conntrack', '-D', '-f', 'ipv4', '-p', 'udp', '--orig-port-dst', '30053', '--dst-nat'],
     ]);
     expect(conntrackDeletions(before, before)).toEqual([]);
@@ -300,9 +300,28 @@ describe('UDP conntrack cleanup', () => {
 
   it('clears a frontend that had no endpoints once it has some', () => {
     const empty: UdpFrontend[] = [{ key: '10.96.0.53/53', family: 4, ip: '10.96.0.53', port: 53, endpoints: [] }];
-    expect(conntrackDeletions(empty, udpFrontends(graph(['10.244.1.2'], false)))).toEqual([
+    expect(conntrackDeletions(empty, udpFrontends(graph(['10.244.1.2'], false))).map(deletionArgv)).toEqual([
       ['conntrack', '-D', '-f', 'ipv4', '-p', 'udp', '--orig-dst', '10.96.0.53', '--orig-port-dst', '53'],
     ]);
+  });
+
+  it('runs a deletion only when conntrack -L shows an entry it matches', () => {
+    const flows = parseConntrackList(
+      [
+        'udp      17 29 src=10.244.1.9 dst=10.96.0.53 sport=1000 dport=53 src=10.244.1.2 dst=10.244.1.9 sport=53 dport=1000 [ASSURED] mark=0 use=1',
+        'udp      17 20 src=192.0.2.100 dst=192.0.2.10 sport=5000 dport=30053 [UNREPLIED] src=10.244.2.3 dst=192.0.2.10 sport=53 dport=5000 mark=0 use=1',
+        'udp      17 20 src=10.0.0.1 dst=10.0.0.2 sport=7 dport=53 src=10.0.0.2 dst=10.0.0.1 sport=53 dport=7 mark=0 use=1',
+        'conntrack v1.4.7 (conntrack-tools): 3 flow entries have been shown.',
+      ].join('\n'),
+    );
+    expect(flows).toHaveLength(3);
+    const d = (dstNat: string | 'any' | null, origDst: string | null = '10.96.0.53', port = 53) => ({ family: 4 as const, origDst, port, dstNat });
+    expect(flows.filter((f) => flowMatches(d('10.244.1.2'), f))).toHaveLength(1);
+    expect(flows.filter((f) => flowMatches(d('10.244.1.3'), f))).toHaveLength(0);
+    expect(flows.filter((f) => flowMatches(d('10.244.2.3', null, 30053), f))).toHaveLength(1);
+    // Not DNATed (reply from the address it was sent to): 'any' leaves it, null takes it.
+    expect(flows.filter((f) => flowMatches(d('any', null), f))).toHaveLength(1);
+    expect(flows.filter((f) => flowMatches(d(null, '10.0.0.2'), f))).toHaveLength(1);
   });
 
   it('a record written before a commit names old and new endpoints together', () => {

@@ -134,6 +134,14 @@ describeKernel('kpc apply leaves what is not its own alone', () => {
     const nat1 = await sh(ns.name, ['iptables-save', '-t', 'nat']);
     const apiChains = [...nat1.matchAll(/^:(KUBE-(?:SVC|SEP|EXT)-\w+)/gm)].map((m) => m[1]!);
 
+    // --dry-run: says what would change, changes nothing.
+    const untouched = await fullDump(ns.name);
+    const dry = await applyGraph(graphs[2], { mode: 'iptables', target: ns.target, runDir: run.path, dryRun: true });
+    expect(dry.changed).toBe(true);
+    expect(dry.diff).toMatch(/^\+-A KUBE-SERVICES .*10\.96\.0\.99\/32.* -j REJECT/m);
+    expect(dry.semantic).toMatch(/test\/api/);
+    expect(await fullDump(ns.name)).toBe(untouched);
+
     expect((await apply('iptables', 2)).changed).toBe(true);
     expect(await foreign(ns.name)).toBe(before);
     expect(await jumps(ns.name)).toEqual(firstJumps);
@@ -148,6 +156,10 @@ describeKernel('kpc apply leaves what is not its own alone', () => {
 
     expect((await apply('nftables', 1)).changed).toBe(true);
     expect(await foreign(ns.name)).toBe(before);
+    const nftUntouched = await fullDump(ns.name);
+    const nftDry = await applyGraph(graphs[2], { mode: 'nftables', target: ns.target, runDir: run.path, dryRun: true });
+    expect(nftDry.diff).toMatch(/^\+.*10\.96\.0\.99 \. tcp \. 80/m);
+    expect(await fullDump(ns.name)).toBe(nftUntouched);
     expect((await apply('nftables', 2)).changed).toBe(true);
     expect(await foreign(ns.name)).toBe(before);
     expect((await apply('nftables', 2)).changed).toBe(false);
