@@ -1,8 +1,7 @@
 import type { IPFamily } from '../graph/types.js';
-import { firstLines, mustRun, type Target } from './exec.js';
+import { firstLines, mustRun, type Target, type Scratch } from './exec.js';
 import { removePending, writePending } from './files.js';
 import { ownedPart, ownedText, parseSave, TABLES, transition, type OwnedTable, type SavedTable, type TableName } from './iptables.js';
-import type { Sandbox } from './sandbox.js';
 import type { ApplyContext } from './context.js';
 import { ApplyError } from './errors.js';
 
@@ -49,7 +48,7 @@ export async function readIptables(target: Target, tool: string): Promise<Map<st
  * reads them back there: what the kernel makes of kpc's text, in the same
  * iptables-save form as the live state, so the two compare line by line.
  */
-export async function prepareIptables(target: Target, sandbox: Sandbox, family: IPFamily, tool: 'iptables' | 'ip6tables', generated: string): Promise<IptablesJob> {
+export async function prepareIptables(target: Target, sandbox: Scratch, family: IPFamily, tool: 'iptables' | 'ip6tables', generated: string): Promise<IptablesJob> {
   const label = familyLabel(tool, family);
   const { tables: live, text: liveText } = await save((argv) => mustRun(target.exec, argv), tool);
   const loaded = await sandbox.exec([`${tool}-restore`, '-w'], { input: generated });

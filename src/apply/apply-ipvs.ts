@@ -2,9 +2,8 @@ import type { IpvsPart } from '../emit/ipvs/index.js';
 import { checkIptables, commitIptables, prepareIptables, type IptablesJob } from './apply-iptables.js';
 import type { ApplyContext } from './context.js';
 import { ApplyError } from './errors.js';
-import { CommandError, firstLines, mustRun, type Target } from './exec.js';
+import { CommandError, firstLines, mustRun, type Target, type Scratch } from './exec.js';
 import { isOwnedSet, parseAddresses, parseIpsetSave, parseIpvsadmSave, planIpvs, wantedAddresses, type IpvsPlan, type IpvsState } from './ipvs.js';
-import type { Sandbox } from './sandbox.js';
 
 /**
  * IPVS apply: the I/O around the planner in ipvs.ts. This kernel has no
@@ -53,7 +52,7 @@ export function assertIpvsPartsSafe(parts: IpvsPart[]): void {
   }
 }
 
-export async function prepareIpvs(target: Target, sandbox: Sandbox, parts: IpvsPart[], recorded: string[]): Promise<IpvsJob> {
+export async function prepareIpvs(target: Target, sandbox: Scratch, parts: IpvsPart[], recorded: string[]): Promise<IpvsJob> {
   assertIpvsPartsSafe(parts);
   const live = await readIpvsState(target.exec);
   // The dry form: ipset and ipvsadm have no --test, so load everything into the scratch namespace.

@@ -1,9 +1,8 @@
 import type { ApplyContext } from './context.js';
 import { ApplyError } from './errors.js';
-import { CommandError, firstLines, mustRun, type Target } from './exec.js';
+import { CommandError, firstLines, mustRun, type Target, type Scratch } from './exec.js';
 import { removePending, writePending } from './files.js';
 import { assertOwnTablesOnly, familiesIn, liveTables, normalizeListing, staleTableDeletes, TABLE_NAME, type NftFamily } from './nftables.js';
-import type { Sandbox } from './sandbox.js';
 
 export interface NftJob {
   /** kpc's tables as they are, normalized, one listing after another. */
@@ -26,7 +25,7 @@ export async function readNft(target: Target): Promise<{ families: NftFamily[]; 
   return { families, text: await listOwn(target.exec, families) };
 }
 
-export async function prepareNft(target: Target, sandbox: Sandbox, generated: string): Promise<NftJob> {
+export async function prepareNft(target: Target, sandbox: Scratch, generated: string): Promise<NftJob> {
   assertOwnTablesOnly(generated);
   const wantedFamilies = familiesIn(generated);
   const live = await readNft(target);

@@ -28,6 +28,19 @@ export interface Target {
   prefix: string[];
   /** Said in messages: "the host" or "network namespace NAME". */
   description: string;
+  /**
+   * Opens an empty scratch network namespace beside the target (see
+   * sandbox.ts). Default: `unshare --net` run through `prefix`, reached with
+   * nsenter via /proc, which needs the target's processes to be local. A
+   * target that forwards commands elsewhere (a VM) supplies its own.
+   */
+  openScratch?: () => Promise<Scratch>;
+}
+
+/** A throwaway, empty network namespace: commands run in it, close() frees it. */
+export interface Scratch {
+  exec: Exec;
+  close(): void;
 }
 
 const TIMEOUT_MS = 120_000;

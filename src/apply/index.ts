@@ -13,7 +13,7 @@ import { commitNft, prepareNft } from './apply-nftables.js';
 import { conntrackDeletions, runConntrack, udpFrontends } from './conntrack.js';
 import type { ApplyContext, ApplyHooks } from './context.js';
 import { ApplyError } from './errors.js';
-import { hostTarget, type Target } from './exec.js';
+import { hostTarget, type Scratch, type Target } from './exec.js';
 import { sweepPending } from './files.js';
 import { describePlan, planIsEmpty } from './ipvs.js';
 import { acquireLock, LockBusyError } from './lock.js';
@@ -22,7 +22,7 @@ import { readRecord, unionRecord, writeRecord, type ApplyRecord } from './state.
 
 export { ApplyError, HostError } from './errors.js';
 export type { ApplyHooks } from './context.js';
-export { hostTarget, netnsTarget, prefixedExec, type Exec, type ExecResult, type Target } from './exec.js';
+export { hostTarget, netnsTarget, prefixedExec, type Exec, type ExecResult, type Scratch, type Target } from './exec.js';
 
 export type ApplyMode = 'iptables' | 'nftables' | 'ipvs';
 
@@ -85,10 +85,16 @@ export async function applyGraph(graph: RoutingGraph, options: ApplyOptions): Pr
     if (lock) await sweepPending(runDir);
     const ctx: ApplyContext = { target, runDir, lock, hooks: options.hooks ?? {} };
     const record = await readRecord(runDir);
-    const sandbox = await Sandbox.open(target);
+    const sandbox = await (target.openScratch ? target.openScratch() : Sandbox.open(target)).catch((error: unknown) => {
+      throw new ApplyError(`${(error as Error).message}; nothing was changed`);
+    });
     let prepared: Prepared;
     try {
       prepared = await prepare(ctx, sandbox, graph, options, record);
+    } catch (error) {
+      // Reading, generating and checking change nothing: say so whatever failed.
+      if (error instanceof ApplyError) throw error;
+      throw new ApplyError(`${(error as Error).message}; nothing was changed`);
     } finally {
       sandbox.close();
     }
@@ -130,7 +136,7 @@ interface Prepared {
   commit(ctx: ApplyContext): Promise<string[]>;
 }
 
-async function prepare(ctx: ApplyContext, sandbox: Sandbox, graph: RoutingGraph, options: ApplyOptions, record: ApplyRecord): Promise<Prepared> {
+async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph, options: ApplyOptions, record: ApplyRecord): Promise<Prepared> {
   switch (options.mode) {
     case 'iptables': {
       const families = options.families ?? nftFamilies(graph);

@@ -1,6 +1,6 @@
 import { execa, type ResultPromise } from 'execa';
 import { readFile, readlink } from 'node:fs/promises';
-import type { Exec, ExecResult, Target } from './exec.js';
+import type { Exec, ExecResult, Scratch, Target } from './exec.js';
 import { prefixedExec } from './exec.js';
 
 /**
@@ -14,7 +14,7 @@ import { prefixedExec } from './exec.js';
  * by a `cat` that reads from kpc: when kpc exits, even by SIGKILL, the pipe
  * closes, cat exits and the kernel frees the namespace. Nothing is left.
  */
-export class Sandbox {
+export class Sandbox implements Scratch {
   private constructor(
     private readonly holder: ResultPromise,
     private readonly pid: number,
