@@ -19,10 +19,17 @@ export function compile(objects: object[], extra: { nodeIPs?: string[]; clusterC
   }).graph;
 }
 
-/** A fresh run folder (lock, record, rule files) per test, never /run/kpc. */
-export function runDir(): { path: string; remove(): void } {
-  const path = mkdtempSync(join(tmpdir(), 'kpc-apply-'));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+/** A fresh run folder (lock, record, rule files) per suite, never /run/kpc; made on first use, so a skipped suite leaves none. */
+export function runDir(): { readonly path: string; remove(): void } {
+  let path: string | undefined;
+  return {
+    get path() {
+      return (path ??= mkdtempSync(join(tmpdir(), 'kpc-apply-')));
+    },
+    remove: () => {
+      if (path) rmSync(path, { recursive: true, force: true });
+    },
+  };
 }
 
 export async function sh(netns: string, argv: string[], input?: string): Promise<string> {

@@ -45,8 +45,9 @@ describeKernel('kpc apply killed at random points leaves the old or the new rule
   describe.each(['iptables', 'nftables'] as ApplyMode[])('%s', (mode) => {
     let ns: Awaited<ReturnType<typeof bareNetns>>;
     const run = runDir();
-    const files = { A: join(run.path, 'A.yaml'), B: join(run.path, 'B.yaml') };
+    let files: { A: string; B: string };
     beforeAll(async () => {
+      files = { A: join(run.path, 'A.yaml'), B: join(run.path, 'B.yaml') };
       ns = await bareNetns();
       await sh(ns.name, ['iptables-restore'], '*filter\n:INPUT ACCEPT [0:0]\n:MINE - [0:0]\n-A INPUT -j MINE\n-A MINE -s 203.0.113.9/32 -j DROP\nCOMMIT\n');
       await sh(ns.name, ['nft', '-f', '-'], 'table inet mine {\n  chain c { type filter hook input priority 5; tcp dport 2222 drop; }\n}\n');
