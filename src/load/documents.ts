@@ -40,7 +40,7 @@ function parseSource(source: SourceText, diagnostics: Diagnostic[]): unknown[] {
     }
   }
   try {
-    return loadAll(text, { filename: source.name });
+    return loadAll(text, null, { filename: source.name });
   } catch (error) {
     diagnostics.push(yamlDiagnostic(source, error));
     return [];

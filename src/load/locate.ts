@@ -1,4 +1,4 @@
-import { parseEvents, getScalarValue, type Event } from 'js-yaml';
+import { parseEvents, getScalarValue, type Event } from 'js-yaml-events';
 import type { ObjectOrigin, SourceText } from './source.js';
 
 /**
