@@ -1,4 +1,5 @@
-import { execa } from 'execa';
+// execa is imported when a command first runs: loading it costs a quarter second that generate never needs.
+const loadExeca = () => import('execa');
 
 /** What a finished command left: never thrown, the caller decides what a failure means. */
 export interface ExecResult {
@@ -49,6 +50,7 @@ const TIMEOUT_MS = 120_000;
 export function prefixedExec(prefix: string[]): Exec {
   return async (argv, options = {}) => {
     const full = [...prefix, ...argv];
+    const { execa } = await loadExeca();
     const child = execa(full[0]!, full.slice(1), {
       reject: false,
       timeout: TIMEOUT_MS,

@@ -1,4 +1,4 @@
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { readFile, readlink } from 'node:fs/promises';
 import type { Exec, ExecResult, Scratch, Target } from './exec.js';
 import { prefixedExec } from './exec.js';
@@ -23,6 +23,7 @@ export class Sandbox implements Scratch {
 
   static async open(target: Target): Promise<Sandbox> {
     const argv = [...target.prefix, 'unshare', '--net', '--', 'cat'];
+    const { execa } = await import('execa');
     const holder = execa(argv[0]!, argv.slice(1), { stdin: 'pipe', stdout: 'ignore', stderr: 'pipe', reject: false });
     if (holder.pid === undefined) throw new Error('cannot start `unshare --net` for a scratch network namespace');
     const sandbox = new Sandbox(holder, holder.pid, []);

@@ -1,8 +1,8 @@
-import { execa } from 'execa';
 import { UserError } from './errors.js';
 
 /** Renders DOT text to SVG with Graphviz's `dot`, which kpc does not bundle. */
 export async function dotToSvg(dot: string): Promise<string> {
+  const { execa } = await import('execa');
   const result = await execa('dot', ['-Tsvg'], { input: dot, reject: false });
   if ((result as { code?: string }).code === 'ENOENT') {
     throw new UserError('--format svg needs Graphviz, and its `dot` program is not on PATH; install graphviz (apt-get install graphviz, brew install graphviz) or use --format dot or mermaid');

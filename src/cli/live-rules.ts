@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import type { Mode } from '../compile.js';
 import { UserError } from './errors.js';
 
@@ -21,6 +20,7 @@ export async function readLiveRules(mode: Mode): Promise<string[]> {
 }
 
 async function run(command: string, args: string[], optional = false): Promise<string> {
+  const { execa } = await import('execa');
   const result = await execa(command, args, { reject: false });
   if (result.exitCode === 0) return String(result.stdout);
   if (optional) return '';

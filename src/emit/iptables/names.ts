@@ -6,7 +6,7 @@ import { base32Sha256 } from '../hash.js';
  * servicePortName + protocol)), so kpc's chains match a live node's.
  */
 function chain(prefix: string, route: ServicePortRoute, suffix = ''): string {
-  return `${prefix}${base32Sha256(route.servicePortName + route.protocol.toLowerCase() + suffix).slice(0, 16)}`;
+  return `${prefix}${base32Sha256(route.servicePortName + route.protocol.toLowerCase() + suffix, 16)}`;
 }
 
 export interface PortChains {

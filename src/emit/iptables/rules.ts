@@ -1,4 +1,4 @@
-import type { EndpointSet, IPFamily, NodeContext, RoutingGraph, ServicePortRoute } from '../../graph/types.js';
+import type { Endpoint, EndpointSet, IPFamily, NodeContext, RoutingGraph, ServicePortRoute } from '../../graph/types.js';
 import { assertCommentText, assertToken } from '../safe-text.js';
 import { endpointChain, portChains, type PortChains } from './names.js';
 import { probability } from './probability.js';
@@ -107,9 +107,12 @@ function writeServicePort(tables: Context, route: ServicePortRoute): void {
   writeInternal(tables.nat, route, name, match, policyChain, podCIDR);
   writeExternal(tables.nat, route, chains, name, policyChain, podCIDR);
   writeFirewall(tables.nat, route, chains, name);
-  for (const set of route.endpointSets) writeEndpointChoice(tables.nat, route, policyChain(set), set);
+  // Each endpoint chain name is a sha256; name each once, it is used up to three times.
+  const known = new Map(route.reachableEndpoints.map((ep) => [ep.hostPort, endpointChain(route, ep)]));
+  const sepOf = (ep: Endpoint) => known.get(ep.hostPort) ?? endpointChain(route, ep);
+  for (const set of route.endpointSets) writeEndpointChoice(tables.nat, route, policyChain(set), set, sepOf);
   for (const endpoint of route.reachableEndpoints) {
-    const sep = endpointChain(route, endpoint);
+    const sep = sepOf(endpoint);
     tables.nat.declare(sep);
     tables.nat.add(sep, comment(name), `-s ${endpoint.ip} -j ${CHAIN.markMasq}`);
     const affinity = route.affinityTimeoutSeconds === null ? '' : ` -m recent --name ${sep} --set`;
@@ -192,18 +195,18 @@ function writeFirewall(nat: Table, route: ServicePortRoute, chains: PortChains, 
   nat.add(chains.firewall, comment(`other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`));
 }
 
-function writeEndpointChoice(nat: Table, route: ServicePortRoute, chain: string, set: EndpointSet): void {
+function writeEndpointChoice(nat: Table, route: ServicePortRoute, chain: string, set: EndpointSet, sepOf: (endpoint: Endpoint) => string): void {
   nat.declare(chain);
   const endpoints = set === 'local' ? route.localEndpoints : route.clusterEndpoints;
   const name = route.servicePortName;
   if (route.affinityTimeoutSeconds !== null) {
     for (const endpoint of endpoints) {
-      const sep = endpointChain(route, endpoint);
+      const sep = sepOf(endpoint);
       nat.add(chain, comment(`${name} -> ${endpoint.hostPort}`), `-m recent --name ${sep} --rcheck --seconds ${route.affinityTimeoutSeconds} --reap -j ${sep}`);
     }
   }
   endpoints.forEach((endpoint, i) => {
-    const sep = endpointChain(route, endpoint);
+    const sep = sepOf(endpoint);
     const random = i < endpoints.length - 1 ? ` -m statistic --mode random --probability ${probability(endpoints.length - i)}` : '';
     nat.add(chain, `${comment(`${name} -> ${endpoint.hostPort}`)}${random}`, `-j ${sep}`);
   });

@@ -3,7 +3,7 @@ import { base32Sha256 } from '../hash.js';
 
 /** kube-proxy's hashAndTruncate: HASH8-base, so a chain name can be read back as its service port. */
 function hashed(base: string): string {
-  const name = `${base32Sha256(base).slice(0, 8)}-${base}`;
+  const name = `${base32Sha256(base, 8)}-${base}`;
   return name.length > 240 ? `${name.slice(0, 237)}...` : name;
 }
 
@@ -36,4 +36,10 @@ export function endpointChainName(route: ServicePortRoute, endpoint: Endpoint): 
 
 export function affinitySetName(route: ServicePortRoute, endpoint: Endpoint): string {
   return `affinity-${endpointBase(route, endpoint)}`;
+}
+
+/** Both per-endpoint names from one hash: a large rule set names hundreds of thousands. */
+export function endpointNames(route: ServicePortRoute, endpoint: Endpoint): { chain: string; affinity: string } {
+  const base = endpointBase(route, endpoint);
+  return { chain: `endpoint-${base}`, affinity: `affinity-${base}` };
 }

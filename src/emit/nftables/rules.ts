@@ -1,6 +1,6 @@
-import type { EndpointSet, IPFamily, NodeContext, RoutingGraph, ServicePortRoute, Verdict } from '../../graph/types.js';
+import type { Endpoint, EndpointSet, IPFamily, NodeContext, RoutingGraph, ServicePortRoute, Verdict } from '../../graph/types.js';
 import { assertToken } from '../safe-text.js';
-import { affinitySetName, endpointChainName, nftPortChains, type NftPortChains } from './names.js';
+import { endpointNames, nftPortChains, type NftPortChains } from './names.js';
 import { NftTable, keyWithComment } from './table.js';
 
 /** Fixed names, as kube-proxy's nftables mode declares them. */
@@ -51,6 +51,8 @@ const JUMPS: [from: string, to: string, match: string][] = [
   ['filter-forward', C.clusterIPsCheck, 'ct state new '],
   ['filter-output-post-dnat', C.clusterIPsCheck, 'ct state new '],
 ];
+
+type EndpointNames = (endpoint: Endpoint) => { chain: string; affinity: string };
 
 interface Context {
   table: NftTable;
@@ -120,7 +122,9 @@ function writeServicePort(ctx: Context, route: ServicePortRoute): void {
   const chains = nftPortChains(route);
   const proto = route.protocol.toLowerCase();
   const policyChain = (set: EndpointSet) => (set === 'local' ? chains.local : chains.cluster);
-  declareChains(ctx, route, chains);
+  const known = new Map(route.reachableEndpoints.map((ep) => [ep.hostPort, endpointNames(route, ep)]));
+  const names: EndpointNames = (ep) => known.get(ep.hostPort) ?? endpointNames(route, ep);
+  declareChains(ctx, route, chains, names);
 
   table.element(C.clusterIPs, route.clusterIP);
   const key = (ip: string) => `${ip} . ${proto} . ${route.port}`;
@@ -150,18 +154,18 @@ function writeServicePort(ctx: Context, route: ServicePortRoute): void {
   writeInternal(ctx, route, proto, policyChain);
   writeExternal(ctx, route, chains, policyChain);
   writeFirewall(ctx, route, chains);
-  writeAffinitySets(ctx, route);
-  for (const set of route.endpointSets) writeEndpointChoice(ctx, route, policyChain(set), set === 'local' ? route.localEndpoints : route.clusterEndpoints);
+  writeAffinitySets(ctx, route, names);
+  for (const set of route.endpointSets) writeEndpointChoice(ctx, route, policyChain(set), set === 'local' ? route.localEndpoints : route.clusterEndpoints, names);
   for (const endpoint of route.reachableEndpoints) {
-    const chain = endpointChainName(route, endpoint);
+    const { chain, affinity } = names(endpoint);
     table.rule(chain, `${ctx.ipX} saddr ${endpoint.ip} jump ${C.markMasq}`);
-    if (route.affinityTimeoutSeconds !== null) table.rule(chain, `update @${affinitySetName(route, endpoint)} { ${ctx.ipX} saddr }`);
+    if (route.affinityTimeoutSeconds !== null) table.rule(chain, `update @${affinity} { ${ctx.ipX} saddr }`);
     table.rule(chain, `meta l4proto ${proto} dnat to ${assertToken(endpoint.hostPort)}`);
   }
 }
 
-function declareChains(ctx: Context, route: ServicePortRoute, chains: NftPortChains): void {
-  for (const endpoint of route.reachableEndpoints) ctx.table.chain(endpointChainName(route, endpoint));
+function declareChains(ctx: Context, route: ServicePortRoute, chains: NftPortChains, names: EndpointNames): void {
+  for (const endpoint of route.reachableEndpoints) ctx.table.chain(names(endpoint).chain);
   for (const set of route.endpointSets) ctx.table.chain(set === 'local' ? chains.local : chains.cluster);
   if (route.external?.hasChain) ctx.table.chain(chains.external);
   if (route.firewall) ctx.table.chain(chains.firewall);
@@ -194,20 +198,21 @@ function writeFirewall(ctx: Context, route: ServicePortRoute, chains: NftPortCha
   ctx.table.rule(chains.firewall, `${ctx.ipX} saddr != { ${sources.join(', ')} } drop`);
 }
 
-function writeAffinitySets(ctx: Context, route: ServicePortRoute): void {
+function writeAffinitySets(ctx: Context, route: ServicePortRoute, names: EndpointNames): void {
   if (route.affinityTimeoutSeconds === null) return;
   const type = ctx.family === 4 ? 'ipv4_addr' : 'ipv6_addr';
   for (const endpoint of route.reachableEndpoints) {
-    ctx.table.container('set', affinitySetName(route, endpoint), `type ${type} ; flags dynamic,timeout ; timeout ${route.affinityTimeoutSeconds}s ;`);
+    ctx.table.container('set', names(endpoint).affinity, `type ${type} ; flags dynamic,timeout ; timeout ${route.affinityTimeoutSeconds}s ;`);
   }
 }
 
-function writeEndpointChoice(ctx: Context, route: ServicePortRoute, chain: string, endpoints: ServicePortRoute['clusterEndpoints']): void {
+function writeEndpointChoice(ctx: Context, route: ServicePortRoute, chain: string, endpoints: Endpoint[], names: EndpointNames): void {
   if (route.affinityTimeoutSeconds !== null) {
     for (const endpoint of endpoints) {
-      ctx.table.rule(chain, `${ctx.ipX} saddr @${affinitySetName(route, endpoint)} goto ${endpointChainName(route, endpoint)}`);
+      const { chain: target, affinity } = names(endpoint);
+      ctx.table.rule(chain, `${ctx.ipX} saddr @${affinity} goto ${target}`);
     }
   }
-  const choices = endpoints.map((endpoint, i) => `${i} : goto ${endpointChainName(route, endpoint)}`);
+  const choices = endpoints.map((endpoint, i) => `${i} : goto ${names(endpoint).chain}`);
   ctx.table.rule(chain, `numgen random mod ${endpoints.length} vmap { ${choices.join(', ')} }`);
 }
