@@ -134,8 +134,9 @@ class TableReader {
 
   private sourceRanges(chain: string): string[] {
     for (const rule of this.rules(chain)) {
-      const ranges = /saddr != \{(.*)\} drop/.exec(rule);
-      if (ranges) return splitElements(ranges[1]!).map(cidr).sort();
+      // nft lists a one-element set as a bare value: `saddr != 203.0.113.0/24 drop`.
+      const ranges = /saddr != (?:\{(.*)\}|(\S+)) drop/.exec(rule);
+      if (ranges) return (ranges[1] !== undefined ? splitElements(ranges[1]) : [ranges[2]!]).map(cidr).sort();
     }
     return [];
   }
