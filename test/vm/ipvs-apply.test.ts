@@ -23,7 +23,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test, type TestContext } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { commitIpvs, prepareIpvs } from '../../src/apply/apply-ipvs.js';
 import type { Exec, ExecOptions, Scratch, Target } from '../../src/apply/exec.js';
 import { compileGraph } from '../../src/compile.js';
@@ -31,9 +31,9 @@ import { emitIpvsParts, type IpvsPart } from '../../src/emit/ipvs/index.js';
 import type { NodeOptions } from '../../src/graph/node-context.js';
 import type { Pod } from '../kernel/harness.js';
 import { service, slices, toYaml, type PortSpec } from '../kernel/manifests.js';
-import { parseEchoReplies, runInVm, shQuote, splitSections, vmAvailability, type RunInVmResult } from './vm.js';
+import { sharedVmRun } from './shared-run.js';
+import { parseEchoReplies, runInVm, shQuote, splitSections, type RunInVmResult } from './vm.js';
 
-const IN_CI = process.env.CI === 'true';
 const TAG = '[ipvs-apply]';
 
 const NODE_IP = '192.0.2.10';
@@ -348,9 +348,6 @@ interface Run {
   context: string;
 }
 
-let avail: { ok: boolean; reason?: string } = { ok: false, reason: 'not probed' };
-let run: Run | undefined;
-let runError: Error | undefined;
 let runDir: string | undefined;
 
 async function bootsAndPlan(): Promise<Run> {
@@ -383,15 +380,6 @@ async function bootsAndPlan(): Promise<Run> {
   return { first, second, s1, s2, recorded: replay.recorded, changed, a, b, context };
 }
 
-function need(ctx: TestContext): Run {
-  if (!avail.ok) {
-    if (IN_CI) throw new Error(`VM unavailable in CI: ${avail.reason}`);
-    ctx.skip(`no VM can be run here: ${avail.reason}`);
-  }
-  if (runError) throw runError;
-  return run!;
-}
-
 function replies(r: Run, name: string) {
   const raw = r.s2[`check ${name}`];
   if (raw === undefined) throw new Error(`no output for check ${name}\n${r.context}`);
@@ -401,21 +389,9 @@ function replies(r: Run, name: string) {
 
 const describeRecorded = (r: Recorded) => `${r.argv.join(' ')}${r.input !== undefined ? `\n    ${r.input.trimEnd().split('\n').join('\n    ')}` : ''}${r.file ? `\n    [${r.file.text.split('\n').length} lines of rules]` : ''}`;
 
-describe('kpc apply --mode ipvs in a real IPVS kernel (qemu VM): the plan from live dumps, replayed', () => {
-  beforeAll(async () => {
-    const a = await vmAvailability({ timeoutMs: 240_000 });
-    avail = a.ok ? { ok: true } : { ok: false, reason: a.reason };
-    if (!a.ok) {
-      console.warn(`${TAG} ${IN_CI ? 'FAIL (CI=true)' : 'SKIP'}: no VM can be run here: ${a.reason}`);
-      return;
-    }
-    try {
-      run = await bootsAndPlan();
-    } catch (e) {
-      runError = e as Error;
-    }
-  }, 480_000);
+const need = sharedVmRun(TAG, bootsAndPlan, 480_000);
 
+describe('kpc apply --mode ipvs in a real IPVS kernel (qemu VM): the plan from live dumps, replayed', () => {
   afterAll(async () => {
     if (runDir) await rm(runDir, { recursive: true, force: true });
   });

@@ -37,10 +37,10 @@
  * sections. KPC_IPVS_DUMP=FILE writes the VM's whole output there.
  *
  * Skips with a printed reason where no VM can run, except under CI=true,
- * where that is a failure (vmAvailability, as vm.test.ts does).
+ * where that is a failure (test/vm/shared-run.ts).
  */
 import { writeFile } from 'node:fs/promises';
-import { beforeAll, describe, expect, test, type TestContext } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { compileGraph } from '../../src/compile.js';
 import { emitIpvsParts, type IpvsPart } from '../../src/emit/ipvs/index.js';
 import type { NodeOptions } from '../../src/graph/node-context.js';
@@ -48,9 +48,9 @@ import type { KubeProxyConfiguration } from '../../src/model/k8s.js';
 import { compileFixture, fixtureCases } from '../helpers/fixtures.js';
 import type { Pod } from '../kernel/harness.js';
 import { service, slices, toYaml, type EndpointSpec, type PortSpec } from '../kernel/manifests.js';
-import { parseEchoReplies, runInVm, splitSections, vmAvailability, type EchoReply, type RunInVmResult } from './vm.js';
+import { sharedVmRun } from './shared-run.js';
+import { parseEchoReplies, runInVm, splitSections, type EchoReply, type RunInVmResult } from './vm.js';
 
-const IN_CI = process.env.CI === 'true';
 const TAG = '[ipvs-packet-flow]';
 
 // ---------------------------------------------------------------------------
@@ -646,9 +646,6 @@ interface Run {
   context: string;
 }
 
-let avail: { ok: boolean; reason?: string } = { ok: false, reason: 'not probed' };
-let run: Run | undefined;
-let runError: Error | undefined;
 
 async function bootAndRun(): Promise<Run> {
   const parts = compileScenarios();
@@ -693,36 +690,13 @@ async function bootAndRun(): Promise<Run> {
   };
 }
 
-/** The run, or why there is none (skipped off CI, failed under CI=true). */
-function need(ctx: TestContext): Run {
-  if (!avail.ok) {
-    if (IN_CI) throw new Error(`VM unavailable in CI: ${avail.reason}`);
-    ctx.skip(`no VM can be run here: ${avail.reason}`);
-  }
-  if (runError) throw runError;
-  return run!;
-}
-
 function show(r: CheckResult): string {
   return `${r.name}: ${r.elapsedMs.toFixed(0)} ms\n${r.raw}`;
 }
 
+const need = sharedVmRun(TAG, bootAndRun, 540_000);
+
 describe('IPVS mode in a real kernel (qemu VM): kpc output with real traffic', () => {
-  beforeAll(async () => {
-    const t0 = Date.now();
-    const a = await vmAvailability({ timeoutMs: 240_000 });
-    avail = a.ok ? { ok: true } : { ok: false, reason: a.reason };
-    console.log(`${TAG} VM image ready in ${Date.now() - t0} ms`);
-    if (!a.ok) {
-      console.warn(`${TAG} ${IN_CI ? 'FAIL (CI=true)' : 'SKIP'}: no VM can be run here: ${a.reason}`);
-      return;
-    }
-    try {
-      run = await bootAndRun();
-    } catch (e) {
-      runError = e as Error;
-    }
-  }, 540_000);
 
   test('every part loads with the loader it names (ip -batch, ipset restore, ipvsadm -R, iptables-restore)', (ctx) => {
     const r = need(ctx);
