@@ -111,83 +111,88 @@ async function jumps(netns: string): Promise<string[]> {
   return lines.filter((l) => /^-A (INPUT|FORWARD|OUTPUT|PREROUTING|POSTROUTING) .*-j KUBE-/.test(l));
 }
 
-describeKernel('kpc apply leaves what is not its own alone', () => {
+/**
+ * A bare namespace holding foreign rules (and, when `applied`, version 1 of the
+ * manifests applied in both modes), created before a suite and removed after.
+ */
+function foreignHost(applied: boolean): { readonly ns: Awaited<ReturnType<typeof bareNetns>>; run: ReturnType<typeof runDir> } {
   let ns: Awaited<ReturnType<typeof bareNetns>>;
   const run = runDir();
   beforeAll(async () => {
     ns = await bareNetns();
     await addForeign(ns.name);
+    if (!applied) return;
+    for (const mode of ['iptables', 'nftables'] as const) await applyGraph(graphs[1], { mode, target: ns.target, runDir: run.path });
   });
   afterAll(async () => {
     await ns?.remove();
     run.remove();
   });
+  return {
+    get ns() {
+      return ns;
+    },
+    run,
+  };
+}
+
+describeKernel('kpc apply leaves what is not its own alone', () => {
+  const host = foreignHost(false);
 
   it('(2) foreign chains, rules, policies, nft tables and ipsets are byte-identical after applies in both modes; jumps are never duplicated; stale chains go', async () => {
-    const before = await foreign(ns.name);
-    const apply = (mode: ApplyMode, version: 1 | 2) => applyGraph(graphs[version], { mode, target: ns.target, runDir: run.path });
+    const before = await foreign(host.ns.name);
+    const apply = (mode: ApplyMode, version: 1 | 2) => applyGraph(graphs[version], { mode, target: host.ns.target, runDir: host.run.path });
 
     expect((await apply('iptables', 1)).applied).toEqual(['iptables (IPv4)', 'ip6tables (IPv6)']);
-    expect(await foreign(ns.name)).toBe(before);
-    const firstJumps = await jumps(ns.name);
+    expect(await foreign(host.ns.name)).toBe(before);
+    const firstJumps = await jumps(host.ns.name);
     expect(firstJumps.length).toBeGreaterThan(8);
-    const nat1 = await sh(ns.name, ['iptables-save', '-t', 'nat']);
+    const nat1 = await sh(host.ns.name, ['iptables-save', '-t', 'nat']);
     const apiChains = [...nat1.matchAll(/^:(KUBE-(?:SVC|SEP|EXT)-\w+)/gm)].map((m) => m[1]!);
 
     // --dry-run: says what would change, changes nothing.
-    const untouched = await fullDump(ns.name);
-    const dry = await applyGraph(graphs[2], { mode: 'iptables', target: ns.target, runDir: run.path, dryRun: true });
+    const untouched = await fullDump(host.ns.name);
+    const dry = await applyGraph(graphs[2], { mode: 'iptables', target: host.ns.target, runDir: host.run.path, dryRun: true });
     expect(dry.changed).toBe(true);
     expect(dry.diff).toMatch(/^\+-A KUBE-SERVICES .*10\.96\.0\.99\/32.* -j REJECT/m);
     expect(dry.semantic).toMatch(/test\/api/);
-    expect(await fullDump(ns.name)).toBe(untouched);
+    expect(await fullDump(host.ns.name)).toBe(untouched);
 
     expect((await apply('iptables', 2)).changed).toBe(true);
-    expect(await foreign(ns.name)).toBe(before);
-    expect(await jumps(ns.name)).toEqual(firstJumps);
+    expect(await foreign(host.ns.name)).toBe(before);
+    expect(await jumps(host.ns.name)).toEqual(firstJumps);
     // Jumps stay first in their chains, in kube-proxy's order, the user's rules after them.
-    const input = clean(await sh(ns.name, ['iptables-save', '-t', 'filter'])).split('\n').filter((l) => l.startsWith('-A INPUT '));
+    const input = clean(await sh(host.ns.name, ['iptables-save', '-t', 'filter'])).split('\n').filter((l) => l.startsWith('-A INPUT '));
     expect(input.slice(-2)).toEqual(['-A INPUT -j MY-FILTER', '-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT']);
     // Chains of the removed service and of endpoints no longer used are gone.
-    const nat2 = await sh(ns.name, ['iptables-save', '-t', 'nat']);
+    const nat2 = await sh(host.ns.name, ['iptables-save', '-t', 'nat']);
     const gone = apiChains.filter((c) => !nat2.includes(`:${c} `));
     expect(gone.length).toBeGreaterThanOrEqual(3);
     expect((await apply('iptables', 2)).changed).toBe(false);
 
     expect((await apply('nftables', 1)).changed).toBe(true);
-    expect(await foreign(ns.name)).toBe(before);
-    const nftUntouched = await fullDump(ns.name);
-    const nftDry = await applyGraph(graphs[2], { mode: 'nftables', target: ns.target, runDir: run.path, dryRun: true });
+    expect(await foreign(host.ns.name)).toBe(before);
+    const nftUntouched = await fullDump(host.ns.name);
+    const nftDry = await applyGraph(graphs[2], { mode: 'nftables', target: host.ns.target, runDir: host.run.path, dryRun: true });
     expect(nftDry.diff).toMatch(/^\+.*10\.96\.0\.99 \. tcp \. 80/m);
-    expect(await fullDump(ns.name)).toBe(nftUntouched);
+    expect(await fullDump(host.ns.name)).toBe(nftUntouched);
     expect((await apply('nftables', 2)).changed).toBe(true);
-    expect(await foreign(ns.name)).toBe(before);
+    expect(await foreign(host.ns.name)).toBe(before);
     expect((await apply('nftables', 2)).changed).toBe(false);
-    expect(await sh(ns.name, ['nft', 'list', 'tables'])).toMatch(/^table ip6 kube-proxy$/m);
+    expect(await sh(host.ns.name, ['nft', 'list', 'tables'])).toMatch(/^table ip6 kube-proxy$/m);
   }, 60_000);
 });
 
 describeKernel('kpc apply keeps the previous rules when a commit fails', () => {
-  let ns: Awaited<ReturnType<typeof bareNetns>>;
-  const run = runDir();
-  beforeAll(async () => {
-    ns = await bareNetns();
-    await addForeign(ns.name);
-    await applyGraph(graphs[1], { mode: 'iptables', target: ns.target, runDir: run.path });
-    await applyGraph(graphs[1], { mode: 'nftables', target: ns.target, runDir: run.path });
-  });
-  afterAll(async () => {
-    await ns?.remove();
-    run.remove();
-  });
+  const host = foreignHost(true);
 
   /** A target whose exec fails the real commit of one tool (not its --test or -c check). */
   const failingCommit = (tool: string): Target => ({
-    ...ns.target,
+    ...host.ns.target,
     exec: async (argv, options) => {
       const isCommit = argv[0] === tool && !argv.includes('--test') && !argv.includes('-c') && (argv.includes('--noflush') || tool === 'nft') && argv.at(-1)!.includes('pending-');
       if (isCommit) return { stdout: '', stderr: `${tool}: injected failure at commit`, exitCode: 1 };
-      return ns.target.exec(argv, options);
+      return host.ns.target.exec(argv, options);
     },
   });
 
@@ -202,13 +207,13 @@ describeKernel('kpc apply keeps the previous rules when a commit fails', () => {
   };
 
   it('(3) iptables: nat rejected after filter was committed: filter is put back, the whole dump is as before', async () => {
-    const before = await fullDump(ns.name);
+    const before = await fullDump(host.ns.name);
     let sawBoth = false;
     const message = await expectFailure(
       applyGraph(graphs[2], {
         mode: 'iptables',
-        target: ns.target,
-        runDir: run.path,
+        target: host.ns.target,
+        runDir: host.run.path,
         hooks: {
           beforeCommit: (tool, text) => {
             if (tool !== 'iptables') return text;
@@ -223,34 +228,34 @@ describeKernel('kpc apply keeps the previous rules when a commit fails', () => {
       /the previous rules were put back \(ip6tables \(IPv6\), iptables \(IPv4\)/,
     );
     expect(sawBoth).toBe(true);
-    expect(await fullDump(ns.name), message).toBe(before);
+    expect(await fullDump(host.ns.name), message).toBe(before);
   }, 30_000);
 
   it('(3) iptables: the IPv6 commit fails while IPv4 goes in: IPv4 is put back too', async () => {
-    const before = await fullDump(ns.name);
+    const before = await fullDump(host.ns.name);
     await expectFailure(
-      applyGraph(graphs[2], { mode: 'iptables', target: failingCommit('ip6tables-restore'), runDir: run.path }),
+      applyGraph(graphs[2], { mode: 'iptables', target: failingCommit('ip6tables-restore'), runDir: host.run.path }),
       /ip6tables-restore failed at commit: ip6tables-restore: injected failure/,
       /put back \(ip6tables \(IPv6\), iptables \(IPv4\)/,
     );
-    expect(await fullDump(ns.name)).toBe(before);
+    expect(await fullDump(host.ns.name)).toBe(before);
   }, 30_000);
 
   it('(3) nftables: a file that fails at commit changes nothing', async () => {
-    const before = await fullDump(ns.name);
+    const before = await fullDump(host.ns.name);
     await expectFailure(
-      applyGraph(graphs[2], { mode: 'nftables', target: ns.target, runDir: run.path, hooks: { beforeCommit: (_tool, text) => `${text}add rule ip kube-proxy no-such-chain accept\n` } }),
+      applyGraph(graphs[2], { mode: 'nftables', target: host.ns.target, runDir: host.run.path, hooks: { beforeCommit: (_tool, text) => `${text}add rule ip kube-proxy no-such-chain accept\n` } }),
       /nft -f failed at commit/,
       /nothing was changed/,
     );
-    expect(await fullDump(ns.name)).toBe(before);
-    await expectFailure(applyGraph(graphs[2], { mode: 'nftables', target: failingCommit('nft'), runDir: run.path }), /injected failure/, /nothing was changed/);
-    expect(await fullDump(ns.name)).toBe(before);
+    expect(await fullDump(host.ns.name)).toBe(before);
+    await expectFailure(applyGraph(graphs[2], { mode: 'nftables', target: failingCommit('nft'), runDir: host.run.path }), /injected failure/, /nothing was changed/);
+    expect(await fullDump(host.ns.name)).toBe(before);
   }, 30_000);
 
   it('after failures the lock is free and a real apply goes through', async () => {
-    expect((await applyGraph(graphs[2], { mode: 'iptables', target: ns.target, runDir: run.path })).changed).toBe(true);
-    expect((await applyGraph(graphs[2], { mode: 'nftables', target: ns.target, runDir: run.path })).changed).toBe(true);
+    expect((await applyGraph(graphs[2], { mode: 'iptables', target: host.ns.target, runDir: host.run.path })).changed).toBe(true);
+    expect((await applyGraph(graphs[2], { mode: 'nftables', target: host.ns.target, runDir: host.run.path })).changed).toBe(true);
   }, 30_000);
 });
 
@@ -277,18 +282,7 @@ function hostile(index: number): object[] {
 }
 
 describeKernel('kpc apply refuses hostile input before touching anything', () => {
-  let ns: Awaited<ReturnType<typeof bareNetns>>;
-  const run = runDir();
-  beforeAll(async () => {
-    ns = await bareNetns();
-    await addForeign(ns.name);
-    await applyGraph(graphs[1], { mode: 'iptables', target: ns.target, runDir: run.path });
-    await applyGraph(graphs[1], { mode: 'nftables', target: ns.target, runDir: run.path });
-  });
-  afterAll(async () => {
-    await ns?.remove();
-    run.remove();
-  });
+  const host = foreignHost(true);
 
   it.each(HOSTILE.map(([name], i) => [name, i] as const))('(5) validation refuses %s', (_name, i) => {
     const compileIt = () => compileGraph([{ name: 'hostile.yaml', text: toYaml(hostile(i)) }], { nodeName: 'node', nodeIPs: NODE_IPS, clusterCIDRs: ['10.244.0.0/16'] });
@@ -296,25 +290,25 @@ describeKernel('kpc apply refuses hostile input before touching anything', () =>
   });
 
   it.each(['iptables', 'nftables'])('(5) bin/kpc apply --mode %s exits 1 on hostile input and the live rules stay as they were', async (mode) => {
-    const before = await fullDump(ns.name);
+    const before = await fullDump(host.ns.name);
     for (const i of [0, 6]) {
-      const file = join(run.path, `hostile-${i}.yaml`);
+      const file = join(host.run.path, `hostile-${i}.yaml`);
       writeFileSync(file, toYaml(hostile(i)));
       const args = ['apply', '-f', file, '--mode', mode, '--node-name', 'node', '--node-ip', NODE_IPS[0]!, '--cluster-cidr', '10.244.0.0/16'];
-      const result = await execa('ip', ['netns', 'exec', ns.name, process.execPath, BIN, ...args], { reject: false, env: { KPC_RUN_DIR: run.path } });
+      const result = await execa('ip', ['netns', 'exec', host.ns.name, process.execPath, BIN, ...args], { reject: false, env: { KPC_RUN_DIR: host.run.path } });
       expect(result.exitCode, String(result.stderr)).toBe(1);
       expect(String(result.stderr)).toMatch(/nothing was applied, the host's rules are as they were/);
-      expect(await fullDump(ns.name)).toBe(before);
+      expect(await fullDump(host.ns.name)).toBe(before);
     }
   }, 60_000);
 
   it.each(['iptables', 'nftables'] as ApplyMode[])('(5) %s: a graph that skipped validation is still refused by the last guards, and nothing changes', async (mode) => {
-    const before = await fullDump(ns.name);
+    const before = await fullDump(host.ns.name);
     const graph = structuredClone(graphs[2]) as RoutingGraph;
     // What validation would have refused: a name that ends a comment (iptables) or a command (nft chain names).
     if (mode === 'iptables') graph.servicePorts[0]!.servicePortName = 'x" -j ACCEPT -m comment --comment "y';
     else graph.servicePorts[0]!.name = 'x ; flush ruleset ; add chain ip kube-proxy y';
-    await expect(applyGraph(graph, { mode, target: ns.target, runDir: run.path })).rejects.toThrow(mode === 'iptables' ? /unsafe comment text/ : /of the nftables input/);
-    expect(await fullDump(ns.name)).toBe(before);
+    await expect(applyGraph(graph, { mode, target: host.ns.target, runDir: host.run.path })).rejects.toThrow(mode === 'iptables' ? /unsafe comment text/ : /of the nftables input/);
+    expect(await fullDump(host.ns.name)).toBe(before);
   }, 30_000);
 });
