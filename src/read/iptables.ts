@@ -1,6 +1,6 @@
-import { canonicalIP, parseCIDR } from '../net/ip.js';
-import { emptyModel, ipKey, newFrontend, nodePortKey, type Family, type Frontend, type RuleSetModel, type Shares } from './model.js';
+import { readCIDR, readHost, readHostPort } from './addresses.js';
 import { parseIptablesText, type IptablesRule } from './iptables-rules.js';
+import { emptyModel, ipKey, newFrontend, nodePortKey, type Family, type Frontend, type RuleSetModel, type Shares } from './model.js';
 
 /** Reads iptables-save or iptables-restore text (one family) into the rule-set model. */
 export function readIptables(text: string): RuleSetModel {
@@ -76,8 +76,8 @@ class IptablesReader {
     if (!dest || !port || !proto || !OURS.test(target)) return;
     const comment = rule.options.get('--comment')?.value ?? '';
     const kind = comment.endsWith(' cluster IP') ? 'cluster-ip' : 'external';
-    const frontend = this.frontend(ipKey(proto, hostOf(dest), port), kind, serviceOf(comment));
-    this.follow(frontend, target, hostOf(dest), port);
+    const frontend = this.frontend(ipKey(proto, readHost(dest), port), kind, serviceOf(comment));
+    this.follow(frontend, target, readHost(dest), port);
   }
 
   private natNodePortRule(rule: Rule): void {
@@ -98,7 +98,7 @@ class IptablesReader {
     const dest = rule.options.get('-d')?.value;
     const service = serviceOf(rule.options.get('--comment')?.value ?? '');
     const frontend = dest
-      ? this.frontend(ipKey(proto, hostOf(dest), port), kind, service)
+      ? this.frontend(ipKey(proto, readHost(dest), port), kind, service)
       : this.frontend(nodePortKey(proto, port), 'node-port', service);
     frontend.verdict = target === 'REJECT' ? 'reject' : 'drop';
   }
@@ -107,7 +107,7 @@ class IptablesReader {
     // Whatever the FW chain did not DNAT is dropped here: the ranges were read from the FW chain.
     const dest = rule.options.get('-d')?.value;
     if (rule.options.get('-j')?.value !== 'DROP' || !dest) return;
-    const key = `IPv${this.family} ${ipKey(rule.options.get('-p')?.value ?? '', hostOf(dest), rule.options.get('--dport')?.value ?? '')}`;
+    const key = `IPv${this.family} ${ipKey(rule.options.get('-p')?.value ?? '', readHost(dest), rule.options.get('--dport')?.value ?? '')}`;
     const frontend = this.model.frontends.get(key);
     if (frontend) frontend.sourceRanges ??= [];
   }
@@ -121,7 +121,7 @@ class IptablesReader {
         const target = rule.options.get('-j')?.value;
         const source = rule.options.get('-s')?.value;
         if (target && source) {
-          ranges.push(cidrOf(source));
+          ranges.push(readCIDR(source));
           next = target;
         }
       }
@@ -158,10 +158,10 @@ class IptablesReader {
     for (const rule of this.chain('nat', chain)) {
       if (rule.options.get('-j')?.value !== 'KUBE-MARK-MASQ') continue;
       const dest = rule.options.get('-d')?.value;
-      if (ip && dest && hostOf(dest) !== ip) continue;
+      if (ip && dest && readHost(dest) !== ip) continue;
       if (rule.options.get('--dport')?.value && rule.options.get('--dport')!.value !== port) continue;
       const source = rule.options.get('-s');
-      frontend.masquerade = source?.negated ? `off-cluster ${cidrOf(source.value)}` : 'all';
+      frontend.masquerade = source?.negated ? `off-cluster ${readCIDR(source.value)}` : 'all';
     }
     const chosen = this.shares(chain);
     frontend.endpoints = chosen.shares;
@@ -193,32 +193,10 @@ class IptablesReader {
   private endpointOf(chain: string): string | null {
     for (const rule of this.chain('nat', chain)) {
       const to = rule.options.get('--to-destination')?.value;
-      if (to) return normalizeHostPort(to);
+      if (to) return readHostPort(to);
     }
     return null;
   }
-}
-
-function hostOf(address: string): string {
-  const slash = address.indexOf('/');
-  const ip = slash < 0 ? address : address.slice(0, slash);
-  try {
-    return canonicalIP(ip);
-  } catch {
-    return ip;
-  }
-}
-
-function cidrOf(text: string): string {
-  const cidr = parseCIDR(text);
-  return cidr ? cidr.text : text;
-}
-
-function normalizeHostPort(text: string): string {
-  const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(text);
-  if (!match) return text;
-  const ip = hostOf(match[1]!);
-  return ip.includes(':') ? `[${ip}]:${match[2]}` : `${ip}:${match[2]}`;
 }
 
 /** `ns/name:port cluster IP` → `ns/name:port`; kube-proxy's comments start with the service port name. */

@@ -1,4 +1,4 @@
-import { canonicalIP } from '../net/ip.js';
+import { readHostPort } from './addresses.js';
 import { emptyModel, newFrontend, type Family, type RuleSetModel } from './model.js';
 import { splitArgs } from './tokens.js';
 
@@ -17,7 +17,7 @@ export function readIpvs(text: string): RuleSetModel {
     const args = splitArgs(line);
     const protoFlag = args.find((a) => a in PROTOCOLS);
     if (!protoFlag) continue;
-    const address = normalize(args[args.indexOf(protoFlag) + 1] ?? '');
+    const address = readHostPort(args[args.indexOf(protoFlag) + 1] ?? '');
     const key = `${PROTOCOLS[protoFlag]} ${address}`;
     const family: Family = address.startsWith('[') ? 6 : 4;
     families.add(family);
@@ -30,7 +30,7 @@ export function readIpvs(text: string): RuleSetModel {
       model.frontends.set(full, frontend);
       weights.set(full, new Map());
     } else if (args[0] === '-a') {
-      const real = normalize(args[args.indexOf('-r') + 1] ?? '');
+      const real = readHostPort(args[args.indexOf('-r') + 1] ?? '');
       const weight = args.indexOf('-w') >= 0 ? Number(args[args.indexOf('-w') + 1]) : 1;
       weights.get(full)?.set(real, weight);
     }
@@ -48,16 +48,4 @@ export function readIpvs(text: string): RuleSetModel {
 function ipvsadmLines(text: string): string[] {
   const section = /### BEGIN ipvsadm[^\n]*\n([\s\S]*?)### END ipvsadm/.exec(text);
   return (section ? section[1]! : text).split('\n').map((l) => l.trim()).filter((l) => l.startsWith('-A') || l.startsWith('-a'));
-}
-
-function normalize(address: string): string {
-  const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(address);
-  if (!match) return address;
-  let ip = match[1]!;
-  try {
-    ip = canonicalIP(ip);
-  } catch {
-    // Leave what cannot be parsed as it is; it will show up as a difference.
-  }
-  return ip.includes(':') ? `[${ip}]:${match[2]}` : `${ip}:${match[2]}`;
 }

@@ -1,4 +1,4 @@
-import { canonicalIP, parseCIDR } from '../net/ip.js';
+import { readCIDR, readHostPort, readIP } from './addresses.js';
 import { emptyModel, ipKey, newFrontend, nodePortKey, type Family, type Frontend, type RuleSetModel, type Shares } from './model.js';
 import { parseNftText, splitElements, type NftTableText } from './nft-text.js';
 
@@ -26,14 +26,14 @@ class TableReader {
     private readonly family: Family,
     private readonly model: RuleSetModel,
   ) {
-    this.clusterIPs = new Set((table.containers.get('cluster-ips')?.elements ?? []).map(ip));
+    this.clusterIPs = new Set((table.containers.get('cluster-ips')?.elements ?? []).map(readIP));
   }
 
   read(): void {
     for (const element of this.elements('service-ips')) {
       const { key, target } = splitMapElement(element);
       const [address, proto, port] = key.split(' . ');
-      const frontend = this.frontend(ipKey(proto!, ip(address!), port!), this.clusterIPs.has(ip(address!)) ? 'cluster-ip' : 'external', serviceOfChain(target));
+      const frontend = this.frontend(ipKey(proto!, readIP(address!), port!), this.clusterIPs.has(readIP(address!)) ? 'cluster-ip' : 'external', serviceOfChain(target));
       this.follow(frontend, target);
     }
     for (const element of this.elements('service-nodeports')) {
@@ -44,8 +44,8 @@ class TableReader {
     for (const element of this.elements('no-endpoint-services')) {
       const { key, target, comment } = splitMapElement(element);
       const [address, proto, port] = key.split(' . ');
-      const kind = this.clusterIPs.has(ip(address!)) ? 'cluster-ip' : 'external';
-      this.frontend(ipKey(proto!, ip(address!), port!), kind, comment).verdict = verdictOf(target);
+      const kind = this.clusterIPs.has(readIP(address!)) ? 'cluster-ip' : 'external';
+      this.frontend(ipKey(proto!, readIP(address!), port!), kind, comment).verdict = verdictOf(target);
     }
     for (const element of this.elements('no-endpoint-nodeports')) {
       const { key, target, comment } = splitMapElement(element);
@@ -55,7 +55,7 @@ class TableReader {
     for (const element of this.elements('firewall-ips')) {
       const { key, target } = splitMapElement(element);
       const [address, proto, port] = key.split(' . ');
-      this.frontend(ipKey(proto!, ip(address!), port!), 'external', serviceOfChain(target)).sourceRanges = this.sourceRanges(target);
+      this.frontend(ipKey(proto!, readIP(address!), port!), 'external', serviceOfChain(target)).sourceRanges = this.sourceRanges(target);
     }
   }
 
@@ -81,7 +81,7 @@ class TableReader {
     for (const rule of this.rules(chain)) {
       if (!rule.endsWith('jump mark-for-masquerade')) continue;
       const offCluster = / saddr != (\S+) jump/.exec(rule);
-      frontend.masquerade = offCluster ? `off-cluster ${cidr(offCluster[1]!)}` : 'all';
+      frontend.masquerade = offCluster ? `off-cluster ${readCIDR(offCluster[1]!)}` : 'all';
     }
     Object.assign(frontend, this.choice(chain));
   }
@@ -121,7 +121,7 @@ class TableReader {
   private endpointOf(chain: string): string | null {
     for (const rule of this.rules(chain)) {
       const dnat = /dnat (?:ip6? )?to (\S+)$/.exec(rule);
-      if (dnat) return hostPort(dnat[1]!);
+      if (dnat) return readHostPort(dnat[1]!);
     }
     return null;
   }
@@ -136,7 +136,7 @@ class TableReader {
     for (const rule of this.rules(chain)) {
       // nft lists a one-element set as a bare value: `saddr != 203.0.113.0/24 drop`.
       const ranges = /saddr != (?:\{(.*)\}|(\S+)) drop/.exec(rule);
-      if (ranges) return (ranges[1] !== undefined ? splitElements(ranges[1]) : [ranges[2]!]).map(cidr).sort();
+      if (ranges) return (ranges[1] !== undefined ? splitElements(ranges[1]) : [ranges[2]!]).map(readCIDR).sort();
     }
     return [];
   }
@@ -158,26 +158,6 @@ function serviceOfChain(chain: string): string | null {
   const match = /^(?:service|external|local|firewall)-[A-Z2-7]{8}-([^/]+)\/([^/]+)\/[a-z]+\/(.*)$/.exec(chain);
   if (!match) return null;
   return match[3] ? `${match[1]}/${match[2]}:${match[3]}` : `${match[1]}/${match[2]}`;
-}
-
-function ip(text: string): string {
-  try {
-    return canonicalIP(text.trim());
-  } catch {
-    return text.trim();
-  }
-}
-
-function cidr(text: string): string {
-  const parsed = parseCIDR(text.trim());
-  return parsed ? parsed.text : text.trim();
-}
-
-function hostPort(text: string): string {
-  const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(text);
-  if (!match) return text;
-  const address = ip(match[1]!);
-  return address.includes(':') ? `[${address}]:${match[2]}` : `${address}:${match[2]}`;
 }
 
 /** nft durations: `10800s`, `3h`, `1d2h`, `10m`. */
