@@ -2,6 +2,7 @@ import type { Endpoint, EndpointSet, IPFamily, NodeContext, RoutingGraph, Servic
 import { assertCommentText, assertToken } from '../safe-text.js';
 import { endpointChain, portChains, type PortChains } from './names.js';
 import { probability } from './probability.js';
+import { writeForwardChain, writeMasqueradeChains } from './shared-chains.js';
 import { Table, comment } from './table.js';
 
 /** Fixed chain names, as kube-proxy declares them. */
@@ -34,17 +35,14 @@ export function buildIptables(graph: RoutingGraph, family: IPFamily): IptablesTa
   const filter = new Table('filter', ['INPUT', 'FORWARD', 'OUTPUT']);
   const nat = new Table('nat', ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING']);
   const tables: Context = { filter, nat, node: graph.node };
-  const mark = `${graph.node.masqueradeMark}/${graph.node.masqueradeMark}`;
   const kubeletFirewall = family === 4 && graph.node.localhostNodePorts;
   writeJumps(tables, kubeletFirewall);
-  writeFixedChains(tables, graph, mark, kubeletFirewall);
+  writeFixedChains(tables, graph, kubeletFirewall);
   for (const route of graph.servicePorts) {
     if (route.family === family) writeServicePort(tables, route);
   }
   writeNodePortsJump(nat, graph, family);
-  if (graph.node.dropInvalidForwarded) filter.add(CHAIN.forward, '-m conntrack --ctstate INVALID -j DROP');
-  filter.add(CHAIN.forward, comment('kubernetes forwarding rules'), `-m mark --mark ${mark} -j ACCEPT`);
-  filter.add(CHAIN.forward, comment('kubernetes forwarding conntrack rule'), '-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT');
+  writeForwardChain(filter, graph.node);
   return tables;
 }
 
@@ -70,12 +68,8 @@ function writeJumps({ filter, nat }: IptablesTables, kubeletFirewall: boolean): 
   nat.add('POSTROUTING', comment('kubernetes postrouting rules'), `-j ${CHAIN.postrouting}`);
 }
 
-function writeFixedChains({ filter, nat }: IptablesTables, graph: RoutingGraph, mark: string, kubeletFirewall: boolean): void {
-  nat.add(CHAIN.postrouting, `-m mark ! --mark ${mark} -j RETURN`);
-  // Clear the mark so a packet that goes round the stack again is not masqueraded twice.
-  nat.add(CHAIN.postrouting, `-j MARK --xor-mark ${graph.node.masqueradeMark}`);
-  nat.add(CHAIN.postrouting, comment('kubernetes service traffic requiring SNAT'), '-j MASQUERADE --random-fully');
-  nat.add(CHAIN.markMasq, `-j MARK --or-mark ${graph.node.masqueradeMark}`);
+function writeFixedChains({ filter, nat }: IptablesTables, graph: RoutingGraph, kubeletFirewall: boolean): void {
+  writeMasqueradeChains(nat, graph.node);
   if (kubeletFirewall) {
     // route_localnet makes node ports answer on 127.0.0.1; this keeps other hosts from reaching localhost-bound services through it.
     filter.add(CHAIN.kubeletFirewall, comment('block incoming localnet connections'), '-d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP');

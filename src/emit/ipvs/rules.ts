@@ -1,4 +1,5 @@
 import type { IPFamily, RoutingGraph, ServicePortRoute } from '../../graph/types.js';
+import { writeForwardChain, writeMasqueradeChains } from '../iptables/shared-chains.js';
 import { Table, comment } from '../iptables/table.js';
 import { IPSETS, IpsetCollection, type SetKey } from './ipsets.js';
 import { nodePortAddresses } from './virtual-servers.js';
@@ -103,16 +104,14 @@ export function ipvsIptables(graph: RoutingGraph, family: IPFamily, sets: IpsetC
   }
   writeServiceRules(nat, graph, family, sets, match);
   filter.add(CHAIN.sourceRangesFirewall, '-j DROP');
-  if (graph.node.dropInvalidForwarded) filter.add(CHAIN.forward, '-m conntrack --ctstate INVALID -j DROP');
-  filter.add(CHAIN.forward, comment('kubernetes forwarding rules'), `-m mark --mark ${graph.node.masqueradeMark}/${graph.node.masqueradeMark} -j ACCEPT`);
-  filter.add(CHAIN.forward, comment('kubernetes forwarding conntrack rule'), '-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT');
+  writeForwardChain(filter, graph.node);
   filter.add(CHAIN.nodePort, match('healthCheckNodePort', 'dst'), '-j ACCEPT');
   // Keep host ports from being reached through service addresses (kubernetes#72236).
   for (const [key, how] of [['loadBalancer', 'dst,dst'], ['clusterIP', 'dst,dst'], ['externalIP', 'dst,dst'], ['externalIPLocal', 'dst,dst'], ['healthCheckNodePort', 'dst']] as [SetKey, string][]) {
     filter.add(CHAIN.ipvsFilter, `-m set --match-set ${sets.name(key)} ${how} -j RETURN`);
   }
   filter.add(CHAIN.ipvsFilter, `-m conntrack --ctstate NEW -m set --match-set ${sets.name('ipvsIPs')} dst -j REJECT`);
-  writeMasquerade(nat, graph);
+  writeMasqueradeChains(nat, graph.node);
   return { filter, nat };
 }
 
@@ -139,12 +138,4 @@ function writeServiceRules(nat: Table, graph: RoutingGraph, family: IPFamily, se
   for (const key of ['clusterIP', 'loadBalancer'] as SetKey[]) {
     if (!sets.isEmpty(key)) nat.add(CHAIN.services, `-m set --match-set ${sets.name(key)} dst,dst -j ACCEPT`);
   }
-}
-
-function writeMasquerade(nat: Table, graph: RoutingGraph): void {
-  const mark = graph.node.masqueradeMark;
-  nat.add(CHAIN.postrouting, `-m mark ! --mark ${mark}/${mark} -j RETURN`);
-  nat.add(CHAIN.postrouting, `-j MARK --xor-mark ${mark}`);
-  nat.add(CHAIN.postrouting, comment('kubernetes service traffic requiring SNAT'), '-j MASQUERADE --random-fully');
-  nat.add(CHAIN.markMasq, `-j MARK --or-mark ${mark}`);
 }
