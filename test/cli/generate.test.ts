@@ -327,3 +327,23 @@ describe.concurrent('kpc generate: inputs', () => {
     expect(run.stdout).toBe(await expected());
   });
 });
+
+describe('generate --verbose and --config', () => {
+  const dir = tempDir();
+
+  it('says why services were skipped and how endpoints were chosen, with the health check node port', async () => {
+    const shop = join(BIN, '..', '..', 'examples', 'shop');
+    const result = await kpc(['generate', '-f', shop, '--mode', 'iptables', '--node-name', 'node-a', '--node-ip', '192.0.2.10', '-v']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toContain('skipped shop/orders-db: type ExternalName');
+    expect(result.stderr).toMatch(/^shop\/web:http TCP IPv4: 2 cluster \/ 1 local endpoints; endpoints from EndpointSlice; health check node port 32000$/m);
+  });
+
+  it('takes the mode from --config when --mode is not given', async () => {
+    const config = join(dir, 'kube-proxy.yaml');
+    writeFileSync(config, 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\n');
+    const result = await kpc(['generate', '-f', join(BIN, '..', '..', 'examples', 'shop'), '--config', config]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^add table ip kube-proxy$/m);
+  });
+});
