@@ -1,0 +1,468 @@
+import { DEFAULT_SCHEMA, load } from 'js-yaml';
+
+/**
+ * A fast reader for the block-style YAML that `kubectl get -o yaml` and most
+ * hand-written manifests use: block mappings and sequences, plain and quoted
+ * one-line scalars, `{}`, `[]`, literal `|` / `|-` scalars and comments.
+ *
+ * js-yaml stays the reference. This reader only answers for text it fully
+ * understands and gives every value exactly as js-yaml's `loadAll` would
+ * (plain scalars are resolved by js-yaml's own implicit types); any document
+ * with something else (anchors, tags, flow collections, folded or multi-line
+ * scalars, escapes, odd indentation, duplicate keys) is handed to js-yaml
+ * whole. A differential test (test/load/block-yaml.test.ts) holds the two
+ * together. It exists because js-yaml's general parser was over half of
+ * kpc's time on a 10,000-service cluster.
+ *
+ * Returns the documents as loadAll would, or null when the text as a whole
+ * must go to js-yaml (a directive, a document end marker, CR line ends,
+ * characters js-yaml rejects, or a document js-yaml itself cannot read, so
+ * that its error names the right line).
+ */
+export function loadBlockYaml(text: string): unknown[] | null {
+  if (text.length === 0) return [];
+  if (UNSUPPORTED_CHARACTERS.test(text) || hasLineStarting(text, '%') || hasDocumentEnd(text)) return null;
+  const tabs = new TabFinder(text);
+  const keys = new KeyCache();
+  const documents: unknown[] = [];
+  for (let from = 0; from < text.length; ) {
+    const to = nextDocumentStart(text, from);
+    const value = readDocument(text, from, to, tabs, keys);
+    if (value === FAILED) return null;
+    if (value !== NOT_A_DOCUMENT) documents.push(value);
+    from = to;
+  }
+  return documents;
+}
+
+/**
+ * Characters that make the whole text js-yaml's: controls it rejects, CR,
+ * Unicode line breaks, and all surrogates (a superset of its check for lone
+ * ones, so that its rules for pairs apply).
+ */
+const UNSUPPORTED_CHARACTERS = /[\x00-\x08\x0B-\x1F\x7F-\x9F\uD800-\uDFFF\uFFFE\uFFFF\u2028\u2029]/;
+
+function hasLineStarting(text: string, prefix: string): boolean {
+  return text.startsWith(prefix) || text.includes(`\n${prefix}`);
+}
+
+/** A `...` line: documents after it may have directives, which this reader leaves to js-yaml. */
+function hasDocumentEnd(text: string): boolean {
+  for (let at = text.startsWith('...') ? 0 : text.indexOf('\n...'); at !== -1; at = text.indexOf('\n...', at + 1)) {
+    if (isMarker(text, at === 0 && text.startsWith('...') ? 0 : at + 1, '...')) return true;
+  }
+  return false;
+}
+
+/** Where the document after the one starting at `from` starts: its `---` line, or the end of the text. */
+function nextDocumentStart(text: string, from: number): number {
+  for (let at = text.indexOf('\n---', from); at !== -1; at = text.indexOf('\n---', at + 1)) {
+    if (at + 1 > from && isMarker(text, at + 1, '---')) return at + 1;
+  }
+  return text.length;
+}
+
+/** `---` or `...` at `at`, followed by a space, a newline or the end. */
+function isMarker(text: string, at: number, marker: string): boolean {
+  if (!text.startsWith(marker, at)) return false;
+  const next = text.charCodeAt(at + 3);
+  return next !== next || next === NL || next === SPACE;
+}
+
+/** Whether a range of the text holds a tab, in one pass over the text for all documents in order. */
+class TabFinder {
+  private next: number;
+  constructor(private readonly text: string) {
+    this.next = text.indexOf('\t');
+  }
+  within(from: number, to: number): boolean {
+    while (this.next !== -1 && this.next < from) this.next = this.text.indexOf('\t', from);
+    return this.next !== -1 && this.next < to;
+  }
+}
+
+const FAILED = Symbol('js-yaml cannot read this document');
+const NOT_A_DOCUMENT = Symbol('only comments before the first ---');
+
+/** Thrown inside a document that this reader leaves to js-yaml. */
+const UNSUPPORTED = Symbol('unsupported');
+
+/**
+ * One document: text [from, to), starting with its `---` line if it has one.
+ * Unsupported documents are read by js-yaml alone; FAILED when js-yaml
+ * rejects them too.
+ */
+function readDocument(text: string, from: number, to: number, tabs: TabFinder, keys: KeyCache): unknown {
+  const marked = isMarker(text, from, '---');
+  try {
+    if (tabs.within(from, to)) throw UNSUPPORTED;
+    const reader = new Reader(text, from, to, keys);
+    if (marked) reader.skipMarker();
+    return reader.readDocument(marked);
+  } catch (error) {
+    if (error !== UNSUPPORTED) throw error;
+  }
+  try {
+    const value = load(text.slice(from, to));
+    return value === undefined ? (marked ? null : NOT_A_DOCUMENT) : value;
+  } catch {
+    return FAILED;
+  }
+}
+
+const NL = 10;
+const SPACE = 32;
+const HASH = 35;
+const COLON = 58;
+const DASH = 45;
+const DQUOTE = 34;
+const SQUOTE = 39;
+const BACKSLASH = 92;
+const DOT = 46;
+
+
+interface ImplicitType {
+  resolve(data: string): boolean;
+  construct(data: string): unknown;
+}
+
+/** js-yaml's implicit scalar types (null, bool, int, float, timestamp, merge), in its order. */
+const IMPLICIT = (DEFAULT_SCHEMA as unknown as { compiledImplicit: ImplicitType[] }).compiledImplicit;
+
+/** A plain scalar's value, as js-yaml's composeNode resolves it. */
+function resolvePlain(raw: string): unknown {
+  const c = raw.charCodeAt(0);
+  // Only null/Null/NULL, true/True/TRUE and false/False/FALSE start with a letter and are not strings.
+  if (((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) && c !== 110 && c !== 78 && c !== 116 && c !== 84 && c !== 102 && c !== 70) return raw;
+  if (c >= 48 && c <= 57) {
+    const shape = digitsShape(raw);
+    // Decimal digits are an int (js-yaml: parseInt(raw, 10), leading zeros and all).
+    if (shape === DIGITS) return Number(raw);
+    // Digits with two or more dots (an IPv4 address) match no int, float or timestamp.
+    if (shape === DOTTED) return raw;
+  }
+  for (const type of IMPLICIT) if (type.resolve(raw)) return type.construct(raw);
+  return raw;
+}
+
+const DIGITS = 0;
+const DOTTED = 1;
+const OTHER = 2;
+
+function digitsShape(raw: string): number {
+  let dots = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === DOT) dots++;
+    else if (c < 48 || c > 57) return OTHER;
+  }
+  if (dots === 0) return raw.length <= 15 ? DIGITS : OTHER;
+  return dots >= 2 ? DOTTED : OTHER;
+}
+
+/** Characters a plain scalar or plain key must not start with (YAML c-indicator), `-` `?` `:` handled apart. */
+function isIndicator(c: number): boolean {
+  return c === 44 || c === 91 || c === 93 || c === 123 || c === 125 || c === HASH || c === 38 || c === 42 || c === 33 || c === 124 || c === 62 || c === SQUOTE || c === DQUOTE || c === 37 || c === 64 || c === 96 || c === 63 || c === COLON;
+}
+
+/**
+ * Recently seen plain keys, so that the few dozen names a manifest repeats
+ * (name, namespace, port...) are one string each instead of a slice per use:
+ * less garbage, and property stores with a string V8 has seen before.
+ */
+class KeyCache {
+  private readonly slots: (string | undefined)[] = new Array(1024);
+
+  find(text: string, from: number, to: number): string | null {
+    const key = this.slots[slot(text, from, to)];
+    return key !== undefined && key.length === to - from && text.startsWith(key, from) ? key : null;
+  }
+
+  remember(key: string): void {
+    this.slots[slot(key, 0, key.length)] = key;
+  }
+}
+
+function slot(text: string, from: number, to: number): number {
+  return (text.charCodeAt(from) * 31 + text.charCodeAt(to - 1) * 7 + (to - from)) & 1023;
+}
+
+class Reader {
+  /** The line being read: where it starts, ends (its newline) and where its content starts (moved right inside `- ` items). */
+  private lineStart: number;
+  private end = 0;
+  private contentStart = 0;
+
+  constructor(
+    private readonly text: string,
+    from: number,
+    /** Where the document ends: the start of the next one's `---` line, or the end of the text. */
+    private readonly documentEnd: number,
+    private readonly keys: KeyCache,
+  ) {
+    this.lineStart = from;
+    this.setLine(from);
+  }
+
+  skipMarker(): void {
+    // `---` alone (or followed by spaces) opens the document; content after it is js-yaml's.
+    this.expectOnlySpaces(this.lineStart + 3, this.end);
+    this.nextLine();
+  }
+
+  readDocument(marked: boolean): unknown {
+    this.skipBlank();
+    if (this.atEnd()) return marked ? null : NOT_A_DOCUMENT;
+    const value = this.readNode(this.column());
+    this.skipBlank();
+    if (!this.atEnd()) throw UNSUPPORTED;
+    return value;
+  }
+
+  // -- lines -------------------------------------------------------------
+
+  private setLine(start: number): void {
+    this.lineStart = start;
+    if (start >= this.documentEnd) return;
+    const newline = this.text.indexOf('\n', start);
+    this.end = newline === -1 ? this.text.length : newline;
+    let i = start;
+    while (this.text.charCodeAt(i) === SPACE) i++;
+    this.contentStart = i;
+  }
+
+  private nextLine(): void {
+    this.setLine(this.end + 1);
+  }
+
+  private atEnd(): boolean {
+    return this.lineStart >= this.documentEnd;
+  }
+
+  private lineEnd(): number {
+    return this.end;
+  }
+
+  private column(): number {
+    return this.contentStart - this.lineStart;
+  }
+
+  /** Skips empty lines, lines of spaces and comment lines. */
+  private skipBlank(): void {
+    while (!this.atEnd()) {
+      if (this.contentStart < this.end && this.text.charCodeAt(this.contentStart) !== HASH) return;
+      this.nextLine();
+    }
+  }
+
+  private isSequenceEntry(at: number): boolean {
+    if (this.text.charCodeAt(at) !== DASH) return false;
+    return at + 1 >= this.lineEnd() || this.text.charCodeAt(at + 1) === SPACE;
+  }
+
+  // -- nodes -------------------------------------------------------------
+
+  /** A block sequence or mapping whose entries start at `column` on the current line. */
+  private readNode(column: number): unknown {
+    return this.isSequenceEntry(this.contentStart) ? this.readSequence(column) : this.readMapping(column);
+  }
+
+  private readMapping(column: number): Record<string, unknown> {
+    const mapping: Record<string, unknown> = {};
+    for (;;) {
+      this.skipBlank();
+      if (this.atEnd()) return mapping;
+      const at = this.column();
+      if (at < column) return mapping;
+      if (at > column || this.isSequenceEntry(this.contentStart)) throw UNSUPPORTED;
+      const key = this.keyAt(this.contentStart);
+      if (key === null || Object.prototype.hasOwnProperty.call(mapping, key) || key === '__proto__' || key === '<<') throw UNSUPPORTED;
+      mapping[key] = this.readValue(this.valueStart, column, true);
+    }
+  }
+
+  private readSequence(column: number): unknown[] {
+    const sequence: unknown[] = [];
+    for (;;) {
+      this.skipBlank();
+      if (this.atEnd()) return sequence;
+      const at = this.column();
+      if (at < column) return sequence;
+      if (at > column) throw UNSUPPORTED;
+      if (!this.isSequenceEntry(this.contentStart)) return sequence;
+      sequence.push(this.readEntry(column));
+    }
+  }
+
+  /** One `- ` entry: a nested block on later lines, a compact mapping or sequence, or a scalar. */
+  private readEntry(column: number): unknown {
+    const lineEnd = this.lineEnd();
+    let at = this.contentStart + 1;
+    while (at < lineEnd && this.text.charCodeAt(at) === SPACE) at++;
+    if (at >= lineEnd || this.text.charCodeAt(at) === HASH) {
+      this.nextLine();
+      return this.readNested(column, false);
+    }
+    if (this.isSequenceEntry(at) || this.keyAt(at) !== null) {
+      this.contentStart = at;
+      return this.readNode(this.column());
+    }
+    return this.readValue(at, column, false);
+  }
+
+  /**
+   * The value after `key:` or `- `, from `at` on the current line. Afterwards
+   * the reader stands on the next line. `column` is the entry's own column.
+   */
+  private readValue(at: number, column: number, inMapping: boolean): unknown {
+    const lineEnd = this.lineEnd();
+    while (at < lineEnd && this.text.charCodeAt(at) === SPACE) at++;
+    if (at >= lineEnd || this.text.charCodeAt(at) === HASH) {
+      this.nextLine();
+      return this.readNested(column, inMapping);
+    }
+    const c = this.text.charCodeAt(at);
+    if (c === 124) return this.readLiteral(at, column);
+    const value = this.readInlineScalar(at, lineEnd);
+    this.nextLine();
+    // A more indented line after a scalar continues it (or is an error): js-yaml's to judge.
+    this.skipBlank();
+    if (!this.atEnd() && this.column() > column) throw UNSUPPORTED;
+    return value;
+  }
+
+  /** A value on the lines below its key or dash: more indented, or a sequence at the key's own column. */
+  private readNested(column: number, inMapping: boolean): unknown {
+    this.skipBlank();
+    if (this.atEnd()) return null;
+    const at = this.column();
+    if (at > column) return this.readNode(at);
+    if (at === column && inMapping && this.isSequenceEntry(this.contentStart)) return this.readSequence(column);
+    return null;
+  }
+
+  /** Where the value after the last key found by keyAt starts. */
+  private valueStart = 0;
+
+  /** The mapping key at `at` (its value starts at `valueStart`), or null when the line holds no `key:` there. */
+  private keyAt(at: number): string | null {
+    const { text } = this;
+    const lineEnd = this.lineEnd();
+    const c = text.charCodeAt(at);
+    if (c === DQUOTE || c === SQUOTE) {
+      const quoted = this.readQuoted(at, lineEnd);
+      let after = this.quotedEnd;
+      while (after < lineEnd && text.charCodeAt(after) === SPACE) after++;
+      if (text.charCodeAt(after) !== COLON) return null;
+      if (after + 1 < lineEnd && text.charCodeAt(after + 1) !== SPACE) return null;
+      this.valueStart = after + 1;
+      return quoted;
+    }
+    let colon = text.indexOf(':', at);
+    while (colon !== -1 && colon < lineEnd && colon + 1 < lineEnd && text.charCodeAt(colon + 1) !== SPACE) colon = text.indexOf(':', colon + 1);
+    if (colon === -1 || colon >= lineEnd) return null;
+    let keyEnd = colon;
+    while (keyEnd > at && text.charCodeAt(keyEnd - 1) === SPACE) keyEnd--;
+    if (keyEnd === at || keyEnd - at > 1000 || isIndicator(c) || c === DASH) throw UNSUPPORTED;
+    this.valueStart = colon + 1;
+    const cached = this.keys.find(text, at, keyEnd);
+    if (cached !== null) return cached;
+    const raw = text.slice(at, keyEnd);
+    if (raw.includes(' #')) throw UNSUPPORTED;
+    const value = resolvePlain(raw);
+    if (typeof value === 'object' && value !== null) throw UNSUPPORTED;
+    const name = String(value);
+    if (name === raw) this.keys.remember(raw);
+    return name;
+  }
+
+  /** A scalar that ends on this line: plain, quoted, `{}` or `[]`. */
+  private readInlineScalar(at: number, lineEnd: number): unknown {
+    const { text } = this;
+    const c = text.charCodeAt(at);
+    if (c === DQUOTE || c === SQUOTE) {
+      const quoted = this.readQuoted(at, lineEnd);
+      this.expectOnlySpaces(this.quotedEnd, lineEnd);
+      return quoted;
+    }
+    if (c === 123 || c === 91) {
+      if (text.charCodeAt(at + 1) !== (c === 123 ? 125 : 93)) throw UNSUPPORTED;
+      this.expectOnlySpaces(at + 2, lineEnd);
+      return c === 123 ? {} : [];
+    }
+    if (isIndicator(c) || (c === DASH && (at + 1 >= lineEnd || text.charCodeAt(at + 1) === SPACE))) throw UNSUPPORTED;
+    let end = lineEnd;
+    while (text.charCodeAt(end - 1) === SPACE) end--;
+    const raw = text.slice(at, end);
+    if (raw.includes(': ') || raw.includes(' #') || raw.charCodeAt(raw.length - 1) === COLON) throw UNSUPPORTED;
+    return resolvePlain(raw);
+  }
+
+  /** Where the last quoted scalar read ended (after its closing quote). */
+  private quotedEnd = 0;
+
+  /** A one-line quoted scalar without escapes; `''` stands for `'` in single quotes. */
+  private readQuoted(at: number, lineEnd: number): string {
+    const { text } = this;
+    if (text.charCodeAt(at) === DQUOTE) {
+      const close = text.indexOf('"', at + 1);
+      if (close === -1 || close >= lineEnd) throw UNSUPPORTED;
+      for (let i = at + 1; i < close; i++) if (text.charCodeAt(i) === BACKSLASH) throw UNSUPPORTED;
+      this.quotedEnd = close + 1;
+      return text.slice(at + 1, close);
+    }
+    let value = '';
+    let from = at + 1;
+    for (;;) {
+      const close = text.indexOf("'", from);
+      if (close === -1 || close >= lineEnd) throw UNSUPPORTED;
+      value += text.slice(from, close);
+      if (text.charCodeAt(close + 1) !== SQUOTE) {
+        this.quotedEnd = close + 1;
+        return value;
+      }
+      value += "'";
+      from = close + 2;
+    }
+  }
+
+  private expectOnlySpaces(from: number, lineEnd: number): void {
+    for (let i = from; i < lineEnd; i++) if (this.text.charCodeAt(i) !== SPACE) throw UNSUPPORTED;
+  }
+
+  /**
+   * A literal block scalar, `|` (keep one final newline) or `|-` (none). Its
+   * indentation comes from its first line, which must not be empty; lines of
+   * spaces inside are left to js-yaml.
+   */
+  private readLiteral(at: number, column: number): string {
+    const { text } = this;
+    const lineEnd = this.lineEnd();
+    const strip = text.charCodeAt(at + 1) === DASH;
+    this.expectOnlySpaces(at + (strip ? 2 : 1), lineEnd);
+    this.nextLine();
+    if (this.atEnd()) throw UNSUPPORTED;
+    const indent = this.column();
+    if (indent <= column || this.contentStart >= this.lineEnd()) throw UNSUPPORTED;
+    const parts: string[] = [];
+    let pendingEmpty = 0;
+    while (!this.atEnd()) {
+      const start = this.lineStart;
+      const end = this.lineEnd();
+      if (start === end) {
+        pendingEmpty++;
+        this.nextLine();
+        continue;
+      }
+      // A line of spaces: content or not depends on rules js-yaml applies.
+      if (this.contentStart >= end) throw UNSUPPORTED;
+      if (this.column() < indent) break;
+      for (; pendingEmpty > 0; pendingEmpty--) parts.push('');
+      parts.push(text.slice(start + indent, end));
+      this.nextLine();
+    }
+    // Trailing empty lines belong to the block only for chomping, which drops them here.
+    const body = parts.join('\n');
+    return strip ? body : body + '\n';
+  }
+}
