@@ -104,7 +104,9 @@ function readDocument(text: string, from: number, to: number, tabs: TabFinder, k
   }
   try {
     const value = load(text.slice(from, to));
-    return value === undefined ? (marked ? null : NOT_A_DOCUMENT) : value;
+    // Without a `---`, an empty first document and a null one look alike here: js-yaml must read the whole text.
+    if (!marked && (value === null || value === undefined)) return FAILED;
+    return value ?? null;
   } catch {
     return FAILED;
   }
@@ -212,11 +214,16 @@ class Reader {
 
   readDocument(marked: boolean): unknown {
     this.skipBlank();
-    if (this.atEnd()) return marked ? null : NOT_A_DOCUMENT;
+    if (this.atEnd()) return marked ? null : this.emptyFirstDocument();
     const value = this.readNode(this.column());
     this.skipBlank();
     if (!this.atEnd()) throw UNSUPPORTED;
     return value;
+  }
+
+  /** Comments and blank lines before a `---` are no document; whether a text of nothing else is one depends on js-yaml's details. */
+  private emptyFirstDocument(): unknown {
+    return this.documentEnd < this.text.length ? NOT_A_DOCUMENT : FAILED;
   }
 
   // -- lines -------------------------------------------------------------
@@ -301,7 +308,10 @@ class Reader {
     while (at < lineEnd && this.text.charCodeAt(at) === SPACE) at++;
     if (at >= lineEnd || this.text.charCodeAt(at) === HASH) {
       this.nextLine();
-      return this.readNested(column, false);
+      const nested = this.readNested(column, false);
+      // js-yaml reads a `- ` less indented than an empty entry's own sequence as part of that sequence.
+      if (nested === null && !this.atEnd() && this.column() < column) throw UNSUPPORTED;
+      return nested;
     }
     if (this.isSequenceEntry(at) || this.keyAt(at) !== null) {
       this.contentStart = at;
