@@ -28,14 +28,19 @@ export interface GraphResult {
   timings: CompileTimings;
 }
 
+/** A step of compileGraph, told to an optional listener as it starts (the CLI shows progress with it). */
+export type CompileStep = { step: 'load'; bytes: number } | { step: 'validate'; objects: number } | { step: 'resolve' } | { step: 'graph' };
+
 /**
  * The pure core: texts in, routing graph out. Throws InputError carrying every
  * problem when the input is invalid; never reads files or runs programs.
  */
-export function compileGraph(sources: SourceText[], options: NodeOptions): GraphResult {
+export function compileGraph(sources: SourceText[], options: NodeOptions, onStep: (step: CompileStep) => void = () => {}): GraphResult {
   const t0 = performance.now();
+  onStep({ step: 'load', bytes: sources.reduce((sum, source) => sum + source.text.length, 0) });
   const loaded = loadSources(sources);
   const t1 = performance.now();
+  onStep({ step: 'validate', objects: loaded.objects.length });
   const validated = validateObjects(loaded.objects);
   const t2 = performance.now();
   const diagnostics = [...loaded.diagnostics, ...validated.diagnostics];
@@ -43,8 +48,10 @@ export function compileGraph(sources: SourceText[], options: NodeOptions): Graph
   if (errors.length) throw new InputError(diagnostics);
   const config = options.config ?? validated.configs[0]?.value;
   const node = buildNodeContext({ ...options, config }, validated.inventory.nodes);
+  onStep({ step: 'resolve' });
   const resolved = resolveEndpoints(validated.inventory, node.name);
   const t3 = performance.now();
+  onStep({ step: 'graph' });
   const graph = buildGraph(validated.inventory, resolved, node);
   const t4 = performance.now();
   return {

@@ -41,6 +41,8 @@ export interface ApplyOptions {
   /** How long to wait for another apply's lock. */
   lockWaitMs?: number;
   hooks?: ApplyHooks;
+  /** Told as each step starts, in words (the CLI's progress line). */
+  onStep?: (step: string) => void;
 }
 
 export interface ApplyReport {
@@ -77,6 +79,8 @@ export async function applyGraph(graph: RoutingGraph, options: ApplyOptions): Pr
     timings[name] = Math.round(now - t);
     t = now;
   };
+  const onStep = options.onStep ?? (() => {});
+  if (!dryRun) onStep('waiting for the apply lock');
   const lock = dryRun ? null : await acquireLock(runDir, options.lockWaitMs).catch((error: unknown) => {
     throw error instanceof LockBusyError ? new ApplyError(`${error.message}; nothing was changed`) : error;
   });
@@ -85,6 +89,7 @@ export async function applyGraph(graph: RoutingGraph, options: ApplyOptions): Pr
     if (lock) await sweepPending(runDir);
     const ctx: ApplyContext = { target, runDir, lock, hooks: options.hooks ?? {} };
     const record = await readRecord(runDir);
+    onStep('reading the live rules and checking the new ones');
     const sandbox = await (target.openScratch ? target.openScratch() : Sandbox.open(target)).catch((error: unknown) => {
       throw new ApplyError(`${(error as Error).message}; nothing was changed`);
     });
@@ -106,12 +111,14 @@ export async function applyGraph(graph: RoutingGraph, options: ApplyOptions): Pr
       return report;
     }
     if (prepared.changed) {
+      onStep('loading the new rules');
       await writeRecord(runDir, unionRecord(record, next));
       report.applied = await prepared.commit(ctx);
       lap('commit');
     }
     const deletions = conntrackDeletions(record.udp, next.udp);
     if (deletions.length) {
+      onStep('deleting stale UDP conntrack entries');
       const { ran, failed } = await runConntrack(target.exec, deletions);
       report.conntrack = ran;
       lap('conntrack');

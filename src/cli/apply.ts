@@ -10,6 +10,7 @@ import { parseMode } from './generate.js';
 import { appendFile, readInputs } from './inputs.js';
 import { addNodeOptions, checkNodeFlags, nodeOptionsFrom, type RawNodeFlags } from './node-options.js';
 import { writeStdout } from './output.js';
+import { compileStepText, Progress } from './progress.js';
 import { printDiagnostics } from './report.js';
 
 interface ApplyFlags extends RawNodeFlags {
@@ -17,6 +18,7 @@ interface ApplyFlags extends RawNodeFlags {
   mode: string;
   family?: string;
   dryRun?: boolean;
+  quiet?: boolean;
 }
 
 export function registerApply(program: Command): void {
@@ -26,7 +28,8 @@ export function registerApply(program: Command): void {
     .requiredOption('-f, --file <path>', "manifest file, folder (recursive) or '-' for stdin; repeatable", appendFile)
     .requiredOption('--mode <mode>', 'backend: iptables, ipvs, nftables')
     .option('--family <family>', 'iptables mode: apply only ipv4 or only ipv6 (default: every family the node uses)')
-    .option('--dry-run', 'show what would change (a diff of kpc\'s rules, live to new) and change nothing');
+    .option('--dry-run', 'show what would change (a diff of kpc\'s rules, live to new) and change nothing')
+    .option('-q, --quiet', 'no progress line on a terminal');
   addNodeOptions(command).action(async (flags: ApplyFlags) => {
     const mode = parseMode(flags.mode) as ApplyMode;
     const family = parseFamily(flags.family);
@@ -35,12 +38,16 @@ export function registerApply(program: Command): void {
     if (problem) throw new UserError(problem);
     const sources = await readInputs(flags.file);
     const nodeOptions = await nodeOptionsFrom(flags);
+    // An apply is long whatever the input: it reads and checks rules through the kernel.
+    const progress = Progress.onStderr({ quiet: flags.quiet, large: true });
     let graph: RoutingGraph;
     try {
-      const result = compileGraph(sources, nodeOptions);
+      const result = compileGraph(sources, nodeOptions, (step) => progress.step(compileStepText(step)));
+      progress.clear();
       printDiagnostics(result.warnings);
       graph = result.graph;
     } catch (error) {
+      progress.clear();
       if (!(error instanceof InputError)) throw error;
       printDiagnostics(error.diagnostics);
       const count = error.diagnostics.filter((d) => d.severity === 'error').length;
@@ -51,10 +58,18 @@ export function registerApply(program: Command): void {
     if (missing.length) throw new UserError(`kpc apply --mode ${mode} needs ${missing.join(', ')}, not found on PATH; install them (iptables, nftables, ipset, ipvsadm, iproute2, util-linux); nothing was changed`);
     let report: ApplyReport;
     try {
-      report = await applyGraph(graph, { mode, families: mode === 'iptables' ? families : undefined, dryRun: flags.dryRun, runDir: process.env.KPC_RUN_DIR || DEFAULT_RUN_DIR });
+      report = await applyGraph(graph, {
+        mode,
+        families: mode === 'iptables' ? families : undefined,
+        dryRun: flags.dryRun,
+        runDir: process.env.KPC_RUN_DIR || DEFAULT_RUN_DIR,
+        onStep: (step) => progress.step(step),
+      });
     } catch (error) {
       if (error instanceof ApplyError || error instanceof HostError) throw new UserError(`apply failed: ${error.message}`);
       throw error;
+    } finally {
+      progress.clear();
     }
     await writeStdout(describe(report));
   });
