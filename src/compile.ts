@@ -1,6 +1,6 @@
 import { InputError, type Diagnostic } from './diagnostics/diagnostic.js';
 import { emitIptables } from './emit/iptables/index.js';
-import { emitIpvs } from './emit/ipvs/index.js';
+import { emitIpvsChunks } from './emit/ipvs/index.js';
 import { emitNftables } from './emit/nftables/index.js';
 import { joinChunks } from './emit/text-block.js';
 import { buildGraph } from './graph/build.js';
@@ -93,7 +93,7 @@ export function emitChunks(graph: RoutingGraph, options: EmitOptions): Buffer[] 
     case 'nftables':
       return emitNftables(graph);
     case 'ipvs':
-      return emitIpvs(graph);
+      return emitIpvsChunks(graph);
   }
 }
 

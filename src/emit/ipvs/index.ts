@@ -86,7 +86,12 @@ function addressLines(graph: RoutingGraph): Buffer[] {
   return block.chunks();
 }
 
-/** All parts as one document with marked sections, for stdout; kpc apply reads it back. */
-export function emitIpvs(graph: RoutingGraph): Buffer[] {
+/** All parts as one document with marked sections, as chunks, for stdout; kpc apply reads it back. */
+export function emitIpvsChunks(graph: RoutingGraph): Buffer[] {
   return renderLayout('ipvs', 'bundle', { node: graph.node.name || '(no node name given)', parts: emitIpvsPartChunks(graph) });
+}
+
+/** The same document as one string. */
+export function emitIpvs(graph: RoutingGraph): string {
+  return joinChunks(emitIpvsChunks(graph));
 }
