@@ -75,6 +75,7 @@ async function kpc(flags) {
   heapMark(flags.heap, heap, 'emitted');
   await writeAtomically(flags.out, chunks);
   const t6 = since();
+  const c6 = cpu();
   let lines = 0;
   let bytes = 0;
   for (const chunk of chunks) {
@@ -94,6 +95,7 @@ async function kpc(flags) {
     totalMs: since(),
     compileCpuMs: c3 - c2,
     emitCpuMs: c5 - c4,
+    writeCpuMs: c6 - c5,
     stepsCpuMs: cpu() - c0,
     totalCpuMs: cpu(),
     servicePorts: result.graph.servicePorts.length,
