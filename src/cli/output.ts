@@ -3,8 +3,6 @@ import { basename, dirname, join } from 'node:path';
 import { UserError } from './errors.js';
 import { writeChunksToFile, writeChunksToStream, type Content } from './write-chunks.js';
 
-export type { Content } from './write-chunks.js';
-
 /** A system error (from the file system or a stream) has a code; anything else is a bug and stays as it is. */
 function codeOf(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | null)?.code;
