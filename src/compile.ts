@@ -1,7 +1,8 @@
 import { InputError, type Diagnostic } from './diagnostics/diagnostic.js';
 import { emitIptables } from './emit/iptables/index.js';
-import { emitIpvs } from './emit/ipvs/index.js';
+import { emitIpvsChunks } from './emit/ipvs/index.js';
 import { emitNftables } from './emit/nftables/index.js';
+import { joinChunks } from './emit/text-block.js';
 import { buildGraph } from './graph/build.js';
 import { buildDnsZone, type DnsOptions, type DnsZone } from './dns/index.js';
 import { buildNodeContext, type NodeOptions } from './graph/node-context.js';
@@ -88,13 +89,22 @@ export interface EmitOptions {
   family: IPFamily;
 }
 
-export function emit(graph: RoutingGraph, options: EmitOptions): string {
+/**
+ * The rules as UTF-8 chunks, in order: what `kpc generate` writes out one by
+ * one, so a large rule set is never also held as one string.
+ */
+export function emitChunks(graph: RoutingGraph, options: EmitOptions): Buffer[] {
   switch (options.mode) {
     case 'iptables':
       return emitIptables(graph, options.family);
     case 'nftables':
       return emitNftables(graph);
     case 'ipvs':
-      return emitIpvs(graph);
+      return emitIpvsChunks(graph);
   }
+}
+
+/** The rules as one string, for callers that read them (apply, explain, diff). */
+export function emit(graph: RoutingGraph, options: EmitOptions): string {
+  return joinChunks(emitChunks(graph, options));
 }

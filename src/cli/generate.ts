@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { compileGraph, emit, type Mode } from '../compile.js';
+import { compileGraph, emitChunks, type Mode } from '../compile.js';
 import type { IPFamily, RoutingGraph } from '../graph/types.js';
 import { UsageError, UserError } from './errors.js';
 import { addNodeOptions, checkNodeFlags, nodeOptionsFrom, type RawNodeFlags } from './node-options.js';
 import { appendFile, readInputs } from './inputs.js';
 import { writeAtomically, writeFilesAtomically, writeStdout } from './output.js';
-import { IPVS_FILES, emitIpvsParts } from '../emit/ipvs/index.js';
+import { IPVS_FILES, emitIpvsPartChunks } from '../emit/ipvs/index.js';
 import { printDiagnostics, printLine } from './report.js';
 
 const MODES: Mode[] = ['iptables', 'ipvs', 'nftables'];
@@ -41,12 +41,13 @@ export function registerGenerate(program: Command): void {
     if (flags.verbose) describeChoices(result.graph);
     const family = familyFlag ?? defaultFamily(result.graph);
     if (mode === 'ipvs' && flags.output) {
-      await writeFilesAtomically(flags.output, emitIpvsParts(result.graph).map((part) => ({ name: IPVS_FILES[part.name], text: part.text })));
+      await writeFilesAtomically(flags.output, emitIpvsPartChunks(result.graph).map((part) => ({ name: IPVS_FILES[part.name], content: part.chunks })));
       return;
     }
-    const text = emit(result.graph, { mode, family });
-    if (flags.output) await writeAtomically(flags.output, text);
-    else await writeStdout(text);
+    // Chunks go out as they are: a large rule set is never also one string.
+    const chunks = emitChunks(result.graph, { mode, family });
+    if (flags.output) await writeAtomically(flags.output, chunks);
+    else await writeStdout(chunks);
   });
 }
 

@@ -1,39 +1,55 @@
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from './errors.js';
+import { writeChunksToFile, writeChunksToStream, type Content } from './write-chunks.js';
 
-/**
- * Writes a file so that readers see the old content or the new, never half:
- * write a temporary file beside it, then rename over the target.
- */
-export async function writeAtomically(path: string, content: string): Promise<void> {
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+/** A system error (from the file system or a stream) has a code; anything else is a bug and stays as it is. */
+function codeOf(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | null)?.code;
+}
+
+/** Writes content into a new file (replacing any file of that name), closing it whatever happens. */
+async function writeNewFile(path: string, content: Content): Promise<void> {
+  const handle = await open(path, 'w', 0o644);
   try {
-    await writeFile(temporary, content, { mode: 0o644 });
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw new UserError(`${path}: cannot be written (${(error as NodeJS.ErrnoException).code ?? String(error)}); check that its folder exists and is writable`);
+    await writeChunksToFile(handle, content);
+  } finally {
+    await handle.close();
   }
 }
 
 /**
- * Writes to standard output. A reader that goes away early (`kpc ... | head`)
- * makes the stream emit EPIPE; unhandled, Node would crash with a stack trace.
+ * Writes a file so that readers see the old content or the new, never half:
+ * write a temporary file beside it, chunk by chunk, then rename over the
+ * target. On any failure the temporary file is removed and the target is
+ * left as it was.
  */
-export async function writeStdout(content: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const fail = (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EPIPE') reject(new UserError('standard output was closed before all the output was written; the output is incomplete'));
-      else reject(new UserError(`standard output cannot be written (${error.code ?? String(error)})`));
-    };
-    process.stdout.once('error', fail);
-    process.stdout.write(content, (error) => {
-      if (error) return fail(error);
-      process.stdout.off('error', fail);
-      resolve();
-    });
-  });
+export async function writeAtomically(path: string, content: Content): Promise<void> {
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    await writeNewFile(temporary, content);
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    if (codeOf(error) === undefined) throw error;
+    throw new UserError(`${path}: cannot be written (${codeOf(error)}); check that its folder exists and is writable`);
+  }
+}
+
+/**
+ * Writes to standard output, chunk by chunk as the stream takes them. A
+ * reader that goes away early (`kpc ... | head`) makes the stream emit EPIPE;
+ * unhandled, Node would crash with a stack trace.
+ */
+export async function writeStdout(content: Content): Promise<void> {
+  try {
+    await writeChunksToStream(process.stdout, content);
+  } catch (error) {
+    const code = codeOf(error);
+    if (code === 'EPIPE') throw new UserError('standard output was closed before all the output was written; the output is incomplete');
+    if (code === undefined) throw error;
+    throw new UserError(`standard output cannot be written (${code})`);
+  }
 }
 
 /**
@@ -41,13 +57,13 @@ export async function writeStdout(content: string): Promise<void> {
  * complete before any is renamed into place, so a failure leaves no part
  * written and an earlier set untouched.
  */
-export async function writeFilesAtomically(folder: string, files: { name: string; text: string }[]): Promise<void> {
+export async function writeFilesAtomically(folder: string, files: { name: string; content: Content }[]): Promise<void> {
   try {
     await mkdir(folder, { recursive: true });
   } catch (error) {
     throw new UserError(`${folder}: cannot create the output folder (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
-  const staged = files.map((file) => ({ text: file.text, temporary: join(folder, `.${file.name}.${process.pid}.tmp`), target: join(folder, file.name) }));
+  const staged = files.map((file) => ({ content: file.content, temporary: join(folder, `.${file.name}.${process.pid}.tmp`), target: join(folder, file.name) }));
   const fail = async (target: string, error: unknown, replaced = 0): Promise<never> => {
     // Leave no temporary file behind, whichever step failed.
     await Promise.all(staged.map((file) => rm(file.temporary, { force: true })));
@@ -57,7 +73,7 @@ export async function writeFilesAtomically(folder: string, files: { name: string
   };
   for (const file of staged) {
     try {
-      await writeFile(file.temporary, file.text, { mode: 0o644 });
+      await writeNewFile(file.temporary, file.content);
     } catch (error) {
       await fail(file.target, error);
     }

@@ -1,25 +1,23 @@
 import { hash } from 'node:crypto';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+/** Two base32 characters for each 10-bit value. */
+const PAIRS = Array.from({ length: 1024 }, (_, v) => ALPHABET[v >>> 5]! + ALPHABET[v & 31]!);
 
 /**
  * The first `length` characters of RFC 4648 base32 (Go's base32.StdEncoding)
- * of sha256(text): kube-proxy's chain-name hash. Only the bytes those
- * characters need are encoded, and the one-shot hash avoids a Hash object per
- * name; a 10k-service rule set names a few hundred thousand chains.
+ * of sha256(text): kube-proxy's chain-name hash. A 10k-service rule set names
+ * a few hundred thousand chains, so this takes the digest as hex (a string
+ * from the one-shot hash: no Buffer per name) and turns each 5 hex digits,
+ * 20 bits, into 4 base32 characters.
  */
 export function base32Sha256(text: string, length: number): string {
-  const bytes = hash('sha256', text, 'buffer');
+  if (length > 48) throw new Error(`base32Sha256: at most 48 characters, asked for ${length}`);
+  const hex = hash('sha256', text, 'hex');
   let out = '';
-  let buffer = 0;
-  let bits = 0;
-  for (let i = 0; out.length < length && i < bytes.length; i++) {
-    buffer = ((buffer << 8) | bytes[i]!) & 0xffff;
-    bits += 8;
-    while (bits >= 5 && out.length < length) {
-      out += ALPHABET[(buffer >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
+  for (let at = 0; out.length < length; at += 5) {
+    const bits = parseInt(hex.substring(at, at + 5), 16);
+    out += PAIRS[bits >>> 10]! + PAIRS[bits & 1023]!;
   }
-  return out;
+  return out.length === length ? out : out.slice(0, length);
 }

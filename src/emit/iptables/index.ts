@@ -1,13 +1,13 @@
 import type { IPFamily, RoutingGraph } from '../../graph/types.js';
-import { template } from '../templates.js';
+import { renderLayout } from '../layout.js';
 import { buildIptables } from './rules.js';
 
-/** The iptables-restore (or ip6tables-restore) input for one family. */
-export function emitIptables(graph: RoutingGraph, family: IPFamily): string {
+/** The iptables-restore (or ip6tables-restore) input for one family, as chunks. */
+export function emitIptables(graph: RoutingGraph, family: IPFamily): Buffer[] {
   const { filter, nat } = buildIptables(graph, family);
-  return template('iptables', 'restore')({
+  return renderLayout('iptables', 'restore', {
     tool: family === 4 ? 'iptables-restore' : 'ip6tables-restore',
     node: graph.node.name || '(no node name given)',
-    tables: [filter, nat],
+    tables: [filter.layout(), nat.layout()],
   });
 }

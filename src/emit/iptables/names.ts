@@ -9,24 +9,42 @@ function chain(prefix: string, route: ServicePortRoute, suffix = ''): string {
   return `${prefix}${base32Sha256(route.servicePortName + route.protocol.toLowerCase() + suffix, 16)}`;
 }
 
-export interface PortChains {
+/**
+ * A service port's chains, each named on first use: every name is a sha256,
+ * and most ports use only KUBE-SVC- (no Local policy, no external traffic,
+ * no source ranges).
+ */
+export class PortChains {
+  #cluster?: string;
+  #local?: string;
+  #external?: string;
+  #firewall?: string;
+
+  constructor(private readonly route: ServicePortRoute) {}
+
   /** KUBE-SVC-: Cluster-policy endpoints. */
-  cluster: string;
+  get cluster(): string {
+    return (this.#cluster ??= chain('KUBE-SVC-', this.route));
+  }
+
   /** KUBE-SVL-: Local-policy endpoints. */
-  local: string;
+  get local(): string {
+    return (this.#local ??= chain('KUBE-SVL-', this.route));
+  }
+
   /** KUBE-EXT-: external traffic. */
-  external: string;
+  get external(): string {
+    return (this.#external ??= chain('KUBE-EXT-', this.route));
+  }
+
   /** KUBE-FW-: load-balancer source ranges. */
-  firewall: string;
+  get firewall(): string {
+    return (this.#firewall ??= chain('KUBE-FW-', this.route));
+  }
 }
 
 export function portChains(route: ServicePortRoute): PortChains {
-  return {
-    cluster: chain('KUBE-SVC-', route),
-    local: chain('KUBE-SVL-', route),
-    external: chain('KUBE-EXT-', route),
-    firewall: chain('KUBE-FW-', route),
-  };
+  return new PortChains(route);
 }
 
 /** KUBE-SEP-: one endpoint of one service port. */

@@ -1,10 +1,21 @@
+/** By n: a 10k-service rule set asks for the same few hundred values some 100k times. */
+const known = new Map<number, string>();
+
 /**
  * kube-proxy writes 1/n with Go's "%0.10f": the exact decimal value of the
  * double, rounded half to even. JavaScript's toFixed rounds half up, which
  * differs only on exact ties (1/2048 = 0.00048828125), so those are fixed.
  */
 export function probability(n: number): string {
-  const x = 1 / n;
+  let text = known.get(n);
+  if (text === undefined) {
+    text = goFixed10(1 / n);
+    known.set(n, text);
+  }
+  return text;
+}
+
+function goFixed10(x: number): string {
   const fixed = x.toFixed(10);
   const long = x.toFixed(20);
   const isTie = long[12] === '5' && /^0*$/.test(long.slice(13));

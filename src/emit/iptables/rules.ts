@@ -102,7 +102,8 @@ function writeServicePort(tables: Context, route: ServicePortRoute): void {
   writeExternal(tables.nat, route, chains, name, policyChain, podCIDR);
   writeFirewall(tables.nat, route, chains, name);
   // Each endpoint chain name is a sha256; name each once, it is used up to three times.
-  const known = new Map(route.reachableEndpoints.map((ep) => [ep.hostPort, endpointChain(route, ep)]));
+  const known = new Map<string, string>();
+  for (const endpoint of route.reachableEndpoints) known.set(endpoint.hostPort, endpointChain(route, endpoint));
   const sepOf = (ep: Endpoint) => known.get(ep.hostPort) ?? endpointChain(route, ep);
   for (const set of route.endpointSets) writeEndpointChoice(tables.nat, route, policyChain(set), set, sepOf);
   for (const endpoint of route.reachableEndpoints) {

@@ -1,20 +1,30 @@
 import type { IPFamily, RoutingGraph } from '../../graph/types.js';
+import { renderLayout } from '../layout.js';
 import { nftFamilies } from '../nftables/index.js';
-import { template } from '../templates.js';
+import { TextBlock, joinChunks } from '../text-block.js';
 import { fillIpsets, ipvsIptables } from './rules.js';
-import { ipvsadmLines, virtualServers } from './virtual-servers.js';
+import { virtualServers, writeIpvsadm } from './virtual-servers.js';
+
+type PartName = 'kube-ipvs0' | 'ipset' | 'ipvsadm' | 'iptables' | 'ip6tables';
 
 /** One of the files IPVS mode needs, each in its own tool's input format. */
 export interface IpvsPart {
   /** Section and file name: kpc apply and readers find parts by it. */
-  name: 'kube-ipvs0' | 'ipset' | 'ipvsadm' | 'iptables' | 'ip6tables';
+  name: PartName;
   /** The command that loads it. */
   loader: string;
   text: string;
 }
 
+/** An IpvsPart as chunks, for writing out without joining. */
+export interface IpvsPartChunks {
+  name: PartName;
+  loader: string;
+  chunks: Buffer[];
+}
+
 /** File names used for `-o DIR`. */
-export const IPVS_FILES: Record<IpvsPart['name'], string> = {
+export const IPVS_FILES: Record<PartName, string> = {
   'kube-ipvs0': 'kube-ipvs0.ip',
   ipset: 'ipset.rules',
   ipvsadm: 'ipvsadm.rules',
@@ -28,36 +38,60 @@ export const IPVS_FILES: Record<IpvsPart['name'], string> = {
  * service addresses bound to the dummy interface kube-ipvs0. Parts come in
  * the order they must be loaded.
  */
-export function emitIpvsParts(graph: RoutingGraph): IpvsPart[] {
+export function emitIpvsPartChunks(graph: RoutingGraph): IpvsPartChunks[] {
   const families = nftFamilies(graph);
   const sets = families.map((family) => fillIpsets(graph, family));
-  const servers = graph.servicePorts.flatMap((route) => virtualServers(route, graph));
-  const addresses = [...new Set(servers.flatMap((s) => serviceAddresses(s.route)))].sort();
-  const parts: IpvsPart[] = [
-    { name: 'kube-ipvs0', loader: 'ip -batch', text: template('ipvs', 'kube-ipvs0')({ addresses }) },
-    { name: 'ipset', loader: 'ipset restore -exist', text: template('ipvs', 'lines')({ lines: sets.flatMap((s) => s.restoreLines()) }) },
-    { name: 'ipvsadm', loader: 'ipvsadm -R', text: template('ipvs', 'lines')({ lines: servers.flatMap(ipvsadmLines) }) },
+  const ipsets = new TextBlock();
+  for (const familySets of sets) familySets.writeRestore(ipsets);
+  const ipvsadm = new TextBlock();
+  for (const route of graph.servicePorts) for (const server of virtualServers(route, graph)) writeIpvsadm(ipvsadm, server);
+  const parts: IpvsPartChunks[] = [
+    { name: 'kube-ipvs0', loader: 'ip -batch', chunks: renderLayout('ipvs', 'kube-ipvs0', { addresses: addressLines(graph) }) },
+    { name: 'ipset', loader: 'ipset restore -exist', chunks: ipsets.chunks() },
+    { name: 'ipvsadm', loader: 'ipvsadm -R', chunks: ipvsadm.chunks() },
   ];
   families.forEach((family, i) => {
     const { filter, nat } = ipvsIptables(graph, family, sets[i]!);
     const tool = family === 4 ? 'iptables-restore' : 'ip6tables-restore';
-    const text = template('iptables', 'restore')({ tool, node: graph.node.name || '(no node name given)', tables: [filter, nat] });
-    parts.push({ name: familyPart(family), loader: tool, text });
+    const chunks = renderLayout('iptables', 'restore', { tool, node: graph.node.name || '(no node name given)', tables: [filter.layout(), nat.layout()] });
+    parts.push({ name: familyPart(family), loader: tool, chunks });
   });
   return parts;
+}
+
+/** The parts as text each, for kpc apply. */
+export function emitIpvsParts(graph: RoutingGraph): IpvsPart[] {
+  return emitIpvsPartChunks(graph).map(({ name, loader, chunks }) => ({ name, loader, text: joinChunks(chunks) }));
 }
 
 function familyPart(family: IPFamily): 'iptables' | 'ip6tables' {
   return family === 4 ? 'iptables' : 'ip6tables';
 }
 
-/** Addresses kube-proxy binds to kube-ipvs0 so the node accepts their traffic for IPVS: every service VIP. */
-function serviceAddresses(route: RoutingGraph['servicePorts'][number]): string[] {
-  const prefix = route.family === 4 ? 32 : 128;
-  return [route.clusterIP, ...route.externalIPs, ...route.loadBalancerIPs].map((ip) => `${ip}/${prefix}`);
+/**
+ * `address add` for what kube-proxy binds to kube-ipvs0 so the node accepts
+ * its traffic for IPVS: every service VIP, each once, sorted. Every service
+ * port has a virtual server, so the VIPs are those of the service ports.
+ */
+function addressLines(graph: RoutingGraph): Buffer[] {
+  const addresses = new Set<string>();
+  for (const route of graph.servicePorts) {
+    const prefix = route.family === 4 ? 32 : 128;
+    addresses.add(`${route.clusterIP}/${prefix}`);
+    for (const ip of route.externalIPs) addresses.add(`${ip}/${prefix}`);
+    for (const ip of route.loadBalancerIPs) addresses.add(`${ip}/${prefix}`);
+  }
+  const block = new TextBlock();
+  for (const address of [...addresses].sort()) block.line(`address add ${address} dev kube-ipvs0`);
+  return block.chunks();
 }
 
-/** All parts as one document with marked sections, for stdout; kpc apply reads it back. */
+/** All parts as one document with marked sections, as chunks, for stdout; kpc apply reads it back. */
+export function emitIpvsChunks(graph: RoutingGraph): Buffer[] {
+  return renderLayout('ipvs', 'bundle', { node: graph.node.name || '(no node name given)', parts: emitIpvsPartChunks(graph) });
+}
+
+/** The same document as one string. */
 export function emitIpvs(graph: RoutingGraph): string {
-  return template('ipvs', 'bundle')({ node: graph.node.name || '(no node name given)', parts: emitIpvsParts(graph) });
+  return joinChunks(emitIpvsChunks(graph));
 }

@@ -1,4 +1,5 @@
 import type { IPFamily } from '../../graph/types.js';
+import type { TextBlock } from '../text-block.js';
 
 /** kube-proxy's ipsets (pkg/proxy/ipvs/ipset.go): name, type and the comment its iptables rules carry. */
 export const IPSETS = {
@@ -50,15 +51,15 @@ export class IpsetCollection {
   }
 
   /** `ipset restore` lines: create (kept if present), flush, then every entry, sorted. */
-  restoreLines(): string[] {
-    const lines: string[] = [];
+  writeRestore(out: TextBlock): void {
     const family = this.family === 4 ? 'inet' : 'inet6';
     for (const [key, entries] of this.entries) {
       const { type } = IPSETS[key];
       const options = type === 'bitmap:port' ? 'range 0-65535' : `family ${family} hashsize 1024 maxelem 65536`;
-      lines.push(`create ${this.name(key)} ${type} ${options}`, `flush ${this.name(key)}`);
-      for (const entry of [...entries].sort()) lines.push(`add ${this.name(key)} ${entry}`);
+      const name = this.name(key);
+      out.line(`create ${name} ${type} ${options}`);
+      out.line(`flush ${name}`);
+      for (const entry of [...entries].sort()) out.line(`add ${name} ${entry}`);
     }
-    return lines;
   }
 }

@@ -1,5 +1,6 @@
 import type { Endpoint, RoutingGraph, ServicePortRoute } from '../../graph/types.js';
 import { assertToken } from '../safe-text.js';
+import type { TextBlock } from '../text-block.js';
 
 const PROTOCOL_FLAG = { TCP: '-t', UDP: '-u', SCTP: '--sctp-service' } as const;
 
@@ -55,13 +56,12 @@ export function nodePortAddresses(graph: RoutingGraph, route: ServicePortRoute):
 }
 
 /** `ipvsadm -R` lines for one virtual server and its real servers (masquerade forwarding, weight 1). */
-export function ipvsadmLines(server: VirtualServer): string[] {
+export function writeIpvsadm(out: TextBlock, server: VirtualServer): void {
   const { route } = server;
   const proto = PROTOCOL_FLAG[route.protocol];
   const address = assertToken(server.address);
   const persistence = route.affinityTimeoutSeconds === null ? '' : ` -p ${route.affinityTimeoutSeconds}`;
   const flags = SCHEDULER_FLAGS[route.ipvsScheduler] ? ` -b ${SCHEDULER_FLAGS[route.ipvsScheduler]}` : '';
-  const lines = [`-A ${proto} ${address} -s ${route.ipvsScheduler}${flags}${persistence}`];
-  for (const endpoint of server.realServers) lines.push(`-a ${proto} ${address} -r ${assertToken(endpoint.hostPort)} -m -w 1`);
-  return lines;
+  out.line(`-A ${proto} ${address} -s ${route.ipvsScheduler}${flags}${persistence}`);
+  for (const endpoint of server.realServers) out.line(`-a ${proto} ${address} -r ${assertToken(endpoint.hostPort)} -m -w 1`);
 }

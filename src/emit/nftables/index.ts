@@ -1,14 +1,15 @@
 import type { IPFamily, RoutingGraph } from '../../graph/types.js';
-import { template } from '../templates.js';
+import { renderLayout } from '../layout.js';
 import { buildNftTable } from './rules.js';
 
 /**
- * The nft -f input: one `kube-proxy` table per IP family the node uses, each
- * replaced whole in the file's single transaction; no other table is touched.
+ * The nft -f input, as chunks: one `kube-proxy` table per IP family the node
+ * uses, each replaced whole in the file's single transaction; no other table
+ * is touched.
  */
-export function emitNftables(graph: RoutingGraph): string {
-  const tables = nftFamilies(graph).map((family) => buildNftTable(graph, family));
-  return template('nftables', 'ruleset')({ node: graph.node.name || '(no node name given)', tables });
+export function emitNftables(graph: RoutingGraph): Buffer[] {
+  const tables = nftFamilies(graph).map((family) => buildNftTable(graph, family).layout());
+  return renderLayout('nftables', 'ruleset', { node: graph.node.name || '(no node name given)', tables });
 }
 
 /** IPv4 always (as kube-proxy's primary family by default); IPv6 when the node or a Service uses it. */

@@ -7,15 +7,25 @@ function hashed(base: string): string {
   return name.length > 240 ? `${name.slice(0, 237)}...` : name;
 }
 
-/** `ns/name/proto/portName`, the base of every per-port chain name. */
-export function portBase(route: ServicePortRoute): string {
-  return hashed(`${route.namespace}/${route.name}/${route.protocol.toLowerCase()}/${route.portName}`);
+/** `ns/name/proto/portName`: the service port's part of every per-port and per-endpoint name. */
+function portKey(route: ServicePortRoute): string {
+  return `${route.namespace}/${route.name}/${route.protocol.toLowerCase()}/${route.portName}`;
 }
 
-/** `ns/name/proto/portName__IP/port`, with IPv6 colons as dots (colons are not allowed in nft names). */
+/** `__IP/port`, with IPv6 colons as dots (colons are not allowed in nft names). */
+function endpointKey(endpoint: Endpoint): string {
+  const ip = endpoint.ip.includes(':') ? endpoint.ip.replaceAll(':', '.') : endpoint.ip;
+  return `__${ip}/${endpoint.port}`;
+}
+
+/** `ns/name/proto/portName`, hashed: the base of every per-port chain name. */
+export function portBase(route: ServicePortRoute): string {
+  return hashed(portKey(route));
+}
+
+/** `ns/name/proto/portName__IP/port`, hashed. */
 export function endpointBase(route: ServicePortRoute, endpoint: Endpoint): string {
-  const ip = endpoint.ip.replaceAll(':', '.');
-  return hashed(`${route.namespace}/${route.name}/${route.protocol.toLowerCase()}/${route.portName}__${ip}/${endpoint.port}`);
+  return hashed(portKey(route) + endpointKey(endpoint));
 }
 
 export interface NftPortChains {
@@ -38,8 +48,20 @@ export function affinitySetName(route: ServicePortRoute, endpoint: Endpoint): st
   return `affinity-${endpointBase(route, endpoint)}`;
 }
 
-/** Both per-endpoint names from one hash: a large rule set names hundreds of thousands. */
-export function endpointNames(route: ServicePortRoute, endpoint: Endpoint): { chain: string; affinity: string } {
-  const base = endpointBase(route, endpoint);
-  return { chain: `endpoint-${base}`, affinity: `affinity-${base}` };
+export interface EndpointNames {
+  chain: string;
+  affinity: string;
+}
+
+/**
+ * Both per-endpoint names of each of a port's endpoints, from one hash each
+ * and the port's part of the name built once: a large rule set names
+ * hundreds of thousands.
+ */
+export function endpointNamer(route: ServicePortRoute): (endpoint: Endpoint) => EndpointNames {
+  const port = portKey(route);
+  return (endpoint) => {
+    const base = hashed(port + endpointKey(endpoint));
+    return { chain: `endpoint-${base}`, affinity: `affinity-${base}` };
+  };
 }

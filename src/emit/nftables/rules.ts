@@ -1,6 +1,6 @@
 import type { Endpoint, EndpointSet, IPFamily, NodeContext, RoutingGraph, ServicePortRoute, Verdict } from '../../graph/types.js';
 import { assertToken } from '../safe-text.js';
-import { endpointNames, nftPortChains, type NftPortChains } from './names.js';
+import { endpointNamer, nftPortChains, type NftPortChains } from './names.js';
 import { NftTable, keyWithComment } from './table.js';
 
 /** Fixed names, as kube-proxy's nftables mode declares them. */
@@ -122,8 +122,11 @@ function writeServicePort(ctx: Context, route: ServicePortRoute): void {
   const chains = nftPortChains(route);
   const proto = route.protocol.toLowerCase();
   const policyChain = (set: EndpointSet) => (set === 'local' ? chains.local : chains.cluster);
-  const known = new Map(route.reachableEndpoints.map((ep) => [ep.hostPort, endpointNames(route, ep)]));
-  const names: EndpointNames = (ep) => known.get(ep.hostPort) ?? endpointNames(route, ep);
+  // Each endpoint's names are a sha256; name each once, they are used up to four times.
+  const nameOf = endpointNamer(route);
+  const known = new Map<string, { chain: string; affinity: string }>();
+  for (const endpoint of route.reachableEndpoints) known.set(endpoint.hostPort, nameOf(endpoint));
+  const names: EndpointNames = (ep) => known.get(ep.hostPort) ?? nameOf(ep);
   declareChains(ctx, route, chains, names);
 
   table.element(C.clusterIPs, route.clusterIP);

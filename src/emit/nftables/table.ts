@@ -1,4 +1,5 @@
 import { assertCommentText } from '../safe-text.js';
+import { TextBlock } from '../text-block.js';
 
 export type NftFamily = 'ip' | 'ip6';
 
@@ -9,28 +10,34 @@ export interface BaseChain {
   priority: string;
 }
 
-export interface Container {
-  kind: 'set' | 'map';
+interface Container {
   name: string;
-  /** The text inside the braces: type, flags, timeout, comment. */
-  spec: string;
-  elements: string[];
+  /** Created on the first element: most sets (per-endpoint affinity sets) never get one. */
+  elements: TextBlock | null;
 }
 
 /**
- * One `table <family> kube-proxy` as a list of objects; the template lays it
- * out so that every chain, set and map is declared before any rule or element
- * refers to it, as `nft -f` requires.
+ * One `table <family> kube-proxy`, each kind of object already laid out as
+ * `nft -f` lines; the template (templates/nftables/ruleset.hbs) orders the
+ * blocks so that every chain, set and map is declared before any rule or
+ * element refers to it, as `nft -f` requires.
  */
 export class NftTable {
   readonly baseChains: BaseChain[] = [];
-  readonly chains: { name: string; comment: string | null }[] = [];
-  readonly containers: Container[] = [];
-  readonly rules: string[] = [];
+  /** `add chain` for every regular chain, in first-declared order. */
+  readonly chains = new TextBlock();
+  /** `add set` / `add map`, in declaration order. */
+  readonly containers = new TextBlock();
+  /** `add rule`, in the order added. */
+  readonly rules = new TextBlock();
   private readonly declared = new Set<string>();
+  private readonly containerList: Container[] = [];
   private readonly byName = new Map<string, Container>();
+  private readonly prefix: { chain: string; rule: string };
 
-  constructor(readonly family: NftFamily) {}
+  constructor(readonly family: NftFamily) {
+    this.prefix = { chain: `add chain ${family} kube-proxy `, rule: `add rule ${family} kube-proxy ` };
+  }
 
   base(chain: BaseChain): void {
     this.baseChains.push(chain);
@@ -40,21 +47,30 @@ export class NftTable {
   chain(name: string, comment: string | null = null): void {
     if (this.declared.has(name)) return;
     this.declared.add(name);
-    this.chains.push({ name, comment: comment === null ? null : assertCommentText(comment) });
+    this.chains.line(comment === null ? `${this.prefix.chain}${name}` : `${this.prefix.chain}${name} { comment "${assertCommentText(comment)}" ; }`);
   }
 
-  container(kind: Container['kind'], name: string, spec: string): void {
-    const container = { kind, name, spec, elements: [] };
-    this.containers.push(container);
+  /** A set or map; `spec` is the text inside the braces: type, flags, timeout, comment. */
+  container(kind: 'set' | 'map', name: string, spec: string): void {
+    const container = { name, elements: null };
+    this.containerList.push(container);
     this.byName.set(name, container);
+    this.containers.line(`add ${kind} ${this.family} kube-proxy ${name} { ${spec} }`);
   }
 
   element(container: string, text: string): void {
-    this.byName.get(container)!.elements.push(text);
+    const target = this.byName.get(container)!;
+    (target.elements ??= new TextBlock()).line(`\t${text},`);
   }
 
   rule(chain: string, text: string, comment: string | null = null): void {
-    this.rules.push(`${chain} ${text}${comment === null ? '' : ` comment "${assertCommentText(comment)}"`}`);
+    this.rules.line(`${this.prefix.rule}${chain} ${text}${comment === null ? '' : ` comment "${assertCommentText(comment)}"`}`);
+  }
+
+  /** What the ruleset template lays out. */
+  layout(): { family: NftFamily; baseChains: BaseChain[]; chains: Buffer[]; containers: Buffer[]; rules: Buffer[]; filled: { name: string; elements: Buffer[] }[] } {
+    const filled = this.containerList.flatMap(({ name, elements }) => (elements === null ? [] : [{ name, elements: elements.chunks() }]));
+    return { family: this.family, baseChains: this.baseChains, chains: this.chains.chunks(), containers: this.containers.chunks(), rules: this.rules.chunks(), filled };
   }
 }
 
