@@ -6,6 +6,7 @@ import { addNodeOptions, checkNodeFlags, nodeOptionsFrom, type RawNodeFlags } fr
 import { appendFile, readInputs } from './inputs.js';
 import { writeAtomically, writeFilesAtomically, writeStdout } from './output.js';
 import { IPVS_FILES, emitIpvsPartChunks } from '../emit/ipvs/index.js';
+import { compileStepText, LARGE_INPUT_BYTES, Progress } from './progress.js';
 import { printDiagnostics, printLine } from './report.js';
 
 const MODES: Mode[] = ['iptables', 'ipvs', 'nftables'];
@@ -16,6 +17,7 @@ interface GenerateFlags extends RawNodeFlags {
   output?: string;
   family?: string;
   verbose?: boolean;
+  quiet?: boolean;
 }
 
 export function registerGenerate(program: Command): void {
@@ -26,7 +28,8 @@ export function registerGenerate(program: Command): void {
     .option('--mode <mode>', `backend: ${MODES.join(', ')} (required unless --config names one)`)
     .option('-o, --output <path>', 'write here (atomically) instead of stdout; for --mode ipvs a folder that gets one file per part')
     .option('--family <family>', 'iptables mode: ipv4 (iptables-restore) or ipv6 (ip6tables-restore)')
-    .option('-v, --verbose', 'say on stderr why services are skipped and how endpoints were chosen');
+    .option('-v, --verbose', 'say on stderr why services are skipped and how endpoints were chosen')
+    .option('-q, --quiet', 'no progress line on a terminal for large inputs');
   addNodeOptions(command).action(async (flags: GenerateFlags) => {
     // Every flag is checked before any file is read: a usage error must not pass for an input error.
     if (flags.mode === undefined && flags.config === undefined) throw new UsageError('--mode is required (or a --config whose KubeProxyConfiguration sets mode)');
@@ -36,18 +39,26 @@ export function registerGenerate(program: Command): void {
     const sources = await readInputs(flags.file);
     const nodeOptions = await nodeOptionsFrom(flags);
     const mode = modeFrom(flags.mode, nodeOptions.config?.mode);
-    const result = compileGraph(sources, nodeOptions);
-    printDiagnostics(result.warnings);
-    if (flags.verbose) describeChoices(result.graph);
-    const family = familyFlag ?? defaultFamily(result.graph);
-    if (mode === 'ipvs' && flags.output) {
-      await writeFilesAtomically(flags.output, emitIpvsPartChunks(result.graph).map((part) => ({ name: IPVS_FILES[part.name], content: part.chunks })));
-      return;
+    const bytes = sources.reduce((sum, source) => sum + source.text.length, 0);
+    const progress = Progress.onStderr({ quiet: flags.quiet, large: bytes >= LARGE_INPUT_BYTES });
+    try {
+      const result = compileGraph(sources, nodeOptions, (step) => progress.step(compileStepText(step)));
+      progress.clear();
+      printDiagnostics(result.warnings);
+      if (flags.verbose) describeChoices(result.graph);
+      const family = familyFlag ?? defaultFamily(result.graph);
+      if (flags.output) progress.step(`writing ${mode} rules to a file`);
+      if (mode === 'ipvs' && flags.output) {
+        await writeFilesAtomically(flags.output, emitIpvsPartChunks(result.graph).map((part) => ({ name: IPVS_FILES[part.name], content: part.chunks })));
+        return;
+      }
+      // Chunks go out as they are: a large rule set is never also one string.
+      const chunks = emitChunks(result.graph, { mode, family });
+      if (flags.output) await writeAtomically(flags.output, chunks);
+      else await writeStdout(chunks);
+    } finally {
+      progress.clear();
     }
-    // Chunks go out as they are: a large rule set is never also one string.
-    const chunks = emitChunks(result.graph, { mode, family });
-    if (flags.output) await writeAtomically(flags.output, chunks);
-    else await writeStdout(chunks);
   });
 }
 

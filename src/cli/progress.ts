@@ -38,7 +38,7 @@ export class Progress {
     const seconds = ((performance.now() - this.started) / 1000).toFixed(1);
     const line = `kpc: ${text} (${seconds} s)`;
     // Wider than the terminal, the line would wrap and \r could not take it back.
-    const width = Math.max(20, (this.stream.columns ?? 80) - 1);
+    const width = Math.max(20, (this.stream.columns || 80) - 1);
     this.stream.write(`${CLEAR_LINE}${line.length > width ? `${line.slice(0, width - 1)}…` : line}`);
     this.shown = true;
   }
