@@ -1,6 +1,7 @@
 import type { EndpointAddress, Endpoints } from '../model/k8s.js';
 import { canonicalIP, ipFamily } from '../net/ip.js';
 import { EndpointCollector, makeEndpoint } from './endpoint.js';
+import { withLazySubsets } from './lazy-subsets.js';
 import { portKey, type EndpointSubset, type ServiceEndpoints } from './types.js';
 
 /**
@@ -22,7 +23,7 @@ export function endpointsFromEndpoints(endpoints: Endpoints, localNode: string):
       }
     }
   }
-  return { ...collector.finish('Endpoints'), subsets: (endpoints.subsets ?? []).map(subsetOf) };
+  return withLazySubsets(collector.finish('Endpoints'), () => (endpoints.subsets ?? []).map(subsetOf));
 }
 
 function subsetOf(subset: NonNullable<Endpoints['subsets']>[number], index: number): EndpointSubset {

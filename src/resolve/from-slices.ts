@@ -1,6 +1,7 @@
 import type { EndpointSlice } from '../model/k8s.js';
 import { canonicalIP } from '../net/ip.js';
 import { EndpointCollector, makeEndpoint } from './endpoint.js';
+import { withLazySubsets } from './lazy-subsets.js';
 import { portKey, type EndpointSubset, type ServiceEndpoints } from './types.js';
 
 /** Endpoints from a Service's EndpointSlices, as kube-proxy's endpoint-slice cache reads them. */
@@ -23,14 +24,14 @@ export function endpointsFromSlices(slices: EndpointSlice[], localNode: string):
           ready: ep.conditions?.ready,
           serving: ep.conditions?.serving,
           terminating: ep.conditions?.terminating,
-          zoneHints: (ep.hints?.forZones ?? []).map((z) => z.name),
-          nodeHints: (ep.hints?.forNodes ?? []).map((n) => n.name),
+          zoneHints: ep.hints?.forZones ? ep.hints.forZones.map((z) => z.name) : [],
+          nodeHints: ep.hints?.forNodes ? ep.hints.forNodes.map((n) => n.name) : [],
         };
         collector.add(key, family, makeEndpoint(facts, localNode));
       }
     }
   }
-  return { ...collector.finish('EndpointSlice'), subsets: slices.filter((s) => s.addressType !== 'FQDN').map(subsetOf) };
+  return withLazySubsets(collector.finish('EndpointSlice'), () => slices.filter((s) => s.addressType !== 'FQDN').map(subsetOf));
 }
 
 /** A slice as DNS reads it: every address of every endpoint, ready unless it says not. */
