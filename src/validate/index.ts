@@ -1,13 +1,13 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { locateField } from '../load/locate.js';
 import type { LoadedObject } from '../load/source.js';
-import type { EndpointSlice, Endpoints, Inventory, KubeProxyConfiguration, Node, Pod, Service } from '../model/k8s.js';
+import type { Inventory, KubeProxyConfiguration } from '../model/k8s.js';
 import { validateEndpointSlice } from './endpoint-slice.js';
 import { validateEndpoints } from './endpoints.js';
 import { validateKubeProxyConfiguration } from './kube-proxy-config.js';
 import { validateNode } from './node.js';
 import { validatePod } from './pod.js';
-import { ObjectReporter, quoted, type FieldPath } from './reporter.js';
+import { InventoryBuilder, isInventoryKind, where } from './inventory.js';
+import { ObjectReporter, quoted } from './reporter.js';
 import { checkShape, isKnownKind, type KnownKind, type SchemaProblem } from './schemas.js';
 import { validateService } from './service.js';
 
@@ -37,10 +37,9 @@ const SEMANTIC: Record<KnownKind, Semantic> = {
  * first. Objects of kinds kpc does not read are skipped with a warning.
  */
 export function validateObjects(objects: LoadedObject[]): ValidationResult {
-  const inventory: Inventory = { services: [], endpointSlices: [], endpoints: [], pods: [], nodes: [] };
+  const inventory = new InventoryBuilder();
   const configs: ValidationResult['configs'] = [];
   const diagnostics: Diagnostic[] = [];
-  const identities = new Map<string, LoadedObject>();
   for (const loaded of objects) {
     const r = new ObjectReporter(loaded);
     const kind = kindOf(loaded.value, r);
@@ -51,15 +50,16 @@ export function validateObjects(objects: LoadedObject[]): ValidationResult {
       else checkMeaningOfMisshapen(kind, loaded.value, shape, r);
       if (!r.failed) {
         defaultNamespace(loaded.value as { metadata?: { namespace?: string } }, kind);
-        checkDuplicate(loaded, kind, identities, r);
-        if (kind === 'KubeProxyConfiguration') checkSingleConfig(configs, r);
-        file(kind, loaded, inventory, configs);
+        if (isInventoryKind(kind)) inventory.add(kind, loaded, r);
+        else {
+          checkSingleConfig(configs, r);
+          configs.push({ value: loaded.value as KubeProxyConfiguration, loaded });
+        }
       }
     }
     diagnostics.push(...r.diagnostics);
   }
-  sortInventory(inventory);
-  return { inventory, configs, diagnostics, checked: objects.length };
+  return { inventory: inventory.finish(), configs, diagnostics, checked: objects.length };
 }
 
 /**
@@ -99,54 +99,8 @@ function defaultNamespace(value: { metadata?: { namespace?: string } }, kind: Kn
   if (value.metadata.namespace === undefined || value.metadata.namespace === '') value.metadata.namespace = 'default';
 }
 
-function checkDuplicate(loaded: LoadedObject, kind: KnownKind, seen: Map<string, LoadedObject>, r: ObjectReporter): void {
-  if (kind === 'KubeProxyConfiguration') return;
-  const meta = (loaded.value as { metadata: { name: string; namespace?: string } }).metadata;
-  const key = `${kind}/${meta.namespace ?? ''}/${meta.name}`;
-  const first = seen.get(key);
-  if (first) {
-    // Two objects with one identity would make the output depend on input order.
-    r.error(['metadata', 'name'], `is defined twice (first at ${where(first, ['metadata', 'name'])}); remove one copy`);
-  } else seen.set(key, loaded);
-}
-
 /** Two configurations would make the output depend on which one was read first. */
 function checkSingleConfig(configs: ValidationResult['configs'], r: ObjectReporter): void {
   const first = configs[0];
   if (first) r.error(['kind'], `is a second KubeProxyConfiguration (first at ${where(first.loaded, ['kind'])}); give kube-proxy's configuration once`);
-}
-
-function where(loaded: LoadedObject, path: FieldPath): string {
-  const line = locateField(loaded.origin, path);
-  return line === null ? loaded.origin.source.name : `${loaded.origin.source.name}:${line}`;
-}
-
-function file(kind: KnownKind, loaded: LoadedObject, inventory: Inventory, configs: ValidationResult['configs']): void {
-  const value = loaded.value;
-  switch (kind) {
-    case 'Service': inventory.services.push(value as Service); break;
-    case 'EndpointSlice': inventory.endpointSlices.push(value as EndpointSlice); break;
-    case 'Endpoints': inventory.endpoints.push(value as Endpoints); break;
-    case 'Pod': inventory.pods.push(value as Pod); break;
-    case 'Node': inventory.nodes.push(value as Node); break;
-    case 'KubeProxyConfiguration': configs.push({ value: value as KubeProxyConfiguration, loaded }); break;
-  }
-}
-
-function sortInventory(inventory: Inventory): void {
-  inventory.services = byIdentity(inventory.services);
-  inventory.endpointSlices = byIdentity(inventory.endpointSlices);
-  inventory.endpoints = byIdentity(inventory.endpoints);
-  inventory.pods = byIdentity(inventory.pods);
-  inventory.nodes = byIdentity(inventory.nodes);
-}
-
-/**
- * Sorted by `namespace/name`, each key built once rather than twice per
- * comparison (a sort of 100,000 Pods makes millions of comparisons).
- */
-function byIdentity<T extends { metadata: { name: string; namespace?: string } }>(items: T[]): T[] {
-  const keyed = items.map((item) => ({ key: `${item.metadata.namespace ?? ''}/${item.metadata.name}`, item }));
-  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return keyed.map((entry) => entry.item);
 }
