@@ -1,8 +1,8 @@
 /**
  * IPv4 text as Kubernetes validation accepts it: four decimal parts 0-255
- * separated by dots, without leading zeros ("01.2.3.4" is refused; the API
- * server refuses it too, since an old parser read it as octal), nothing
- * before or after. Read by hand rather than with ipaddr.js because nearly
+ * separated by dots, without leading zeros ("01.2.3.4" is refused, as current
+ * Kubernetes refuses it: some parsers read it as octal), nothing before or
+ * after. Read by hand rather than with ipaddr.js because nearly
  * every address in a cluster is one of these, and ipaddr.js's general parser
  * (octal, hex and short forms, which kpc must refuse anyway) costs many times
  * more per address.
