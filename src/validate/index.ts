@@ -39,9 +39,10 @@ const SEMANTIC: Record<KnownKind, Semantic> = {
 export function validateObjects(objects: LoadedObject[]): ValidationResult {
   const inventory = new InventoryBuilder();
   const configs: ValidationResult['configs'] = [];
-  const diagnostics: Diagnostic[] = [];
+  const reporters: ObjectReporter[] = [];
   for (const loaded of objects) {
     const r = new ObjectReporter(loaded);
+    reporters.push(r);
     const kind = kindOf(loaded.value, r);
     if (kind !== null) {
       const shape = checkShape(kind, loaded.value);
@@ -57,9 +58,12 @@ export function validateObjects(objects: LoadedObject[]): ValidationResult {
         }
       }
     }
-    diagnostics.push(...r.diagnostics);
   }
-  return { inventory: inventory.finish(), configs, diagnostics, checked: objects.length };
+  const filed = inventory.finish();
+  // In input order, each object's problems together, now that repeats are known too.
+  const diagnostics: Diagnostic[] = [];
+  for (const r of reporters) if (r.diagnostics.length) diagnostics.push(...r.diagnostics);
+  return { inventory: filed, configs, diagnostics, checked: objects.length };
 }
 
 /**
