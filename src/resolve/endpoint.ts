@@ -6,7 +6,8 @@ import type { EndpointFacts, EndpointSource, ServiceEndpoints } from './types.js
  * Applies the EndpointSlice condition defaults: a missing `ready` counts as
  * ready, a missing `serving` follows `ready`, a missing `terminating` is false.
  * The fact's hint lists become the endpoint's (sorted in place): callers make
- * fresh ones for each endpoint, so nothing is copied per endpoint.
+ * fresh ones for each endpoint, or pass the shared NO_HINTS, so nothing is
+ * copied per endpoint.
  */
 export function makeEndpoint(facts: EndpointFacts, localNode: string): Endpoint {
   const ip = canonicalIP(facts.ip);

@@ -3,7 +3,7 @@ import type { Pod, Service, ServicePort } from '../model/k8s.js';
 import { canonicalIP, ipFamily } from '../net/ip.js';
 import { EndpointCollector, makeEndpoint } from './endpoint.js';
 import { withLazySubsets } from './lazy-subsets.js';
-import { portKey, type EndpointSubset, type ServiceEndpoints } from './types.js';
+import { NO_HINTS, portKey, type EndpointSubset, type ServiceEndpoints } from './types.js';
 
 export interface PodContext {
   localNode: string;
@@ -51,8 +51,8 @@ export function endpointsFromPods(service: Service, pods: Pod[], context: PodCon
           ready,
           serving,
           terminating,
-          zoneHints: hints.zone && zone ? [zone] : [],
-          nodeHints: hints.node && nodeName ? [nodeName] : [],
+          zoneHints: hints.zone && zone ? [zone] : NO_HINTS,
+          nodeHints: hints.node && nodeName ? [nodeName] : NO_HINTS,
         };
         collector.add(key, family, makeEndpoint(facts, context.localNode));
       }

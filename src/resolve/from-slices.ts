@@ -2,7 +2,7 @@ import type { EndpointSlice } from '../model/k8s.js';
 import { canonicalIP } from '../net/ip.js';
 import { EndpointCollector, makeEndpoint } from './endpoint.js';
 import { withLazySubsets } from './lazy-subsets.js';
-import { portKey, type EndpointSubset, type ServiceEndpoints } from './types.js';
+import { NO_HINTS, portKey, type EndpointSubset, type ServiceEndpoints } from './types.js';
 
 /** Endpoints from a Service's EndpointSlices, as kube-proxy's endpoint-slice cache reads them. */
 export function endpointsFromSlices(slices: EndpointSlice[], localNode: string): ServiceEndpoints {
@@ -24,8 +24,8 @@ export function endpointsFromSlices(slices: EndpointSlice[], localNode: string):
           ready: ep.conditions?.ready,
           serving: ep.conditions?.serving,
           terminating: ep.conditions?.terminating,
-          zoneHints: ep.hints?.forZones ? ep.hints.forZones.map((z) => z.name) : [],
-          nodeHints: ep.hints?.forNodes ? ep.hints.forNodes.map((n) => n.name) : [],
+          zoneHints: ep.hints?.forZones?.length ? ep.hints.forZones.map((z) => z.name) : NO_HINTS,
+          nodeHints: ep.hints?.forNodes?.length ? ep.hints.forNodes.map((n) => n.name) : NO_HINTS,
         };
         collector.add(key, family, makeEndpoint(facts, localNode));
       }
