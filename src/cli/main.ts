@@ -1,14 +1,36 @@
 import { Command, CommanderError } from 'commander';
 import { InputError, printable } from '../diagnostics/diagnostic.js';
 import { UsageError, UserError } from './errors.js';
-import { registerDiff } from './diff.js';
-import { registerDns } from './dns.js';
-import { registerExplain } from './explain.js';
-import { registerApply } from './apply.js';
-import { registerGenerate } from './generate.js';
-import { registerGraph } from './graph.js';
 import { printDiagnostics, printLine } from './report.js';
-import { registerValidate } from './validate.js';
+
+type Register = (program: Command) => void;
+
+/**
+ * Each command's module, loaded only when it may run: importing all seven
+ * (the compiler, three emitters, the packet tracer, the rule readers, apply)
+ * cost more than kpc --version's whole run. In --help's order.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  generate: async () => (await import('./generate.js')).registerGenerate,
+  apply: async () => (await import('./apply.js')).registerApply,
+  validate: async () => (await import('./validate.js')).registerValidate,
+  diff: async () => (await import('./diff.js')).registerDiff,
+  explain: async () => (await import('./explain.js')).registerExplain,
+  graph: async () => (await import('./graph.js')).registerGraph,
+  dns: async () => (await import('./dns.js')).registerDns,
+};
+
+/**
+ * The commands to register for these arguments: the one named, none for
+ * --version, and every one otherwise (help, or a mistake commander answers
+ * with the list of commands), so what kpc prints never depends on this.
+ */
+function commandsFor(argv: string[]): string[] {
+  const first = argv[0];
+  if (first !== undefined && Object.hasOwn(COMMANDS, first)) return [first];
+  if (argv.length === 1 && (first === '--version' || first === '-V')) return [];
+  return Object.keys(COMMANDS);
+}
 
 /** Runs kpc with the given arguments and returns the exit status: 0 ok, 1 bad input or failed apply, 2 usage. */
 export async function main(argv: string[]): Promise<number> {
@@ -17,15 +39,10 @@ export async function main(argv: string[]): Promise<number> {
     .version('0.1.0')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
-  registerGenerate(program);
-  registerApply(program);
-  registerValidate(program);
-  registerDiff(program);
-  registerExplain(program);
-  registerGraph(program);
-  registerDns(program);
-  for (const command of program.commands) command.exitOverride();
   try {
+    const registers = await Promise.all(commandsFor(argv).map((name) => COMMANDS[name]!()));
+    for (const register of registers) register(program);
+    for (const command of program.commands) command.exitOverride();
     process.exitCode = 0;
     await program.parseAsync(argv, { from: 'user' });
     return Number(process.exitCode ?? 0);

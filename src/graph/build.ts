@@ -21,9 +21,9 @@ export function buildGraph(inventory: Inventory, resolved: Map<Service, ServiceE
       continue;
     }
     const endpoints = resolved.get(service)!;
-    for (const family of serviceFamilies(service)) {
+    for (const [family, clusterIP] of clusterIPsByFamily(service)) {
       for (const port of service.spec.ports ?? []) {
-        servicePorts.push(buildServicePort(service, port, family, endpoints, node, nodeLabels));
+        servicePorts.push(buildServicePort(service, port, family, clusterIP, endpoints, node, nodeLabels));
       }
     }
   }
@@ -40,25 +40,36 @@ function skipReason(service: Service): string | null {
   return null;
 }
 
-function serviceFamilies(service: Service): IPFamily[] {
+/** The Service's families in the order its cluster IPs give them, each with its (first) cluster IP, canonical. */
+function clusterIPsByFamily(service: Service): [IPFamily, string][] {
   const ips = service.spec.clusterIPs?.length ? service.spec.clusterIPs : [service.spec.clusterIP!];
-  return ips.map((ip) => ipFamily(ip)!).filter((f, i, all) => all.indexOf(f) === i);
+  const byFamily: [IPFamily, string][] = [];
+  for (const ip of ips) {
+    const family = ipFamily(ip)!;
+    if (!byFamily.some(([known]) => known === family)) byFamily.push([family, canonicalIP(ip)]);
+  }
+  return byFamily;
 }
 
-function clusterIPOf(service: Service, family: IPFamily): string {
-  const ips = service.spec.clusterIPs?.length ? service.spec.clusterIPs : [service.spec.clusterIP!];
-  return canonicalIP(ips.find((ip) => ipFamily(ip) === family)!);
-}
-
+/** The distinct canonical addresses of one family, in their first order. */
 function ofFamily(ips: string[], family: IPFamily): string[] {
+  // Most Services have no external or load-balancer IPs: answer those without building a set.
+  if (ips.length === 0) return [];
   const canonical = ips.filter((ip) => ipFamily(ip) === family).map(canonicalIP);
   return [...new Set(canonical)];
+}
+
+function loadBalancerAddresses(service: Service): string[] {
+  const ingress = service.status?.loadBalancer?.ingress;
+  if (!ingress?.length) return [];
+  return ingress.filter((i) => i.ip && i.ipMode !== 'Proxy').map((i) => i.ip!);
 }
 
 function buildServicePort(
   service: Service,
   port: ServicePort,
   family: IPFamily,
+  clusterIP: string,
   resolved: ServiceEndpoints,
   node: NodeContext,
   nodeLabels: Map<string, Record<string, string>>,
@@ -72,10 +83,7 @@ function buildServicePort(
   const servicePortName = portName ? `${namespace}/${name}:${portName}` : `${namespace}/${name}`;
   const nodePort = (type === 'NodePort' || type === 'LoadBalancer') && port.nodePort ? port.nodePort : null;
   const externalIPs = ofFamily(spec.externalIPs ?? [], family);
-  const loadBalancerIPs = ofFamily(
-    (service.status?.loadBalancer?.ingress ?? []).filter((i) => i.ip && i.ipMode !== 'Proxy').map((i) => i.ip!),
-    family,
-  );
+  const loadBalancerIPs = ofFamily(loadBalancerAddresses(service), family);
   const serviceAccessible = type === 'NodePort' || type === 'LoadBalancer' || (spec.externalIPs?.length ?? 0) > 0;
   const facts: PolicyFacts = {
     internalPolicyLocal: spec.internalTrafficPolicy === 'Local',
@@ -100,7 +108,7 @@ function buildServicePort(
     servicePortName,
     family,
     protocol,
-    clusterIP: clusterIPOf(service, family),
+    clusterIP,
     port: port.port,
     nodePort,
     externalIPs,

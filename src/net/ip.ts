@@ -1,5 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import type { IPFamily } from '../graph/types.js';
+import { dottedQuadValue, networkOf, octetsOf } from './dotted-quad.js';
 
 /**
  * IP and CIDR helpers over ipaddr.js. Kubernetes accepts only plain dotted-quad
@@ -7,11 +8,14 @@ import type { IPFamily } from '../graph/types.js';
  * ("10.1", "0x0a000001") are refused here.
  */
 
-const DOTTED_QUAD = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
 export function parseIP(text: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
   if (typeof text !== 'string' || text.length > 45) return null;
-  if (DOTTED_QUAD.test(text)) return ipaddr.IPv4.parse(text);
+  const v4 = dottedQuadValue(text);
+  if (v4 >= 0) return new ipaddr.IPv4(octetsOf(v4));
+  return parseIPv6(text);
+}
+
+function parseIPv6(text: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
   if (text.includes(':') && !text.includes('%') && ipaddr.IPv6.isValid(text)) {
     const ip = ipaddr.IPv6.parse(text);
     // An IPv4-mapped IPv6 address is an IPv4 address in disguise; kube-proxy treats it as IPv4.
@@ -20,11 +24,17 @@ export function parseIP(text: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
   return null;
 }
 
+// isIP, ipFamily and canonicalIP answer a dotted quad without building an
+// ipaddr.js object: a dotted quad is already canonical, and these run once or
+// more per endpoint.
+
 export function isIP(text: string): boolean {
+  if (typeof text === 'string' && dottedQuadValue(text) >= 0) return true;
   return parseIP(text) !== null;
 }
 
 export function ipFamily(text: string): IPFamily | null {
+  if (typeof text === 'string' && dottedQuadValue(text) >= 0) return 4;
   const ip = parseIP(text);
   if (!ip) return null;
   return ip.kind() === 'ipv4' ? 4 : 6;
@@ -32,6 +42,7 @@ export function ipFamily(text: string): IPFamily | null {
 
 /** The canonical text of an address: IPv6 compressed and lower case, as the kernel prints it. */
 export function canonicalIP(text: string): string {
+  if (typeof text === 'string' && dottedQuadValue(text) >= 0) return text;
   const ip = parseIP(text);
   if (!ip) throw new Error(`not an IP address: ${text}`);
   return ip.toString();
@@ -59,8 +70,15 @@ export function parseCIDR(text: string): CIDR | null {
     bits = Number(suffix);
     if (bits > max) return null;
   }
-  const network = family === 4 ? ipaddr.IPv4.networkAddressFromCIDR(`${ip}/${bits}`) : ipaddr.IPv6.networkAddressFromCIDR(`${ip}/${bits}`);
+  if (family === 4) return ipv4CIDR(ip as ipaddr.IPv4, bits);
+  const network = ipaddr.IPv6.networkAddressFromCIDR(`${ip}/${bits}`);
   return { text: `${network.toString()}/${bits}`, family, range: [network, bits] };
+}
+
+function ipv4CIDR(ip: ipaddr.IPv4, bits: number): CIDR {
+  const [a, b, c, d] = ip.octets as [number, number, number, number];
+  const network = new ipaddr.IPv4(octetsOf(networkOf(((a * 256 + b) * 256 + c) * 256 + d, bits)));
+  return { text: `${network.toString()}/${bits}`, family: 4, range: [network, bits] };
 }
 
 export function cidrContains(cidr: CIDR, ipText: string): boolean {

@@ -1,7 +1,8 @@
 import type { EndpointAddress, Endpoints } from '../model/k8s.js';
 import { canonicalIP, ipFamily } from '../net/ip.js';
 import { EndpointCollector, makeEndpoint } from './endpoint.js';
-import { portKey, type EndpointSubset, type ServiceEndpoints } from './types.js';
+import { withLazySubsets } from './lazy-subsets.js';
+import { NO_HINTS, portKey, type EndpointSubset, type ServiceEndpoints } from './types.js';
 
 /**
  * Endpoints from a v1 Endpoints object, read as the EndpointSlice mirroring
@@ -17,12 +18,12 @@ export function endpointsFromEndpoints(endpoints: Endpoints, localNode: string):
     for (const port of subset.ports ?? []) {
       const key = portKey(port.name, port.protocol);
       for (const [address, ready] of addresses) {
-        const facts = { ip: address.ip, port: port.port, nodeName: address.nodeName ?? null, zone: null, ready, serving: ready, terminating: false, zoneHints: [], nodeHints: [] };
+        const facts = { ip: address.ip, port: port.port, nodeName: address.nodeName ?? null, zone: null, ready, serving: ready, terminating: false, zoneHints: NO_HINTS, nodeHints: NO_HINTS };
         collector.add(key, ipFamily(address.ip)!, makeEndpoint(facts, localNode));
       }
     }
   }
-  return { ...collector.finish('Endpoints'), subsets: (endpoints.subsets ?? []).map(subsetOf) };
+  return withLazySubsets(collector.finish('Endpoints'), () => (endpoints.subsets ?? []).map(subsetOf));
 }
 
 function subsetOf(subset: NonNullable<Endpoints['subsets']>[number], index: number): EndpointSubset {

@@ -2,12 +2,20 @@ import type { IPFamily } from '../graph/types.js';
 import type { Pod, Service, ServicePort } from '../model/k8s.js';
 import { canonicalIP, ipFamily } from '../net/ip.js';
 import { EndpointCollector, makeEndpoint } from './endpoint.js';
-import { portKey, type EndpointSubset, type ServiceEndpoints } from './types.js';
+import { withLazySubsets } from './lazy-subsets.js';
+import { NO_HINTS, portKey, type EndpointSubset, type ServiceEndpoints } from './types.js';
 
 export interface PodContext {
   localNode: string;
   /** Zone of each node, from Node objects, for endpoint zones and hints. */
   nodeZones: Map<string, string>;
+}
+
+/** A selected pod that is an endpoint, with what was worked out for it once. */
+interface MemberPod {
+  pod: Pod;
+  ips: [IPFamily, string][];
+  ready: boolean;
 }
 
 /**
@@ -18,21 +26,23 @@ export interface PodContext {
  */
 export function endpointsFromPods(service: Service, pods: Pod[], context: PodContext): ServiceEndpoints {
   const collector = new EndpointCollector();
-  const subsets = new SubsetsByPorts();
+  const members: MemberPod[] = [];
   const publishNotReady = service.spec.publishNotReadyAddresses === true;
   const hints = hintMode(service);
+  const ports = (service.spec.ports ?? []).map((port) => ({ port, key: portKey(port.name, port.protocol) }));
   for (const pod of pods) {
-    if (!shouldBeEndpoint(pod)) continue;
+    const ips = endpointIPs(pod);
+    if (ips === null) continue;
     const terminating = Boolean(pod.metadata.deletionTimestamp);
     const serving = publishNotReady || isPodReady(pod);
     const ready = publishNotReady || (serving && !terminating);
     const nodeName = pod.spec?.nodeName ?? null;
-    subsets.add(service, pod, ready);
+    members.push({ pod, ips, ready });
     const zone = nodeName === null ? null : (context.nodeZones.get(nodeName) ?? null);
-    for (const port of service.spec.ports ?? []) {
+    for (const { port, key } of ports) {
       const target = resolveTargetPort(pod, port);
       if (target === null) continue;
-      for (const [family, ip] of podIPs(pod)) {
+      for (const [family, ip] of ips) {
         const facts = {
           ip,
           port: target,
@@ -41,14 +51,20 @@ export function endpointsFromPods(service: Service, pods: Pod[], context: PodCon
           ready,
           serving,
           terminating,
-          zoneHints: hints.zone && zone ? [zone] : [],
-          nodeHints: hints.node && nodeName ? [nodeName] : [],
+          zoneHints: hints.zone && zone ? [zone] : NO_HINTS,
+          nodeHints: hints.node && nodeName ? [nodeName] : NO_HINTS,
         };
-        collector.add(portKey(port.name, port.protocol), family, makeEndpoint(facts, context.localNode));
+        collector.add(key, family, makeEndpoint(facts, context.localNode));
       }
     }
   }
-  return { ...collector.finish('Pods'), subsets: subsets.finish() };
+  return withLazySubsets(collector.finish('Pods'), () => subsetsOf(service, members));
+}
+
+function subsetsOf(service: Service, members: MemberPod[]): EndpointSubset[] {
+  const subsets = new SubsetsByPorts();
+  for (const member of members) subsets.add(service, member);
+  return subsets.finish();
 }
 
 /**
@@ -59,13 +75,13 @@ export function endpointsFromPods(service: Service, pods: Pod[], context: PodCon
 class SubsetsByPorts {
   private readonly groups = new Map<string, EndpointSubset>();
 
-  add(service: Service, pod: Pod, ready: boolean): void {
+  add(service: Service, { pod, ips, ready }: MemberPod): void {
     const ports = (service.spec.ports ?? []).flatMap((port) => {
       const target = resolveTargetPort(pod, port);
       return target === null ? [] : [{ name: port.name ?? '', protocol: port.protocol ?? 'TCP', port: target }];
     });
     const hostname = pod.spec?.hostname && pod.spec.subdomain === service.metadata.name ? pod.spec.hostname : null;
-    for (const [family, ip] of podIPs(pod)) {
+    for (const [family, ip] of ips) {
       const name = `Pods IPv${family} ${ports.map((p) => `${p.name}/${p.protocol}/${p.port}`).join(',')}`.trimEnd();
       let group = this.groups.get(name);
       if (!group) this.groups.set(name, (group = { name, ports, addresses: [] }));
@@ -78,25 +94,30 @@ class SubsetsByPorts {
   }
 }
 
-function shouldBeEndpoint(pod: Pod): boolean {
+/** The pod's addresses when it is an endpoint; null for terminal pods and pods without an IP. */
+function endpointIPs(pod: Pod): [IPFamily, string][] | null {
   const phase = pod.status?.phase;
-  if (phase === 'Succeeded' || phase === 'Failed') return false;
-  return podIPs(pod).length > 0;
+  if (phase === 'Succeeded' || phase === 'Failed') return null;
+  const ips = podIPs(pod);
+  return ips.length > 0 ? ips : null;
 }
 
 function isPodReady(pod: Pod): boolean {
   return (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 }
 
+/** The first address of each family, from status.podIPs, else status.podIP. */
 function podIPs(pod: Pod): [IPFamily, string][] {
-  const listed = pod.status?.podIPs?.map((p) => p.ip) ?? [];
-  const ips = listed.length ? listed : pod.status?.podIP ? [pod.status.podIP] : [];
-  const byFamily = new Map<IPFamily, string>();
-  for (const ip of ips) {
-    const family = ipFamily(ip);
-    if (family && !byFamily.has(family)) byFamily.set(family, ip);
-  }
-  return [...byFamily.entries()];
+  const listed = pod.status?.podIPs;
+  const ips: [IPFamily, string][] = [];
+  if (listed?.length) for (const entry of listed) addFirstOfFamily(ips, entry.ip);
+  else if (pod.status?.podIP) addFirstOfFamily(ips, pod.status.podIP);
+  return ips;
+}
+
+function addFirstOfFamily(ips: [IPFamily, string][], ip: string): void {
+  const family = ipFamily(ip);
+  if (family && !ips.some(([known]) => known === family)) ips.push([family, ip]);
 }
 
 /** A numeric targetPort is used as is; a name is looked up among the pod's container ports by name and protocol. */

@@ -1,7 +1,8 @@
 import type { EndpointSlice } from '../model/k8s.js';
 import { canonicalIP } from '../net/ip.js';
 import { EndpointCollector, makeEndpoint } from './endpoint.js';
-import { portKey, type EndpointSubset, type ServiceEndpoints } from './types.js';
+import { withLazySubsets } from './lazy-subsets.js';
+import { NO_HINTS, portKey, type EndpointSubset, type ServiceEndpoints } from './types.js';
 
 /** Endpoints from a Service's EndpointSlices, as kube-proxy's endpoint-slice cache reads them. */
 export function endpointsFromSlices(slices: EndpointSlice[], localNode: string): ServiceEndpoints {
@@ -23,14 +24,14 @@ export function endpointsFromSlices(slices: EndpointSlice[], localNode: string):
           ready: ep.conditions?.ready,
           serving: ep.conditions?.serving,
           terminating: ep.conditions?.terminating,
-          zoneHints: (ep.hints?.forZones ?? []).map((z) => z.name),
-          nodeHints: (ep.hints?.forNodes ?? []).map((n) => n.name),
+          zoneHints: ep.hints?.forZones?.length ? ep.hints.forZones.map((z) => z.name) : NO_HINTS,
+          nodeHints: ep.hints?.forNodes?.length ? ep.hints.forNodes.map((n) => n.name) : NO_HINTS,
         };
         collector.add(key, family, makeEndpoint(facts, localNode));
       }
     }
   }
-  return { ...collector.finish('EndpointSlice'), subsets: slices.filter((s) => s.addressType !== 'FQDN').map(subsetOf) };
+  return withLazySubsets(collector.finish('EndpointSlice'), () => slices.filter((s) => s.addressType !== 'FQDN').map(subsetOf));
 }
 
 /** A slice as DNS reads it: every address of every endpoint, ready unless it says not. */

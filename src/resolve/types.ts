@@ -40,6 +40,13 @@ export function portKey(portName: string | undefined, protocol: string | undefin
   return `${portName ?? ''}/${protocol ?? 'TCP'}`;
 }
 
+/**
+ * The hint list of an endpoint without hints, shared (frozen, so a change
+ * would throw): nearly every endpoint has none, and two empty lists for each
+ * of 100,000 endpoints were 200,000 allocations.
+ */
+export const NO_HINTS: string[] = Object.freeze([]) as unknown as string[];
+
 /** The conditions as the source stated them, before defaults. */
 export interface EndpointFacts {
   ip: string;

@@ -1,18 +1,26 @@
 import type { ObjectMeta } from '../model/k8s.js';
 import { isIP, parseCIDR } from '../net/ip.js';
-import { dns1123Label, labelValue, qualifiedName, type NameCheck } from './names.js';
+import { dns1123Label, dns1123Subdomain, labelValue, qualifiedName, type NameCheck } from './names.js';
+import { remembered } from './remembered.js';
 import { quoted, type FieldPath, type ObjectReporter } from './reporter.js';
+
+/** Label and annotation keys repeat across objects; their values mostly do not. */
+export const labelKey = remembered(qualifiedName);
+/** Every endpoint and pod names one of a cluster's few nodes and zones. */
+export const nodeName = remembered(dns1123Subdomain);
+export const zoneName = remembered(labelValue);
 
 /** Checks metadata as the API server would; `nameCheck` differs by kind. */
 export function checkMetadata(meta: ObjectMeta, r: ObjectReporter, nameCheck: NameCheck, namespaced = true): void {
   checkName(meta.name, ['metadata', 'name'], r, nameCheck);
   if (namespaced && meta.namespace !== undefined) checkName(meta.namespace, ['metadata', 'namespace'], r, dns1123Label);
-  for (const [key, value] of Object.entries(meta.labels ?? {})) {
-    checkName(key, ['metadata', 'labels', key], r, qualifiedName, 'label key');
-    checkName(value, ['metadata', 'labels', key], r, labelValue, 'label value');
+  const labels = meta.labels ?? {};
+  for (const key of Object.keys(labels)) {
+    checkName(key, ['metadata', 'labels', key], r, labelKey, 'label key');
+    checkName(labels[key]!, ['metadata', 'labels', key], r, labelValue, 'label value');
   }
   for (const key of Object.keys(meta.annotations ?? {})) {
-    checkName(key, ['metadata', 'annotations', key], r, qualifiedName, 'annotation key');
+    checkName(key, ['metadata', 'annotations', key], r, labelKey, 'annotation key');
   }
 }
 

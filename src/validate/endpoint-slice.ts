@@ -1,7 +1,7 @@
 import type { EndpointSlice } from '../model/k8s.js';
 import { ipFamily } from '../net/ip.js';
-import { checkMetadata, checkName, checkUnique } from './common.js';
-import { dns1123Label, dns1123Subdomain, labelValue } from './names.js';
+import { checkMetadata, checkName, checkUnique, nodeName, zoneName } from './common.js';
+import { dns1123Label, dns1123Subdomain } from './names.js';
 import { quoted, type ObjectReporter } from './reporter.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -19,10 +19,10 @@ export function validateEndpointSlice(slice: EndpointSlice, r: ObjectReporter): 
       if (ipFamily(address) !== family) r.error([...at, 'addresses', j], `${quoted(String(address))} is not a valid ${slice.addressType} address`);
     });
     if (ep.hostname !== undefined) checkName(ep.hostname, [...at, 'hostname'], r, dns1123Label, 'hostname');
-    if (ep.nodeName !== undefined) checkName(ep.nodeName, [...at, 'nodeName'], r, dns1123Subdomain, 'node name');
-    if (ep.zone !== undefined) checkName(ep.zone, [...at, 'zone'], r, labelValue, 'zone');
-    (ep.hints?.forZones ?? []).forEach((z, k) => checkName(z.name, [...at, 'hints', 'forZones', k, 'name'], r, labelValue, 'zone'));
-    (ep.hints?.forNodes ?? []).forEach((n, k) => checkName(n.name, [...at, 'hints', 'forNodes', k, 'name'], r, dns1123Subdomain, 'node name'));
+    if (ep.nodeName !== undefined) checkName(ep.nodeName, [...at, 'nodeName'], r, nodeName, 'node name');
+    if (ep.zone !== undefined) checkName(ep.zone, [...at, 'zone'], r, zoneName, 'zone');
+    (ep.hints?.forZones ?? []).forEach((z, k) => checkName(z.name, [...at, 'hints', 'forZones', k, 'name'], r, zoneName, 'zone'));
+    (ep.hints?.forNodes ?? []).forEach((n, k) => checkName(n.name, [...at, 'hints', 'forNodes', k, 'name'], r, nodeName, 'node name'));
   });
   const ports = slice.ports ?? [];
   ports.forEach((port, i) => {

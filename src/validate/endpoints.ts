@@ -1,6 +1,6 @@
 import type { EndpointAddress, Endpoints } from '../model/k8s.js';
-import { checkIP, checkMetadata, checkName, checkUnique } from './common.js';
-import { dns1035Label, dns1123Label, dns1123Subdomain } from './names.js';
+import { checkIP, checkMetadata, checkName, checkUnique, nodeName } from './common.js';
+import { dns1035Label, dns1123Label } from './names.js';
 import type { FieldPath, ObjectReporter } from './reporter.js';
 
 export function validateEndpoints(endpoints: Endpoints, r: ObjectReporter): void {
@@ -21,5 +21,5 @@ export function validateEndpoints(endpoints: Endpoints, r: ObjectReporter): void
 function checkAddress(address: EndpointAddress, path: FieldPath, r: ObjectReporter): void {
   checkIP(address.ip, [...path, 'ip'], r);
   if (address.hostname !== undefined) checkName(address.hostname, [...path, 'hostname'], r, dns1123Label, 'hostname');
-  if (address.nodeName !== undefined) checkName(address.nodeName, [...path, 'nodeName'], r, dns1123Subdomain, 'node name');
+  if (address.nodeName !== undefined) checkName(address.nodeName, [...path, 'nodeName'], r, nodeName, 'node name');
 }

@@ -1,13 +1,13 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { locateField } from '../load/locate.js';
 import type { LoadedObject } from '../load/source.js';
-import type { EndpointSlice, Endpoints, Inventory, KubeProxyConfiguration, Node, Pod, Service } from '../model/k8s.js';
+import type { Inventory, KubeProxyConfiguration } from '../model/k8s.js';
 import { validateEndpointSlice } from './endpoint-slice.js';
 import { validateEndpoints } from './endpoints.js';
 import { validateKubeProxyConfiguration } from './kube-proxy-config.js';
 import { validateNode } from './node.js';
 import { validatePod } from './pod.js';
-import { ObjectReporter, objectLabel, quoted, type FieldPath } from './reporter.js';
+import { InventoryBuilder, isInventoryKind, where } from './inventory.js';
+import { ObjectReporter, quoted } from './reporter.js';
 import { checkShape, isKnownKind, type KnownKind, type SchemaProblem } from './schemas.js';
 import { validateService } from './service.js';
 
@@ -37,12 +37,12 @@ const SEMANTIC: Record<KnownKind, Semantic> = {
  * first. Objects of kinds kpc does not read are skipped with a warning.
  */
 export function validateObjects(objects: LoadedObject[]): ValidationResult {
-  const inventory: Inventory = { services: [], endpointSlices: [], endpoints: [], pods: [], nodes: [] };
+  const inventory = new InventoryBuilder();
   const configs: ValidationResult['configs'] = [];
-  const diagnostics: Diagnostic[] = [];
-  const identities = new Map<string, LoadedObject>();
+  const reporters: ObjectReporter[] = [];
   for (const loaded of objects) {
-    const r = new ObjectReporter(loaded, objectLabel(loaded.value));
+    const r = new ObjectReporter(loaded);
+    reporters.push(r);
     const kind = kindOf(loaded.value, r);
     if (kind !== null) {
       const shape = checkShape(kind, loaded.value);
@@ -51,15 +51,19 @@ export function validateObjects(objects: LoadedObject[]): ValidationResult {
       else checkMeaningOfMisshapen(kind, loaded.value, shape, r);
       if (!r.failed) {
         defaultNamespace(loaded.value as { metadata?: { namespace?: string } }, kind);
-        checkDuplicate(loaded, kind, identities, r);
-        if (kind === 'KubeProxyConfiguration') checkSingleConfig(configs, r);
-        file(kind, loaded, inventory, configs);
+        if (isInventoryKind(kind)) inventory.add(kind, loaded, r);
+        else {
+          checkSingleConfig(configs, r);
+          configs.push({ value: loaded.value as KubeProxyConfiguration, loaded });
+        }
       }
     }
-    diagnostics.push(...r.diagnostics);
   }
-  sortInventory(inventory);
-  return { inventory, configs, diagnostics, checked: objects.length };
+  const filed = inventory.finish();
+  // In input order, each object's problems together, now that repeats are known too.
+  const diagnostics: Diagnostic[] = [];
+  for (const r of reporters) if (r.diagnostics.length) diagnostics.push(...r.diagnostics);
+  return { inventory: filed, configs, diagnostics, checked: objects.length };
 }
 
 /**
@@ -99,50 +103,8 @@ function defaultNamespace(value: { metadata?: { namespace?: string } }, kind: Kn
   if (value.metadata.namespace === undefined || value.metadata.namespace === '') value.metadata.namespace = 'default';
 }
 
-function checkDuplicate(loaded: LoadedObject, kind: KnownKind, seen: Map<string, LoadedObject>, r: ObjectReporter): void {
-  if (kind === 'KubeProxyConfiguration') return;
-  const meta = (loaded.value as { metadata: { name: string; namespace?: string } }).metadata;
-  const key = `${kind}/${meta.namespace ?? ''}/${meta.name}`;
-  const first = seen.get(key);
-  if (first) {
-    // Two objects with one identity would make the output depend on input order.
-    r.error(['metadata', 'name'], `is defined twice (first at ${where(first, ['metadata', 'name'])}); remove one copy`);
-  } else seen.set(key, loaded);
-}
-
 /** Two configurations would make the output depend on which one was read first. */
 function checkSingleConfig(configs: ValidationResult['configs'], r: ObjectReporter): void {
   const first = configs[0];
   if (first) r.error(['kind'], `is a second KubeProxyConfiguration (first at ${where(first.loaded, ['kind'])}); give kube-proxy's configuration once`);
-}
-
-function where(loaded: LoadedObject, path: FieldPath): string {
-  const line = locateField(loaded.origin, path);
-  return line === null ? loaded.origin.source.name : `${loaded.origin.source.name}:${line}`;
-}
-
-function file(kind: KnownKind, loaded: LoadedObject, inventory: Inventory, configs: ValidationResult['configs']): void {
-  const value = loaded.value;
-  switch (kind) {
-    case 'Service': inventory.services.push(value as Service); break;
-    case 'EndpointSlice': inventory.endpointSlices.push(value as EndpointSlice); break;
-    case 'Endpoints': inventory.endpoints.push(value as Endpoints); break;
-    case 'Pod': inventory.pods.push(value as Pod); break;
-    case 'Node': inventory.nodes.push(value as Node); break;
-    case 'KubeProxyConfiguration': configs.push({ value: value as KubeProxyConfiguration, loaded }); break;
-  }
-}
-
-function sortInventory(inventory: Inventory): void {
-  const key = (o: { metadata: { name: string; namespace?: string } }) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-  const byKey = (a: { metadata: { name: string; namespace?: string } }, b: { metadata: { name: string; namespace?: string } }) => {
-    const ka = key(a);
-    const kb = key(b);
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
-  };
-  inventory.services.sort(byKey);
-  inventory.endpointSlices.sort(byKey);
-  inventory.endpoints.sort(byKey);
-  inventory.pods.sort(byKey);
-  inventory.nodes.sort(byKey);
 }

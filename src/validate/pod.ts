@@ -1,11 +1,11 @@
 import type { Pod } from '../model/k8s.js';
-import { checkIP, checkMetadata, checkName } from './common.js';
+import { checkIP, checkMetadata, checkName, nodeName } from './common.js';
 import { dns1123Label, dns1123Subdomain, ianaSvcName } from './names.js';
 import type { ObjectReporter } from './reporter.js';
 
 export function validatePod(pod: Pod, r: ObjectReporter): void {
   checkMetadata(pod.metadata, r, dns1123Subdomain);
-  if (pod.spec?.nodeName !== undefined) checkName(pod.spec.nodeName, ['spec', 'nodeName'], r, dns1123Subdomain, 'node name');
+  if (pod.spec?.nodeName !== undefined) checkName(pod.spec.nodeName, ['spec', 'nodeName'], r, nodeName, 'node name');
   if (pod.spec?.hostname !== undefined) checkName(pod.spec.hostname, ['spec', 'hostname'], r, dns1123Label, 'hostname');
   if (pod.spec?.subdomain !== undefined) checkName(pod.spec.subdomain, ['spec', 'subdomain'], r, dns1123Label, 'subdomain');
   (pod.spec?.containers ?? []).forEach((container, i) => {

@@ -1,45 +1,29 @@
-import { createRequire } from 'node:module';
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import type { FieldPath } from './reporter.js';
+import * as generated from './shape-validators.generated.js';
 
-const require = createRequire(import.meta.url);
-
-/** The kinds kpc reads, and the schema that checks each one's shape. */
-const SCHEMA_FILES = {
-  Service: 'service.json',
-  EndpointSlice: 'endpointslice.json',
-  Endpoints: 'endpoints.json',
-  Pod: 'pod.json',
-  Node: 'node.json',
-  KubeProxyConfiguration: 'kubeproxyconfiguration.json',
-} as const;
-
-export type KnownKind = keyof typeof SCHEMA_FILES;
-
-export function isKnownKind(kind: string): kind is KnownKind {
-  return Object.hasOwn(SCHEMA_FILES, kind);
-}
-
-let ajv: Ajv.default | null = null;
-const validators = new Map<KnownKind, ValidateFunction>();
+/** A validator ajv compiled from schemas/ at build time (scripts/compile-schemas.mjs). */
+type ShapeValidator = ((value: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
 /**
- * Each kind's schema is compiled on first use, and only then: compiling costs
- * more than validating a small input, and most inputs hold two or three kinds.
- * The schemas are checked against JSON Schema's meta-schema by the tests
- * (test/validate/schemas.test.ts), not at every start.
+ * The kinds kpc reads, and the validator that checks each one's shape. They
+ * are compiled when kpc is built, not when it starts: compiling three schemas
+ * cost more than validating a small input. The schemas are checked against
+ * JSON Schema's meta-schema by the tests (test/validate/schemas.test.ts).
  */
-function schemaValidator(kind: KnownKind): ValidateFunction {
-  let validate = validators.get(kind);
-  if (!validate) {
-    if (!ajv) {
-      ajv = new Ajv.default({ allErrors: true, strict: false, verbose: true, validateSchema: false });
-      ajv.addSchema(require('../../schemas/definitions.json'));
-    }
-    validate = ajv.compile(require(`../../schemas/${SCHEMA_FILES[kind]}`));
-    validators.set(kind, validate);
-  }
-  return validate;
+const VALIDATORS = {
+  Service: generated.Service as ShapeValidator,
+  EndpointSlice: generated.EndpointSlice as ShapeValidator,
+  Endpoints: generated.Endpoints as ShapeValidator,
+  Pod: generated.Pod as ShapeValidator,
+  Node: generated.Node as ShapeValidator,
+  KubeProxyConfiguration: generated.KubeProxyConfiguration as ShapeValidator,
+} as const;
+
+export type KnownKind = keyof typeof VALIDATORS;
+
+export function isKnownKind(kind: string): kind is KnownKind {
+  return Object.hasOwn(VALIDATORS, kind);
 }
 
 export interface SchemaProblem {
@@ -49,7 +33,7 @@ export interface SchemaProblem {
 
 /** Checks an object's shape; returns one problem per wrong field, in words a user can act on. */
 export function checkShape(kind: KnownKind, value: unknown): SchemaProblem[] {
-  const validate = schemaValidator(kind);
+  const validate = VALIDATORS[kind];
   if (validate(value)) return [];
   return dedupe((validate.errors ?? []).map(describe));
 }

@@ -1,7 +1,7 @@
 import type { Service, ServicePort } from '../model/k8s.js';
 import { ipFamily } from '../net/ip.js';
 import { IPVS_SCHEDULERS, SCHEDULER_ANNOTATION } from '../graph/ipvs-schedulers.js';
-import { checkCIDR, checkIP, checkMetadata, checkName, checkUnique } from './common.js';
+import { checkCIDR, checkIP, checkMetadata, checkName, checkUnique, labelKey } from './common.js';
 import { dns1035Label, dns1123Label, dns1123Subdomain, ianaSvcName, labelValue, qualifiedName } from './names.js';
 import { quoted, type ObjectReporter } from './reporter.js';
 
@@ -10,7 +10,7 @@ export function validateService(svc: Service, r: ObjectReporter): void {
   checkMetadata(svc.metadata, r, dns1035Label);
   const spec = svc.spec;
   for (const [key, value] of Object.entries(spec.selector ?? {})) {
-    checkName(key, ['spec', 'selector', key], r, qualifiedName, 'label key');
+    checkName(key, ['spec', 'selector', key], r, labelKey, 'label key');
     checkName(value, ['spec', 'selector', key], r, labelValue, 'label value');
   }
   const type = spec.type ?? 'ClusterIP';

@@ -42,6 +42,18 @@ describe('diagnostic lines', () => {
     ]);
   });
 
+  it('list a repeat where it was read among the other problems, however many copies there are', () => {
+    const other = SERVICE.replace('name: web', 'name: Other');
+    const text = yamlDocs(SERVICE, other, SERVICE, other, SERVICE);
+    const { lines } = problems({ 'a.yaml': text });
+    expect(lines.map((line) => (line.includes('is defined twice (first at a.yaml:4)') ? 'repeat' : line.includes('"Other" must be') ? 'other' : line))).toEqual([
+      'other',
+      'repeat',
+      'other',
+      'repeat',
+    ]);
+  });
+
   it('count List items one by one', () => {
     const list = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [JSON.parse(JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'a' } })), { apiVersion: 'v1', kind: 'Node', metadata: { name: 'b' } }] });
     expect(problems({ 'l.json': list }).checked).toBe(2);

@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { checkShape, isKnownKind } from '../../src/validate/schemas.js';
 
 /**
- * kpc compiles its schemas without checking them against JSON Schema's
- * meta-schema (that cost every start a tenth of a second), so the check is
- * made here, once, for every file under schemas/, with unknown keywords
- * refused too.
+ * kpc's validators are compiled from its schemas at build time
+ * (scripts/compile-schemas.mjs) without checking them against JSON Schema's
+ * meta-schema, so the check is made here, once, for every file under
+ * schemas/, with unknown keywords refused too.
  */
 
 const DIR = join(import.meta.dirname, '..', '..', 'schemas');
