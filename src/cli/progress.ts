@@ -57,12 +57,17 @@ export function compileStepText(step: CompileStep): string {
     case 'load':
       return `reading ${megabytes(step.bytes)} of manifests`;
     case 'validate':
-      return `checking ${step.objects.toLocaleString('en-US')} object${step.objects === 1 ? '' : 's'}`;
+      return `checking ${thousands(step.objects)} object${step.objects === 1 ? '' : 's'}`;
     case 'resolve':
       return 'matching endpoints to services';
     case 'graph':
       return 'building the routing graph';
   }
+}
+
+/** 16730 as "16,730"; toLocaleString would load ICU's locale data, some 15 ms of every run. */
+function thousands(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+$)/g, ',');
 }
 
 /** Megabytes for a status line: "34.3 MB". */

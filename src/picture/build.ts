@@ -24,6 +24,8 @@ class Drawing {
   readonly arrows: Arrow[] = [];
   readonly groups: Group[] = [];
   private readonly ids = new Map<string, string>();
+  /** Arrows by what makes two of them the same, so merging is not a scan of every arrow (quadratic on a big cluster). */
+  private readonly arrowsByEnds = new Map<string, Arrow>();
 
   box(key: string, kind: BoxKind, lines: string[], group: string | null = null): string {
     let id = this.ids.get(key);
@@ -43,11 +45,15 @@ class Drawing {
 
   /** Arrows between the same boxes drawn the same way merge into one, their labels joined. */
   arrow(from: string, to: string, kind: ArrowKind, label: string, local = false): void {
-    const refused = kind === 'refused';
-    const same = this.arrows.find((a) => a.from === from && a.to === to && a.local === local && (a.kind === 'refused') === refused);
+    const ends = `${from} ${to} ${local} ${kind === 'refused'}`;
+    const same = this.arrowsByEnds.get(ends);
     if (same) {
       if (!same.label.split(', ').includes(label)) same.label = `${same.label}, ${label}`;
-    } else this.arrows.push({ from, to, label, kind, local });
+      return;
+    }
+    const arrow: Arrow = { from, to, label, kind, local };
+    this.arrows.push(arrow);
+    this.arrowsByEnds.set(ends, arrow);
   }
 }
 
