@@ -9,6 +9,7 @@ import { loadSources } from '../src/load/documents.js';
 import { kpc, tempDir, ROOT } from './helpers/cli.js';
 import { compileFixture, fixtureCases, render, type FixtureCase } from './helpers/fixtures.js';
 import { NODE_FLAGS } from './helpers/manifests.js';
+import { random } from './helpers/random.js';
 
 /**
  * The output depends on what the objects say, never on how they were handed
@@ -23,18 +24,6 @@ import { NODE_FLAGS } from './helpers/manifests.js';
 
 const BASE_SEED = Number(process.env.KPC_SEED ?? 20261124);
 const VARIANTS = 6;
-
-/** mulberry32: small, fast, and the same sequence everywhere for a seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffle<T>(items: T[], rnd: () => number): T[] {
   const out = [...items];

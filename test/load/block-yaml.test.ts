@@ -5,6 +5,7 @@ import { dump, loadAll } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { generateCluster } from '../../bench/generate-cluster.js';
 import { loadBlockYaml } from '../../src/load/block-yaml.js';
+import { random } from '../helpers/random.js';
 
 /** js-yaml's answer: the documents, or 'error'. */
 function reference(text: string): unknown[] | 'error' {
@@ -38,18 +39,6 @@ function filesUnder(folder: string): string[] {
     if (statSync(path).isDirectory()) return filesUnder(path);
     return /\.ya?ml$/.test(name) ? [path] : [];
   });
-}
-
-/** A small deterministic PRNG (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const TRICKY = [

@@ -2,6 +2,7 @@ import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
 import { dottedQuadValue, isDottedQuad, networkOf, octetsOf } from '../../src/net/dotted-quad.js';
 import { canonicalIP, ipFamily, isIP, parseCIDR } from '../../src/net/ip.js';
+import { random } from '../helpers/random.js';
 
 /**
  * The hand-written IPv4 reader must accept exactly what ipaddr.js calls a
@@ -19,15 +20,6 @@ const TRICKY = [
   '1.2.3.-4', '１.2.3.4', '1.2.3.4%eth0', '::ffff:1.2.3.4', '::1', '', '.', '...', '0000000000000001.2.3.4',
   '1.2.3.4444', '12.34.56.78', '249.250.251.252', '199.200.201.202', '4294967296', '1.2.3.4:80',
 ];
-
-/** Deterministic pseudo-random numbers, so a failure can be reproduced. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state * 1664525 + 1013904223) >>> 0;
-    return state / 0x100000000;
-  };
-}
 
 function generated(count: number): string[] {
   const next = random(7);

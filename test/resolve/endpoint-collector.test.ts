@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Endpoint } from '../../src/graph/types.js';
 import { EndpointCollector, makeEndpoint } from '../../src/resolve/endpoint.js';
+import { random } from '../helpers/random.js';
 
 /** The rule as kube-proxy's cache states it: first copy kept, a ready copy replaces a not-ready one; then sorted by text. */
 function reference(added: [string, Endpoint][]): Map<string, Endpoint[]> {
@@ -18,14 +19,6 @@ function reference(added: [string, Endpoint][]): Map<string, Endpoint[]> {
   }
   for (const list of lists.values()) list.sort((a, b) => (a.hostPort < b.hostPort ? -1 : a.hostPort > b.hostPort ? 1 : 0));
   return lists;
-}
-
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state * 1664525 + 1013904223) >>> 0;
-    return state / 0x100000000;
-  };
 }
 
 describe('EndpointCollector', () => {
