@@ -11,7 +11,7 @@
 //   - the real CLI (bin/kpc generate) too, for the sizes in --cli-sizes, as a
 //     cross-check of the end-to-end numbers;
 //   - js-yaml's loadAll (JSON.parse for JSON) of the same input alone, the
-//     floor for the load step;
+//     yardstick for the load step (kpc's own block-YAML reader can beat it);
 //   - the kernel's time to load kpc's output (iptables-restore, nft -f) in a
 //     throwaway network namespace kpc-bench-<pid>;
 //   - output size in lines and bytes.
@@ -216,7 +216,7 @@ interface CaseResult {
   counts: Record<string, unknown>;
   generateMs: number;
   input: { bytes: number; MB: number; lines: number };
-  /** The input parsed alone (js-yaml loadAll, or JSON.parse for JSON): the floor for kpc's load step. */
+  /** The input parsed alone (js-yaml loadAll, or JSON.parse for JSON): the yardstick for kpc's load step. */
   parseFloor: { parser: string; parseMs: number; parseCpuMs: number; maxRssMB: number; documents: number } | null;
   modes: ModeResult[];
 }
