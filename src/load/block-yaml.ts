@@ -81,6 +81,9 @@ class TabFinder {
   }
 }
 
+/** Below js-yaml's own limit (100), so that js-yaml, not this reader, judges anything near it. */
+const MAX_DEPTH = 90;
+
 const FAILED = Symbol('js-yaml cannot read this document');
 const NOT_A_DOCUMENT = Symbol('only comments before the first ---');
 
@@ -193,6 +196,8 @@ class Reader {
   /** The line being read: where it starts, ends (its newline) and where its content starts (moved right inside `- ` items). */
   private lineStart: number;
   private end = 0;
+  /** Collections open around the one being read. */
+  private depth = 0;
   private contentStart = 0;
 
   constructor(
@@ -271,7 +276,11 @@ class Reader {
 
   /** A block sequence or mapping whose entries start at `column` on the current line. */
   private readNode(column: number): unknown {
-    return this.isSequenceEntry(this.contentStart) ? this.readSequence(column) : this.readMapping(column);
+    // js-yaml refuses nesting deeper than 100 (and a deep enough text would exhaust the stack here): its error, on its line.
+    if (++this.depth > MAX_DEPTH) throw UNSUPPORTED;
+    const node = this.isSequenceEntry(this.contentStart) ? this.readSequence(column) : this.readMapping(column);
+    this.depth--;
+    return node;
   }
 
   private readMapping(column: number): Record<string, unknown> {

@@ -150,6 +150,14 @@ describe('loadBlockYaml', () => {
     expect(loadBlockYaml('a: 1\n---\n"a": 1\na: 2\n')).toBeNull();
   });
 
+  it('leaves deep nesting to js-yaml, which has a limit of its own, instead of running out of stack', () => {
+    const nested = (depth: number) => Array.from({ length: depth }, (_, i) => `${' '.repeat(i)}a:`).join('\n') + '\n';
+    for (const depth of [80, 95, 120, 20000]) expectAgreement(nested(depth));
+    expect(loadBlockYaml(nested(20000))).toBeNull();
+    expect(loadBlockYaml(`${'- '.repeat(20000)}x\n`)).toBeNull();
+    expect(loadBlockYaml(nested(80))).not.toBeNull();
+  });
+
   it('reads every bundled fixture and example itself, as js-yaml does', () => {
     const files = [...filesUnder('fixtures'), ...filesUnder('examples')];
     expect(files.length).toBeGreaterThan(20);
