@@ -126,6 +126,15 @@ const BACKSLASH = 92;
 const DOT = 46;
 
 
+/**
+ * indexOf within [from, to): searches stop at the end of the line, or a long
+ * text without the character would be read to its end once per line.
+ */
+function indexIn(text: string, code: number, from: number, to: number): number {
+  for (let i = from; i < to; i++) if (text.charCodeAt(i) === code) return i;
+  return -1;
+}
+
 interface ImplicitType {
   resolve(data: string): boolean;
   construct(data: string): unknown;
@@ -377,9 +386,9 @@ class Reader {
       this.valueStart = after + 1;
       return quoted;
     }
-    let colon = text.indexOf(':', at);
-    while (colon !== -1 && colon < lineEnd && colon + 1 < lineEnd && text.charCodeAt(colon + 1) !== SPACE) colon = text.indexOf(':', colon + 1);
-    if (colon === -1 || colon >= lineEnd) return null;
+    let colon = indexIn(text, COLON, at, lineEnd);
+    while (colon !== -1 && colon + 1 < lineEnd && text.charCodeAt(colon + 1) !== SPACE) colon = indexIn(text, COLON, colon + 1, lineEnd);
+    if (colon === -1) return null;
     let keyEnd = colon;
     while (keyEnd > at && text.charCodeAt(keyEnd - 1) === SPACE) keyEnd--;
     if (keyEnd === at || keyEnd - at > 1000 || isIndicator(c) || c === DASH) throw UNSUPPORTED;
@@ -424,8 +433,8 @@ class Reader {
   private readQuoted(at: number, lineEnd: number): string {
     const { text } = this;
     if (text.charCodeAt(at) === DQUOTE) {
-      const close = text.indexOf('"', at + 1);
-      if (close === -1 || close >= lineEnd) throw UNSUPPORTED;
+      const close = indexIn(text, DQUOTE, at + 1, lineEnd);
+      if (close === -1) throw UNSUPPORTED;
       for (let i = at + 1; i < close; i++) if (text.charCodeAt(i) === BACKSLASH) throw UNSUPPORTED;
       this.quotedEnd = close + 1;
       return text.slice(at + 1, close);
@@ -433,8 +442,8 @@ class Reader {
     let value = '';
     let from = at + 1;
     for (;;) {
-      const close = text.indexOf("'", from);
-      if (close === -1 || close >= lineEnd) throw UNSUPPORTED;
+      const close = indexIn(text, SQUOTE, from, lineEnd);
+      if (close === -1) throw UNSUPPORTED;
       value += text.slice(from, close);
       if (text.charCodeAt(close + 1) !== SQUOTE) {
         this.quotedEnd = close + 1;
