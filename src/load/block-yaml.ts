@@ -124,6 +124,7 @@ const DQUOTE = 34;
 const SQUOTE = 39;
 const BACKSLASH = 92;
 const DOT = 46;
+const SLASH = 47;
 
 
 /**
@@ -152,8 +153,8 @@ function resolvePlain(raw: string): unknown {
     const shape = digitsShape(raw);
     // Decimal digits are an int (js-yaml: parseInt(raw, 10), leading zeros and all).
     if (shape === DIGITS) return Number(raw);
-    // Digits with two or more dots (an IPv4 address) match no int, float or timestamp.
-    if (shape === DOTTED) return raw;
+    // Digits with two or more dots (an IPv4 address), or with a slash, match no int, float or timestamp.
+    if (shape === DOTTED || shape === SLASHED) return raw;
   }
   for (const type of IMPLICIT) if (type.resolve(raw)) return type.construct(raw);
   return raw;
@@ -162,14 +163,23 @@ function resolvePlain(raw: string): unknown {
 const DIGITS = 0;
 const DOTTED = 1;
 const OTHER = 2;
+const SLASHED = 3;
 
+/**
+ * What a scalar that starts with a digit can be: decimal digits; digits and
+ * two or more dots (an IPv4 address); a slash somewhere (a CIDR), which no
+ * int, float or timestamp holds; or anything else, for js-yaml's types.
+ */
 function digitsShape(raw: string): number {
   let dots = 0;
+  let other = false;
   for (let i = 0; i < raw.length; i++) {
     const c = raw.charCodeAt(i);
     if (c === DOT) dots++;
-    else if (c < 48 || c > 57) return OTHER;
+    else if (c === SLASH) return SLASHED;
+    else if (c < 48 || c > 57) other = true;
   }
+  if (other) return OTHER;
   if (dots === 0) return raw.length <= 15 ? DIGITS : OTHER;
   return dots >= 2 ? DOTTED : OTHER;
 }
