@@ -141,9 +141,12 @@ describeKernel('kpc apply leaves what is not its own alone', () => {
 
   it('(2) foreign chains, rules, policies, nft tables and ipsets are byte-identical after applies in both modes; jumps are never duplicated; stale chains go', async () => {
     const before = await foreign(host.ns.name);
-    const apply = (mode: ApplyMode, version: 1 | 2) => applyGraph(graphs[version], { mode, target: host.ns.target, runDir: host.run.path });
+    const steps: string[] = [];
+    const apply = (mode: ApplyMode, version: 1 | 2) => applyGraph(graphs[version], { mode, target: host.ns.target, runDir: host.run.path, onStep: (step) => steps.push(step) });
 
     expect((await apply('iptables', 1)).applied).toEqual(['iptables (IPv4)', 'ip6tables (IPv6)']);
+    // What the progress line shows, step by step.
+    expect(steps).toEqual(['waiting for the apply lock', 'reading the live rules and checking the new ones', 'loading the new rules']);
     expect(await foreign(host.ns.name)).toBe(before);
     const firstJumps = await jumps(host.ns.name);
     expect(firstJumps.length).toBeGreaterThan(8);
@@ -152,8 +155,10 @@ describeKernel('kpc apply leaves what is not its own alone', () => {
 
     // --dry-run: says what would change, changes nothing.
     const untouched = await fullDump(host.ns.name);
-    const dry = await applyGraph(graphs[2], { mode: 'iptables', target: host.ns.target, runDir: host.run.path, dryRun: true });
+    steps.length = 0;
+    const dry = await applyGraph(graphs[2], { mode: 'iptables', target: host.ns.target, runDir: host.run.path, dryRun: true, onStep: (step) => steps.push(step) });
     expect(dry.changed).toBe(true);
+    expect(steps).toEqual(['reading the live rules and checking the new ones']);
     expect(dry.diff).toMatch(/^\+-A KUBE-SERVICES .*10\.96\.0\.99\/32.* -j REJECT/m);
     expect(dry.semantic).toMatch(/test\/api/);
     expect(await fullDump(host.ns.name)).toBe(untouched);
