@@ -65,7 +65,7 @@ export function parseIptablesText(text: string): IptablesText {
       if (policy && policy !== '-') policies.set(`${table} ${chain}`, policy);
     } else if (line.startsWith('-A') || line.startsWith('[')) {
       // iptables-save -c puts counters first: [12:345] -A ...
-      const rule = parseIptablesRule(table, line.replace(/^\[\d+:\d+\]\s*/, ''));
+      const rule = parseIptablesRule(table, line.startsWith('[') ? line.replace(/^\[\d+:\d+\]\s*/, '') : line);
       if (rule) rules.push(rule);
     }
   }

@@ -10,6 +10,12 @@ export function readIptables(text: string): RuleSetModel {
 
 type Rule = IptablesRule;
 
+/** Whether any option's value is an IPv6 address (a `::` is enough to tell, and cheap to look for first). */
+function hasIPv6Address(rule: Rule): boolean {
+  for (const option of rule.options.values()) if (option.value.includes('::') && /^\[?[0-9a-f]*:[0-9a-f:]*[\]/]?/.test(option.value)) return true;
+  return false;
+}
+
 const OURS = /^KUBE-/;
 const BUILTIN = new Set(['INPUT', 'OUTPUT', 'FORWARD', 'PREROUTING', 'POSTROUTING']);
 
@@ -28,7 +34,7 @@ class IptablesReader {
       if (!list) this.byChain.set(key, (list = []));
       list.push(rule);
     }
-    this.family = rules.some((r) => [...r.options.values()].some((o) => /^\[?[0-9a-f]*:[0-9a-f:]*[\]/]?/.test(o.value) && o.value.includes('::'))) ? 6 : 4;
+    this.family = rules.some(hasIPv6Address) ? 6 : 4;
   }
 
   read(): RuleSetModel {
