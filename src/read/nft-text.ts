@@ -46,7 +46,8 @@ function joinBraces(lines: string[]): string[] {
   for (const line of lines) {
     if (!current && !line.trim()) continue;
     current += (current ? '\n' : '') + line;
-    depth += count(line, '{') - count(line, '}');
+    // Most lines of a flat file hold no brace: skip counting them.
+    if (line.includes('{') || line.includes('}')) depth += count(line, '{') - count(line, '}');
     if (depth <= 0) {
       statements.push(current.trim());
       current = '';
@@ -58,11 +59,13 @@ function joinBraces(lines: string[]): string[] {
 }
 
 function count(text: string, char: string): number {
+  const code = char.charCodeAt(0);
   let n = 0;
   let quoted = false;
-  for (const c of text) {
-    if (c === '"') quoted = !quoted;
-    else if (c === char && !quoted) n++;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) quoted = !quoted;
+    else if (c === code && !quoted) n++;
   }
   return n;
 }
