@@ -48,17 +48,14 @@ function hasLineStarting(text: string, prefix: string): boolean {
 
 /** A `...` line: documents after it may have directives, which this reader leaves to js-yaml. */
 function hasDocumentEnd(text: string): boolean {
-  for (let at = text.startsWith('...') ? 0 : text.indexOf('\n...'); at !== -1; at = text.indexOf('\n...', at + 1)) {
-    if (isMarker(text, at === 0 && text.startsWith('...') ? 0 : at + 1, '...')) return true;
-  }
+  if (isMarker(text, 0, '...')) return true;
+  for (let at = text.indexOf('\n...'); at !== -1; at = text.indexOf('\n...', at + 1)) if (isMarker(text, at + 1, '...')) return true;
   return false;
 }
 
 /** Where the document after the one starting at `from` starts: its `---` line, or the end of the text. */
 function nextDocumentStart(text: string, from: number): number {
-  for (let at = text.indexOf('\n---', from); at !== -1; at = text.indexOf('\n---', at + 1)) {
-    if (at + 1 > from && isMarker(text, at + 1, '---')) return at + 1;
-  }
+  for (let at = text.indexOf('\n---', from); at !== -1; at = text.indexOf('\n---', at + 1)) if (isMarker(text, at + 1, '---')) return at + 1;
   return text.length;
 }
 
@@ -125,7 +122,6 @@ const SQUOTE = 39;
 const BACKSLASH = 92;
 const DOT = 46;
 const SLASH = 47;
-
 
 /**
  * indexOf within [from, to): searches stop at the end of the line, or a long
@@ -215,9 +211,9 @@ class Reader {
   /** The line being read: where it starts, ends (its newline) and where its content starts (moved right inside `- ` items). */
   private lineStart: number;
   private end = 0;
+  private contentStart = 0;
   /** Collections open around the one being read. */
   private depth = 0;
-  private contentStart = 0;
 
   constructor(
     private readonly text: string,

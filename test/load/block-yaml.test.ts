@@ -139,6 +139,8 @@ describe('loadBlockYaml', () => {
     ['a control character', 'a: \u0001\n'],
     ['bad indentation', 'a:\n  b: 1\n c: 2\n'],
     ['a key and a value on one line after a key', 'a: b: c\n'],
+    ['an empty entry before a less indented one (js-yaml reads it into the inner sequence)', '- - a\n  -\n- b\n'],
+    ['an empty first document', '# only a comment\n'],
   ])('leaves %s to js-yaml', (_, text) => {
     // Declined as a whole, or that one document read by js-yaml itself.
     expectAgreement(text);
