@@ -1,5 +1,6 @@
 // One measured case, in a process of its own so that its peak RSS is its own.
-// Plain JavaScript on the compiled dist/ (what bin/kpc runs), so nothing but
+// Plain JavaScript on the compiled dist/, bundled into one file as bin/kpc's
+// dist/kpc.mjs is (bench/steps.mjs, bundled by bench/run.ts), so nothing but
 // kpc's own code is measured. Prints one JSON line on stdout.
 //
 //   node bench/child.mjs kpc --file F --mode iptables|nftables --out O
@@ -43,10 +44,7 @@ function heapMark(enabled, marks, step) {
 
 async function kpc(flags) {
   const started = since();
-  const { readInputs } = await import('../dist/cli/inputs.js');
-  const { compileGraph, emitChunks } = await import('../dist/compile.js');
-  const { writeAtomically } = await import('../dist/cli/output.js');
-  const { printDiagnostics } = await import('../dist/cli/report.js');
+  const { readInputs, compileGraph, emitChunks, writeAtomically, printDiagnostics } = await import('../dist/bench-steps.mjs');
   const heap = {};
   heapMark(flags.heap, heap, 'start');
   const t0 = since();

@@ -39,6 +39,7 @@ import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generateCluster, type ClusterOptions } from './generate-cluster.js';
+import { bundle } from '../scripts/bundle.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH = join(ROOT, 'bench');
@@ -172,10 +173,15 @@ function machine(): Record<string, unknown> {
   };
 }
 
-/** dist/ must hold the current src/: build it as the test setup does (only when stale). */
+/**
+ * dist/ must hold the current src/: build it as the test setup does (only
+ * when stale). bench/child.mjs then runs the CLI's steps from one bundle, as
+ * bin/kpc runs dist/kpc.mjs, so its start-up is the CLI's.
+ */
 async function ensureBuilt(): Promise<void> {
-  const setup = (await import('../test/setup/build.js')) as { default: () => void };
-  setup.default();
+  const setup = (await import('../test/setup/build.js')) as { default: () => Promise<void> };
+  await setup.default();
+  await bundle(join(BENCH, 'steps.mjs'), join(ROOT, 'dist', 'bench-steps.mjs'));
 }
 
 // ---------------------------------------------------------------------------

@@ -8,10 +8,11 @@
 //
 // test/validate/shape-validators.test.ts makes the same comparison, so a
 // schema edited without regenerating fails the tests instead of being ignored.
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
+import { writeOrCheck } from './write-generated.mjs';
 
 const ROOT = join(import.meta.dirname, '..');
 export const SCHEMA_DIR = join(ROOT, 'schemas');
@@ -55,17 +56,7 @@ function kindOf(schema, file) {
 }
 
 function main() {
-  const text = generateValidators();
-  const current = existsSync(GENERATED) ? readFileSync(GENERATED, 'utf8') : null;
-  if (process.argv.includes('--check')) {
-    if (current !== text) {
-      process.stderr.write(`${GENERATED} is out of date with schemas/; run npm run schemas\n`);
-      process.exit(1);
-    }
-    return;
-  }
-  // Rewritten only when it changes, so a build does not make tsc's inputs look newer than they are.
-  if (current !== text) writeFileSync(GENERATED, text);
+  writeOrCheck(GENERATED, generateValidators(), 'run npm run schemas');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) main();

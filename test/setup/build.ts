@@ -1,9 +1,11 @@
 // Builds dist/ once before the tests that run bin/kpc as a subprocess, and
 // only when a source file is newer than its compiled output, so a run on a
-// fresh build costs a few file stats rather than a full tsc.
+// fresh build costs a few file stats rather than a full tsc. bin/kpc runs the
+// bundle dist/kpc.mjs, made again whenever dist/ changed.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { BUNDLE, bundle } from '../../scripts/bundle.mjs';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -27,8 +29,21 @@ function staleSource(): string | null {
   return null;
 }
 
-export default function setup(): void {
-  if (staleSource() === null) return;
+export default async function setup(): Promise<void> {
+  if (staleSource() !== null) compile();
+  if (!existsSync(BUNDLE) || statSync(BUNDLE).mtimeMs < newestOutput(join(ROOT, 'dist'))) await bundle();
+}
+
+/** The newest modification time of the modules tsc wrote (the bundle itself aside). */
+function newestOutput(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true }).reduce((newest, entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return Math.max(newest, newestOutput(path));
+    return entry.name.endsWith('.js') ? Math.max(newest, statSync(path).mtimeMs) : newest;
+  }, 0);
+}
+
+function compile(): void {
   try {
     execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', ROOT], { cwd: ROOT, stdio: 'pipe' });
   } catch (error) {
