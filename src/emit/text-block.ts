@@ -14,16 +14,19 @@ const CHUNK_CHARS = 64 * 1024;
  */
 export class TextBlock {
   private readonly sealed: Buffer[] = [];
-  private pending = '';
+  /** Lines not yet sealed, and their length in characters (newlines included). */
+  private pending: string[] = [];
+  private pendingChars = 0;
 
   /** Appends one line; `text` has no newline of its own. */
   line(text: string): void {
-    this.pending += `${text}\n`;
-    if (this.pending.length >= CHUNK_CHARS) this.seal();
+    this.pending.push(text);
+    this.pendingChars += text.length + 1;
+    if (this.pendingChars >= CHUNK_CHARS) this.seal();
   }
 
   get isEmpty(): boolean {
-    return this.pending === '' && this.sealed.length === 0;
+    return this.pending.length === 0 && this.sealed.length === 0;
   }
 
   /** Every line so far, as chunks that each end at the end of a line. */
@@ -33,9 +36,12 @@ export class TextBlock {
   }
 
   private seal(): void {
-    if (this.pending === '') return;
-    this.sealed.push(Buffer.from(this.pending, 'utf8'));
-    this.pending = '';
+    if (this.pending.length === 0) return;
+    // One join copies each line once into a flat string; appending line by line built a tree of strings to flatten.
+    this.pending.push('');
+    this.sealed.push(Buffer.from(this.pending.join('\n'), 'utf8'));
+    this.pending = [];
+    this.pendingChars = 0;
   }
 }
 
