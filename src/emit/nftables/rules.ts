@@ -76,7 +76,8 @@ function writeSkeleton(ctx: Context): void {
   const addrType = ctx.family === 4 ? 'ipv4_addr' : 'ipv6_addr';
   const noLocalhost = ctx.family === 4 ? 'ip daddr != 127.0.0.0/8' : 'ip6 daddr != ::1';
   for (const base of BASE_CHAINS) table.base({ ...base });
-  for (const [, to] of JUMPS) table.chain(to);
+  // Several base chains jump to the same check chain: declare each once.
+  for (const to of new Set(JUMPS.map(([, to]) => to))) table.chain(to);
   table.chain(C.markMasq);
   table.chain(C.reject, 'helper for @no-endpoint-services / @no-endpoint-nodeports');
   for (const [from, to, match] of JUMPS) table.rule(from, `${match}jump ${to}`);
