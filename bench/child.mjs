@@ -77,8 +77,8 @@ async function kpc(flags) {
   let lines = 0;
   let bytes = 0;
   for (const chunk of chunks) {
-    bytes += chunk.length;
-    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
+    bytes += Buffer.byteLength(chunk, 'utf8');
+    for (let i = chunk.indexOf('\n'); i !== -1; i = chunk.indexOf('\n', i + 1)) lines++;
   }
   return {
     // performance.now() counts from the process's start: this is node's own boot.

@@ -90,10 +90,10 @@ export interface EmitOptions {
 }
 
 /**
- * The rules as UTF-8 chunks, in order: what `kpc generate` writes out one by
+ * The rules as chunks of whole lines, in order: what `kpc generate` writes out one by
  * one, so a large rule set is never also held as one string.
  */
-export function emitChunks(graph: RoutingGraph, options: EmitOptions): Buffer[] {
+export function emitChunks(graph: RoutingGraph, options: EmitOptions): string[] {
   switch (options.mode) {
     case 'iptables':
       return emitIptables(graph, options.family);

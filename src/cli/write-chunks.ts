@@ -1,23 +1,28 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 
-/** What writers take: text, or chunks of UTF-8 written one after another (emitChunks' output). */
-export type Content = string | Iterable<Uint8Array>;
+/** What writers take: text, or chunks of text written one after another (emitChunks' output). */
+export type Content = string | Iterable<string>;
 
-/** Writes of about this many bytes: few enough round trips to the thread pool, no copy of the chunks. */
+/** Writes of about this many bytes: few enough round trips to the thread pool. */
 const BATCH_BYTES = 1024 * 1024;
 
-function chunksOf(content: Content): Iterable<Uint8Array> {
-  return typeof content === 'string' ? [Buffer.from(content, 'utf8')] : content;
+function chunksOf(content: Content): Iterable<string> {
+  return typeof content === 'string' ? [content] : content;
 }
 
-/** Writes every chunk to an open file, in order, a batch of chunks per system call. */
+/**
+ * Writes every chunk to an open file as UTF-8, in order, a batch of chunks
+ * per system call. Each chunk is encoded only when its batch is written, so
+ * the encoded copies die young.
+ */
 export async function writeChunksToFile(handle: FileHandle, content: Content): Promise<void> {
-  let batch: Uint8Array[] = [];
+  let batch: Buffer[] = [];
   let size = 0;
   for (const chunk of chunksOf(content)) {
-    batch.push(chunk);
-    size += chunk.length;
+    const bytes = Buffer.from(chunk, 'utf8');
+    batch.push(bytes);
+    size += bytes.length;
     if (size >= BATCH_BYTES) {
       await writeBatch(handle, batch, size);
       batch = [];
@@ -28,7 +33,7 @@ export async function writeChunksToFile(handle: FileHandle, content: Content): P
 }
 
 /** writev may write less than asked (a full disk, a signal): what is left is written again until done or an error. */
-async function writeBatch(handle: FileHandle, batch: Uint8Array[], size: number): Promise<void> {
+async function writeBatch(handle: FileHandle, batch: Buffer[], size: number): Promise<void> {
   let rest = batch;
   let left = size;
   while (left > 0) {
@@ -38,7 +43,7 @@ async function writeBatch(handle: FileHandle, batch: Uint8Array[], size: number)
   }
 }
 
-function skipBytes(buffers: Uint8Array[], count: number): Uint8Array[] {
+function skipBytes(buffers: Buffer[], count: number): Buffer[] {
   let i = 0;
   while (i < buffers.length && count >= buffers[i]!.length) count -= buffers[i++]!.length;
   const rest = buffers.slice(i);
@@ -59,7 +64,7 @@ export async function writeChunksToStream(stream: Writable, content: Content): P
   };
   stream.on('error', remember);
   try {
-    let last: Uint8Array | null = null;
+    let last: string | null = null;
     for (const chunk of chunksOf(content)) {
       if (last !== null && !stream.write(last)) await drained(stream);
       if (failure || stream.destroyed) break;

@@ -9,9 +9,9 @@ const MARK = '\u0000';
  * template's own newline after it) and the result is the template's text with
  * those chunks spliced in, never copied into one string.
  */
-export function renderLayout(backend: string, name: string, data: object): Buffer[] {
-  const blocks: (readonly Buffer[])[] = [];
-  const block = (chunks: readonly Buffer[]) => {
+export function renderLayout(backend: string, name: string, data: object): string[] {
+  const blocks: (readonly string[])[] = [];
+  const block = (chunks: readonly string[]) => {
     if (!Array.isArray(chunks)) throw new Error(`templates/${backend}/${name}.hbs: {{block}} needs a chunk list`);
     blocks.push(chunks);
     return MARK;
@@ -20,9 +20,9 @@ export function renderLayout(backend: string, name: string, data: object): Buffe
   const pieces = text.split(MARK);
   // A mark more than blocks placed means one came from data: refuse rather than splice at the wrong place.
   if (pieces.length !== blocks.length + 1) throw new Error(`templates/${backend}/${name}.hbs: output holds a NUL character`);
-  const out: Buffer[] = [];
+  const out: string[] = [];
   pieces.forEach((piece, i) => {
-    if (piece !== '') out.push(Buffer.from(piece, 'utf8'));
+    if (piece !== '') out.push(piece);
     for (const chunk of blocks[i] ?? []) out.push(chunk);
   });
   return out;

@@ -8,16 +8,16 @@ describe('TextBlock', () => {
     for (const line of lines) block.line(line);
     const chunks = block.chunks();
     expect(chunks.length).toBeGreaterThan(1);
-    for (const chunk of chunks) expect(chunk.at(-1)).toBe(0x0a);
+    for (const chunk of chunks) expect(chunk.at(-1)).toBe('\n');
     expect(joinChunks(chunks)).toBe(lines.map((line) => `${line}\n`).join(''));
   });
 
-  it('encodes as UTF-8 and says whether it holds anything', () => {
+  it('says whether it holds anything', () => {
     const block = new TextBlock();
     expect(block.isEmpty).toBe(true);
     expect(block.chunks()).toEqual([]);
     block.line('zone é');
     expect(block.isEmpty).toBe(false);
-    expect(Buffer.concat(block.chunks())).toEqual(Buffer.from('zone é\n', 'utf8'));
+    expect(joinChunks(block.chunks())).toBe('zone é\n');
   });
 });

@@ -3,7 +3,7 @@ import { renderLayout } from '../layout.js';
 import { buildIptables } from './rules.js';
 
 /** The iptables-restore (or ip6tables-restore) input for one family, as chunks. */
-export function emitIptables(graph: RoutingGraph, family: IPFamily): Buffer[] {
+export function emitIptables(graph: RoutingGraph, family: IPFamily): string[] {
   const { filter, nat } = buildIptables(graph, family);
   return renderLayout('iptables', 'restore', {
     tool: family === 4 ? 'iptables-restore' : 'ip6tables-restore',

@@ -30,7 +30,7 @@ export class Table {
   }
 
   /** What the restore template lays out. */
-  layout(): { name: string; chains: Buffer[]; rules: Buffer[] } {
+  layout(): { name: string; chains: string[]; rules: string[] } {
     return { name: this.name, chains: this.chains.chunks(), rules: this.rules.chunks() };
   }
 }

@@ -20,7 +20,7 @@ export interface IpvsPart {
 export interface IpvsPartChunks {
   name: PartName;
   loader: string;
-  chunks: Buffer[];
+  chunks: string[];
 }
 
 /** File names used for `-o DIR`. */
@@ -73,7 +73,7 @@ function familyPart(family: IPFamily): 'iptables' | 'ip6tables' {
  * its traffic for IPVS: every service VIP, each once, sorted. Every service
  * port has a virtual server, so the VIPs are those of the service ports.
  */
-function addressLines(graph: RoutingGraph): Buffer[] {
+function addressLines(graph: RoutingGraph): string[] {
   const addresses = new Set<string>();
   for (const route of graph.servicePorts) {
     const prefix = route.family === 4 ? 32 : 128;
@@ -87,7 +87,7 @@ function addressLines(graph: RoutingGraph): Buffer[] {
 }
 
 /** All parts as one document with marked sections, as chunks, for stdout; kpc apply reads it back. */
-export function emitIpvsChunks(graph: RoutingGraph): Buffer[] {
+export function emitIpvsChunks(graph: RoutingGraph): string[] {
   return renderLayout('ipvs', 'bundle', { node: graph.node.name || '(no node name given)', parts: emitIpvsPartChunks(graph) });
 }
 

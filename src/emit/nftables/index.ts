@@ -7,7 +7,7 @@ import { buildNftTable } from './rules.js';
  * uses, each replaced whole in the file's single transaction; no other table
  * is touched.
  */
-export function emitNftables(graph: RoutingGraph): Buffer[] {
+export function emitNftables(graph: RoutingGraph): string[] {
   const tables = nftFamilies(graph).map((family) => buildNftTable(graph, family).layout());
   return renderLayout('nftables', 'ruleset', { node: graph.node.name || '(no node name given)', tables });
 }

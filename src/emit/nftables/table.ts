@@ -70,7 +70,7 @@ export class NftTable {
   }
 
   /** What the ruleset template lays out. */
-  layout(): { family: NftFamily; baseChains: BaseChain[]; chains: Buffer[]; containers: Buffer[]; rules: Buffer[]; filled: { name: string; elements: Buffer[] }[] } {
+  layout(): { family: NftFamily; baseChains: BaseChain[]; chains: string[]; containers: string[]; rules: string[]; filled: { name: string; elements: string[] }[] } {
     const filled = this.containerList.flatMap(({ name, elements }) => (elements === null ? [] : [{ name, elements: elements.chunks() }]));
     return { family: this.family, baseChains: this.baseChains, chains: this.chains.chunks(), containers: this.containers.chunks(), rules: this.rules.chunks(), filled };
   }
