@@ -16,7 +16,7 @@ export class Table {
 
   /**
    * Declares a chain. Callers declare each chain once (a service port's
-   * chains are its own, named by hash); test/emit/iptables/table.test.ts
+   * chains are its own, named by hash); test/emit/chain-declarations.test.ts
    * checks whole rule sets for a repeat. A set of names to skip repeats cost
    * a tenth of emit's time at 10k services, for a case that does not occur.
    */

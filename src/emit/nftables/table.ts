@@ -44,7 +44,7 @@ export class NftTable {
 
   /**
    * Declares a regular chain. Callers declare each chain once (a service
-   * port's chains are its own, named by hash); test/emit/nftables/table.test.ts
+   * port's chains are its own, named by hash); test/emit/chain-declarations.test.ts
    * checks whole rule sets for a repeat. A set of names to skip repeats cost
    * a tenth of emit's time at 10k services.
    */
