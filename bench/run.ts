@@ -31,6 +31,8 @@
 //   --no-packets          skip the first-packet measurement
 //   --packets N           connections per target (default 1,000)
 //   --cli-sizes 1000,...  slice-cluster sizes also run through bin/kpc (default 1,000 and 10,000)
+//   --repeat N            run each kpc and parse measurement N times and keep the
+//                         median run (default 3; the machine's speed varies)
 //   --profile             also write CPU profiles and live-heap marks per case
 //   --out FILE            results file (default bench/results/latest.json)
 import { execFileSync, spawn } from 'node:child_process';
@@ -59,6 +61,7 @@ interface Options {
   packetCount: number;
   packetSizes: number[];
   cliSizes: number[];
+  repeat: number;
   profile: boolean;
   out: string;
 }
@@ -74,6 +77,7 @@ function parseOptions(argv: string[]): Options {
     packetCount: 1000,
     packetSizes: [1000, 10000],
     cliSizes: [1000, 10000],
+    repeat: 3,
     profile: false,
     out: join(BENCH, 'results', 'latest.json'),
   };
@@ -98,6 +102,7 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--no-packets') o.packets = false;
     else if (flag === '--packets') o.packetCount = Number(next());
     else if (flag === '--cli-sizes') o.cliSizes = next().split(',').filter(Boolean).map(Number);
+    else if (flag === '--repeat') o.repeat = Math.max(1, Number(next()));
     else if (flag === '--profile') o.profile = true;
     else if (flag === '--out') o.out = next();
     else throw new Error(`unknown flag ${flag}; see the header of bench/run.ts`);
@@ -196,8 +201,8 @@ interface Case {
 
 interface ModeResult {
   mode: Mode;
-  /** bench/child.mjs: the CLI's steps in one fresh process; wallMs is spawn to exit. */
-  e2e: { wallMs: number; cpuMs: number; maxRssMB: number };
+  /** bench/child.mjs: the CLI's steps in one fresh process; wallMs is spawn to exit, of the median run; runsMs every run's, sorted. */
+  e2e: { wallMs: number; cpuMs: number; maxRssMB: number; runsMs: number[] };
   split: Record<string, unknown>;
   cli: { wallMs: number; cpuMs: number | null; maxRssMB: number | null; exitCode: number | null; stderr?: string } | null;
   output: { lines: number; bytes: number; MB: number };
@@ -223,7 +228,8 @@ interface CaseResult {
   generateMs: number;
   input: { bytes: number; MB: number; lines: number };
   /** The input parsed alone (js-yaml loadAll, or JSON.parse for JSON): the yardstick for kpc's load step. */
-  parseFloor: { parser: string; parseMs: number; parseCpuMs: number; maxRssMB: number; documents: number } | null;
+  /** js-yaml's (or JSON.parse's) time alone, of the median run; runsMs every run's, sorted. */
+  parseFloor: { parser: string; parseMs: number; runsMs: number[]; parseCpuMs: number; maxRssMB: number; documents: number } | null;
   modes: ModeResult[];
 }
 
@@ -232,6 +238,18 @@ function countLines(file: string): number {
   let n = 0;
   for (let i = text.indexOf(10); i !== -1; i = text.indexOf(10, i + 1)) n++;
   return n;
+}
+
+/**
+ * Runs bench/child.mjs `repeat` times and keeps the run with the median
+ * `key` (its step split stays that run's own); runsMs holds every run's
+ * `key`, sorted.
+ */
+async function runChildMedian(args: string[], repeat: number, key = 'wallMs'): Promise<Record<string, unknown> & { wallMs: number; runsMs: number[] }> {
+  const runs: (Record<string, unknown> & { wallMs: number })[] = [];
+  for (let i = 0; i < repeat; i++) runs.push(await runChild(args));
+  runs.sort((a, b) => (a[key] as number) - (b[key] as number));
+  return { ...runs[(runs.length - 1) >> 1]!, runsMs: runs.map((r) => round(r[key] as number)) };
 }
 
 async function runChild(args: string[], nodeFlags: string[] = []): Promise<Record<string, unknown> & { wallMs: number }> {
@@ -263,10 +281,11 @@ async function measureCase(c: Case, dir: string, opts: Options, kernelHistory: M
   const nodeArgs = ['--node-name', cluster.node.name, '--node-ip', cluster.node.ip, '--cluster-cidr', cluster.node.clusterCIDR];
 
   log(`${c.name}: parsing alone`);
-  const floor = await runChild(['parse', '--file', input]);
+  const floor = await runChildMedian(['parse', '--file', input], opts.repeat, 'parseMs');
   result.parseFloor = {
     parser: floor.parser as string,
     parseMs: round(floor.parseMs as number),
+    runsMs: floor.runsMs,
     parseCpuMs: round(floor.parseCpuMs as number),
     maxRssMB: floor.maxRssMB as number,
     documents: floor.documents as number,
@@ -275,11 +294,11 @@ async function measureCase(c: Case, dir: string, opts: Options, kernelHistory: M
   for (const mode of MODES) {
     const out = join(dir, `${c.name}.${mode}.out`);
     log(`${c.name} ${mode}: kpc generate, steps timed (bench/child.mjs)`);
-    const split = await runChild(['kpc', '--file', input, '--mode', mode, '--out', out, ...nodeArgs]);
+    const split = await runChildMedian(['kpc', '--file', input, '--mode', mode, '--out', out, ...nodeArgs], opts.repeat);
     const modeResult: ModeResult = {
       mode,
-      e2e: { wallMs: round(split.wallMs), cpuMs: round(split.totalCpuMs as number), maxRssMB: split.maxRssMB as number },
-      split: Object.fromEntries(Object.entries(split).map(([k, v]) => [k, typeof v === 'number' && k.endsWith('Ms') ? round(v, 1) : v])),
+      e2e: { wallMs: round(split.wallMs), cpuMs: round(split.totalCpuMs as number), maxRssMB: split.maxRssMB as number, runsMs: split.runsMs },
+      split: Object.fromEntries(Object.entries(split).filter(([k]) => k !== 'runsMs').map(([k, v]) => [k, typeof v === 'number' && k.endsWith('Ms') ? round(v, 1) : v])),
       cli: null,
       output: { lines: split.outputLines as number, bytes: split.outputBytes as number, MB: mb(split.outputBytes as number) },
       kernel: null,
@@ -727,7 +746,8 @@ async function main(): Promise<void> {
     workTreeDirty: (tryVersion('git', ['-C', ROOT, 'status', '--porcelain', '--', 'src']) ?? '') !== '',
     machine: { ...info, loadAverageAtEnd: os.loadavg().map((l) => round(l, 2)) },
     notes: [
-      'Times in ms. e2e = bench/child.mjs, the CLI steps on dist/ in a fresh process, spawn to exit (node start, imports, read, load, validate, resolve, graph, emit, write); cpu and RSS are that process CPU time (all threads) and peak RSS.',
+      'Times in ms. e2e = bench/child.mjs, the CLI steps on dist/ (bundled as bin/kpc is) in a fresh process, spawn to exit (node start, imports, read, load, validate, resolve, graph, emit, write); cpu and RSS are that process CPU time (all threads) and peak RSS.',
+      'Each kpc and parse measurement runs --repeat times; the median run is reported (its split with it), every run in runsMs.',
       'CLI = bin/kpc generate itself (with --import bench/maxrss.mjs for its peak RSS and CPU), run for --cli-sizes as a cross-check of e2e.',
       'parse = js-yaml loadAll of the same input alone (JSON.parse for the JSON case): the floor for the load step.',
       'kernel = wall time of iptables-restore / nft -f loading the output in a fresh network namespace; sys = kernel CPU time of that load.',
