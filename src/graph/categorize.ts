@@ -15,8 +15,9 @@ export interface Categorized {
   notes: string[];
 }
 
+/** The node's name and zone (the NodeContext itself, so no object is made per service port). */
 export interface TopologyContext {
-  nodeName: string;
+  name: string;
   zone: string | null;
 }
 
@@ -85,7 +86,7 @@ function topologyModeFromHints(endpoints: Endpoint[], topology: TopologyContext)
     if (!ep.ready) continue;
     anyReady = true;
     if (ep.nodeHints.length === 0) allNodeHints = false;
-    else if (ep.nodeHints.includes(topology.nodeName)) forNode = true;
+    else if (ep.nodeHints.includes(topology.name)) forNode = true;
     if (ep.zoneHints.length === 0) allZoneHints = false;
     else if (topology.zone !== null && ep.zoneHints.includes(topology.zone)) forZone = true;
   }
@@ -96,7 +97,7 @@ function topologyModeFromHints(endpoints: Endpoint[], topology: TopologyContext)
 }
 
 function availableForTopology(ep: Endpoint, mode: TopologyMode, topology: TopologyContext): boolean {
-  if (mode === 'node') return ep.nodeHints.includes(topology.nodeName);
+  if (mode === 'node') return ep.nodeHints.includes(topology.name);
   if (mode === 'zone') return topology.zone !== null && ep.zoneHints.includes(topology.zone);
   return true;
 }

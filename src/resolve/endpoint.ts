@@ -40,9 +40,14 @@ export class EndpointCollector {
   private readonly byPort: ServiceEndpoints['byPort'] = new Map();
 
   add(key: string, family: IPFamily, endpoint: Endpoint): void {
+    this.listFor(key, family).push(endpoint);
+  }
+
+  /** The list `add` would add to, for a caller adding many endpoints of one port and family. */
+  listFor(key: string, family: IPFamily): Endpoint[] {
     let lists = this.byPort.get(key);
     if (!lists) this.byPort.set(key, (lists = { 4: [], 6: [] }));
-    lists[family].push(endpoint);
+    return lists[family];
   }
 
   /** kube-proxy orders endpoints by their `ip:port` text; so do we, so chains match line by line. */

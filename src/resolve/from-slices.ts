@@ -10,11 +10,14 @@ export function endpointsFromSlices(slices: EndpointSlice[], localNode: string):
   for (const slice of slices) {
     if (slice.addressType === 'FQDN') continue;
     const family = slice.addressType === 'IPv4' ? 4 : 6;
+    const endpoints = slice.endpoints ?? [];
+    // A slice without endpoints files no port: byPort lists only ports that have some.
+    if (endpoints.length === 0) continue;
     for (const port of slice.ports ?? []) {
       // kube-proxy ignores a slice port without a number: it cannot DNAT to it.
       if (port.port === undefined) continue;
-      const key = portKey(port.name, port.protocol);
-      for (const ep of slice.endpoints ?? []) {
+      const list = collector.listFor(portKey(port.name, port.protocol), family);
+      for (const ep of endpoints) {
         // Only the first address is used, as the API documents and kube-proxy does.
         const facts = {
           ip: ep.addresses[0]!,
@@ -27,7 +30,7 @@ export function endpointsFromSlices(slices: EndpointSlice[], localNode: string):
           zoneHints: ep.hints?.forZones?.length ? ep.hints.forZones.map((z) => z.name) : NO_HINTS,
           nodeHints: ep.hints?.forNodes?.length ? ep.hints.forNodes.map((n) => n.name) : NO_HINTS,
         };
-        collector.add(key, family, makeEndpoint(facts, localNode));
+        list.push(makeEndpoint(facts, localNode));
       }
     }
   }

@@ -3,6 +3,7 @@ import { SERVICE_NAME_LABEL } from '../validate/endpoint-slice.js';
 import { endpointsFromEndpoints } from './from-endpoints.js';
 import { endpointsFromPods } from './from-pods.js';
 import { endpointsFromSlices } from './from-slices.js';
+import { ByNamespace } from './by-namespace.js';
 import { PodIndex } from './pod-index.js';
 import type { EndpointSlice, Endpoints } from '../model/k8s.js';
 import type { ServiceEndpoints } from './types.js';
@@ -17,11 +18,9 @@ const ZONE_LABEL = 'topology.kubernetes.io/zone';
  * knows there are three sources.
  */
 export function resolveEndpoints(inventory: Inventory, localNode: string): Map<Service, ServiceEndpoints> {
-  const slices = groupBy(inventory.endpointSlices, (s) => {
-    const service = s.metadata.labels?.[SERVICE_NAME_LABEL];
-    return service ? `${s.metadata.namespace}/${service}` : null;
-  });
-  const endpoints = new Map<string, Endpoints>(inventory.endpoints.map((e) => [`${e.metadata.namespace}/${e.metadata.name}`, e]));
+  const slices = slicesByService(inventory.endpointSlices);
+  const endpoints = new ByNamespace<Endpoints>();
+  for (const e of inventory.endpoints) endpoints.set(e.metadata.namespace!, e.metadata.name, e);
   const nodeZones = new Map<string, string>();
   for (const node of inventory.nodes) {
     const zone = node.metadata.labels?.[ZONE_LABEL];
@@ -30,28 +29,26 @@ export function resolveEndpoints(inventory: Inventory, localNode: string): Map<S
   let pods: PodIndex | null = null;
   const result = new Map<Service, ServiceEndpoints>();
   for (const service of inventory.services) {
-    const key = `${service.metadata.namespace}/${service.metadata.name}`;
-    const ownSlices = slices.get(key);
-    const own = endpoints.get(key);
+    const { namespace, name } = service.metadata;
+    const ownSlices = slices.get(namespace!, name);
+    const own = endpoints.get(namespace!, name);
     const selector = service.spec.selector ?? {};
     if (ownSlices) result.set(service, endpointsFromSlices(ownSlices, localNode));
     else if (own) result.set(service, endpointsFromEndpoints(own, localNode));
     else if (Object.keys(selector).length > 0 && inventory.pods.length > 0) {
       pods ??= new PodIndex(inventory.pods);
-      result.set(service, endpointsFromPods(service, pods.select(service.metadata.namespace!, selector), { localNode, nodeZones }));
+      result.set(service, endpointsFromPods(service, pods.select(namespace!, selector), { localNode, nodeZones }));
     } else result.set(service, { source: 'none', byPort: new Map(), subsets: [] });
   }
   return result;
 }
 
-function groupBy(items: EndpointSlice[], key: (item: EndpointSlice) => string | null): Map<string, EndpointSlice[]> {
-  const groups = new Map<string, EndpointSlice[]>();
-  for (const item of items) {
-    const k = key(item);
-    if (k === null) continue;
-    let list = groups.get(k);
-    if (!list) groups.set(k, (list = []));
-    list.push(item);
+/** EndpointSlices by the namespace and name of the Service their label names, in inventory order. */
+function slicesByService(all: EndpointSlice[]): ByNamespace<EndpointSlice[]> {
+  const slices = new ByNamespace<EndpointSlice[]>();
+  for (const slice of all) {
+    const service = slice.metadata.labels?.[SERVICE_NAME_LABEL];
+    if (service) slices.getOrAdd(slice.metadata.namespace!, service, () => []).push(slice);
   }
-  return groups;
+  return slices;
 }

@@ -9,15 +9,18 @@ export const labelKey = remembered(qualifiedName);
 /** Every endpoint and pod names one of a cluster's few nodes and zones. */
 export const nodeName = remembered(dns1123Subdomain);
 export const zoneName = remembered(labelValue);
+/** Thousands of objects share a cluster's few hundred namespaces. */
+export const namespaceName = remembered(dns1123Label);
 
 /** Checks metadata as the API server would; `nameCheck` differs by kind. */
 export function checkMetadata(meta: ObjectMeta, r: ObjectReporter, nameCheck: NameCheck, namespaced = true): void {
   checkName(meta.name, ['metadata', 'name'], r, nameCheck);
-  if (namespaced && meta.namespace !== undefined) checkName(meta.namespace, ['metadata', 'namespace'], r, dns1123Label);
+  if (namespaced && meta.namespace !== undefined) checkName(meta.namespace, ['metadata', 'namespace'], r, namespaceName);
   const labels = meta.labels ?? {};
   for (const key of Object.keys(labels)) {
-    checkName(key, ['metadata', 'labels', key], r, labelKey, 'label key');
-    checkName(labels[key]!, ['metadata', 'labels', key], r, labelValue, 'label value');
+    const path = ['metadata', 'labels', key];
+    checkName(key, path, r, labelKey, 'label key');
+    checkName(labels[key]!, path, r, labelValue, 'label value');
   }
   for (const key of Object.keys(meta.annotations ?? {})) {
     checkName(key, ['metadata', 'annotations', key], r, labelKey, 'annotation key');
@@ -44,6 +47,8 @@ export function checkCIDR(value: string, path: FieldPath, r: ObjectReporter): bo
 
 /** Reports repeated values, naming the first place each was used. */
 export function checkUnique<T>(items: T[], key: (item: T) => string | null, path: (i: number) => FieldPath, r: ObjectReporter, what: string): void {
+  // Most lists checked here (a Service's or a slice's ports) hold one item.
+  if (items.length < 2) return;
   const first = new Map<string, number>();
   items.forEach((item, i) => {
     const k = key(item);

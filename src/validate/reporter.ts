@@ -4,6 +4,9 @@ import type { LoadedObject } from '../load/source.js';
 
 export type FieldPath = (string | number)[];
 
+/** Most objects have no problems at all, so they share one empty (frozen) list of repeats. */
+const NO_REPEATS: readonly FieldPath[] = Object.freeze([]);
+
 /** Collects the problems of one object, each with its file, line, object and field. */
 export class ObjectReporter {
   /**
@@ -19,7 +22,7 @@ export class ObjectReporter {
     private readonly loaded: LoadedObject,
     readonly diagnostics: Diagnostic[] = [],
     /** Fields already reported on: whatever is said about them, or inside them, is a repeat. */
-    private readonly repeats: FieldPath[] = [],
+    private readonly repeats: readonly FieldPath[] = NO_REPEATS,
     identity?: ObjectIdentity,
   ) {
     this.identity = identity ?? identityOf(loaded.value);

@@ -3,15 +3,17 @@ import { ipFamily } from '../net/ip.js';
 import { IPVS_SCHEDULERS, SCHEDULER_ANNOTATION } from '../graph/ipvs-schedulers.js';
 import { checkCIDR, checkIP, checkMetadata, checkName, checkUnique, labelKey } from './common.js';
 import { dns1035Label, dns1123Label, dns1123Subdomain, ianaSvcName, labelValue, qualifiedName } from './names.js';
-import { quoted, type ObjectReporter } from './reporter.js';
+import { quoted, type FieldPath, type ObjectReporter } from './reporter.js';
 
 /** Semantic checks of a Service whose shape the schema has accepted. */
 export function validateService(svc: Service, r: ObjectReporter): void {
   checkMetadata(svc.metadata, r, dns1035Label);
   const spec = svc.spec;
-  for (const [key, value] of Object.entries(spec.selector ?? {})) {
-    checkName(key, ['spec', 'selector', key], r, labelKey, 'label key');
-    checkName(value, ['spec', 'selector', key], r, labelValue, 'label value');
+  const selector = spec.selector ?? {};
+  for (const key of Object.keys(selector)) {
+    const path = ['spec', 'selector', key];
+    checkName(key, path, r, labelKey, 'label key');
+    checkName(selector[key]!, path, r, labelValue, 'label value');
   }
   const type = spec.type ?? 'ClusterIP';
   if (type === 'ExternalName') {
@@ -61,27 +63,30 @@ function checkPorts(ports: ServicePort[], type: string, headless: boolean, r: Ob
   if (ports.length === 0 && !headless) r.error(['spec', 'ports'], 'at least one port is required');
   const nodePortAllowed = type === 'NodePort' || type === 'LoadBalancer';
   ports.forEach((port, i) => {
-    const at = ['spec', 'ports', i];
     if (port.name === undefined || port.name === '') {
-      if (ports.length > 1) r.error([...at, 'name'], 'is required when a Service has more than one port');
-    } else checkName(port.name, [...at, 'name'], r, dns1123Label, 'port name');
-    checkTargetPort(port, [...at, 'targetPort'], r);
-    if (port.nodePort !== undefined && !nodePortAllowed) r.error([...at, 'nodePort'], `is only allowed for type NodePort or LoadBalancer, not ${type}`);
+      if (ports.length > 1) r.error(['spec', 'ports', i, 'name'], 'is required when a Service has more than one port');
+    } else checkName(port.name, ['spec', 'ports', i, 'name'], r, dns1123Label, 'port name');
+    checkTargetPort(port, i, r);
+    if (port.nodePort !== undefined && !nodePortAllowed) r.error(['spec', 'ports', i, 'nodePort'], `is only allowed for type NodePort or LoadBalancer, not ${type}`);
   });
+  // Nothing can repeat in a Service's only port, as in most Services.
+  if (ports.length < 2) return;
   checkUnique(ports, (p) => p.name ?? null, (i) => ['spec', 'ports', i, 'name'], r, 'port name');
   checkUnique(ports, (p) => `${p.port}/${p.protocol ?? 'TCP'}`, (i) => ['spec', 'ports', i, 'port'], r, 'port');
   checkUnique(ports, (p) => (p.nodePort ? `${p.nodePort}/${p.protocol ?? 'TCP'}` : null), (i) => ['spec', 'ports', i, 'nodePort'], r, 'nodePort');
 }
 
-function checkTargetPort(port: ServicePort, path: (string | number)[], r: ObjectReporter): void {
+/** `spec.ports[i].targetPort`; its path is made only when there is something to say. */
+function checkTargetPort(port: ServicePort, i: number, r: ObjectReporter): void {
   const target = port.targetPort;
   if (target === undefined) return;
+  const path = (): FieldPath => ['spec', 'ports', i, 'targetPort'];
   if (typeof target === 'number') {
-    if (!Number.isInteger(target) || target < 1 || target > 65535) r.error(path, `must be a port number from 1 to 65535 or a port name; got ${target}`);
+    if (!Number.isInteger(target) || target < 1 || target > 65535) r.error(path(), `must be a port number from 1 to 65535 or a port name; got ${target}`);
   } else if (/^\d+$/.test(target)) {
-    r.error(path, `${quoted(target)} is a number written as a string; write it without quotes`);
+    r.error(path(), `${quoted(target)} is a number written as a string; write it without quotes`);
   } else {
-    checkName(target, path, r, ianaSvcName, 'port name');
+    checkName(target, path(), r, ianaSvcName, 'port name');
   }
 }
 

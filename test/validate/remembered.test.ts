@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { labelKey, nodeName, zoneName } from '../../src/validate/common.js';
-import { dns1123Subdomain, labelValue, qualifiedName } from '../../src/validate/names.js';
+import { labelKey, namespaceName, nodeName, zoneName } from '../../src/validate/common.js';
+import { dns1123Label, dns1123Subdomain, labelValue, qualifiedName } from '../../src/validate/names.js';
 import { remembered } from '../../src/validate/remembered.js';
 
 describe('remembered name checks', () => {
@@ -30,6 +30,7 @@ describe('remembered name checks', () => {
       expect(labelKey(value), value).toBe(qualifiedName(value));
       expect(nodeName(value), value).toBe(dns1123Subdomain(value));
       expect(zoneName(value), value).toBe(labelValue(value));
+      expect(namespaceName(value), value).toBe(dns1123Label(value));
     }
   });
 });
