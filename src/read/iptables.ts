@@ -1,18 +1,29 @@
 import { readCIDR, readHost, readHostPort } from './addresses.js';
-import { parseIptablesText, type IptablesRule } from './iptables-rules.js';
-import { emptyModel, ipKey, newFrontend, nodePortKey, type Family, type Frontend, type RuleSetModel, type Shares } from './model.js';
+import { readIptablesLines, readIptablesOptions, type IptablesLine, type IptablesOptions } from './iptables-rules.js';
+import { emptyModel, emptyShares, ipKey, newFrontend, nodePortKey, type Family, type Frontend, type RuleSetModel, type Shares } from './model.js';
 
 /** Reads iptables-save or iptables-restore text (one family) into the rule-set model. */
 export function readIptables(text: string): RuleSetModel {
-  const { rules, declared } = parseIptablesText(text);
+  const { rules, declared } = readIptablesLines(text);
   return new IptablesReader(rules, declared).read();
 }
 
-type Rule = IptablesRule;
+/**
+ * A rule as the reader holds it: its line, options read each time the reader
+ * comes to it (most rules are read once; held for all rules at once, their
+ * options would cost more than reading them).
+ */
+type Rule = IptablesLine;
+
+function optionsOf(rule: Rule): IptablesOptions {
+  return readIptablesOptions(rule.text);
+}
 
 /** Whether any option's value is an IPv6 address (a `::` is enough to tell, and cheap to look for first). */
 function hasIPv6Address(rule: Rule): boolean {
-  for (const option of rule.options.values()) if (option.value.includes('::') && /^\[?[0-9a-f]*:[0-9a-f:]*[\]/]?/.test(option.value)) return true;
+  // An option's value can hold `::` only where the line does, or where a dropped quote joins two colons (`:"":`).
+  if (!rule.text.includes('::') && !rule.text.includes(':"')) return false;
+  for (const option of optionsOf(rule).values()) if (option.value.includes('::') && /^\[?[0-9a-f]*:[0-9a-f:]*[\]/]?/.test(option.value)) return true;
   return false;
 }
 
@@ -20,19 +31,23 @@ const OURS = /^KUBE-/;
 const BUILTIN = new Set(['INPUT', 'OUTPUT', 'FORWARD', 'PREROUTING', 'POSTROUTING']);
 
 class IptablesReader {
-  private readonly byChain = new Map<string, Rule[]>();
+  /** Rules by table, then chain: a chain name is looked up as it is, without a `table chain` key built for each lookup. */
+  private readonly byTable = new Map<string, Map<string, Rule[]>>();
   private readonly model = emptyModel('iptables');
   private family: Family = 4;
+  private readonly sharesByChain = new Map<string, { shares: Shares; affinity: number | null }>();
 
   constructor(
     private readonly rules: Rule[],
     private readonly declared: string[],
   ) {
+    // iptables-save lists each chain's rules together: only a rule that starts another chain is looked up.
+    let last: Rule[] = [];
+    let previous: Rule | null = null;
     for (const rule of rules) {
-      const key = `${rule.table} ${rule.chain}`;
-      let list = this.byChain.get(key);
-      if (!list) this.byChain.set(key, (list = []));
-      list.push(rule);
+      if (previous?.chain !== rule.chain || previous.table !== rule.table) last = this.listOf(rule.table, rule.chain);
+      last.push(rule);
+      previous = rule;
     }
     this.family = rules.some(hasIPv6Address) ? 6 : 4;
   }
@@ -48,21 +63,34 @@ class IptablesReader {
     return this.model;
   }
 
+  private listOf(table: string, chain: string): Rule[] {
+    let chains = this.byTable.get(table);
+    if (!chains) this.byTable.set(table, (chains = new Map()));
+    let list = chains.get(chain);
+    if (!list) chains.set(chain, (list = []));
+    return list;
+  }
+
   private chain(table: string, name: string): Rule[] {
-    return this.byChain.get(`${table} ${name}`) ?? [];
+    return this.byTable.get(table)?.get(name) ?? [];
   }
 
   private collectForeign(): void {
     for (const rule of this.rules) {
       if (OURS.test(rule.chain)) continue;
-      const target = rule.options.get('-j')?.value ?? '';
-      if (BUILTIN.has(rule.chain) && OURS.test(target)) continue;
+      if (BUILTIN.has(rule.chain) && OURS.test(optionsOf(rule).get('-j')?.value ?? '')) continue;
       this.model.foreign.push(`${rule.table}: ${rule.text}`);
     }
     for (const declared of this.declared) {
       const [table, chain] = declared.split(' ');
-      if (!OURS.test(chain!) && !BUILTIN.has(chain!) && !this.byChain.has(declared)) this.model.foreign.push(`${table}: chain ${chain}`);
+      if (!OURS.test(chain!) && !BUILTIN.has(chain!) && !this.hasRules(declared)) this.model.foreign.push(`${table}: chain ${chain}`);
     }
+  }
+
+  /** Whether a declared `table chain` has rules (a chain name holds no space; a table name might). */
+  private hasRules(declared: string): boolean {
+    const space = declared.lastIndexOf(' ');
+    return this.chain(declared.slice(0, space), declared.slice(space + 1)).length > 0;
   }
 
   private frontend(key: string, kind: Frontend['kind'], service: string | null): Frontend {
@@ -75,34 +103,37 @@ class IptablesReader {
   }
 
   private natServiceRule(rule: Rule): void {
-    const dest = rule.options.get('-d')?.value;
-    const port = rule.options.get('--dport')?.value;
-    const proto = rule.options.get('-p')?.value;
-    const target = rule.options.get('-j')?.value ?? '';
+    const options = optionsOf(rule);
+    const dest = options.get('-d')?.value;
+    const port = options.get('--dport')?.value;
+    const proto = options.get('-p')?.value;
+    const target = options.get('-j')?.value ?? '';
     if (!dest || !port || !proto || !OURS.test(target)) return;
-    const comment = rule.options.get('--comment')?.value ?? '';
+    const comment = options.get('--comment')?.value ?? '';
     const kind = comment.endsWith(' cluster IP') ? 'cluster-ip' : 'external';
     const frontend = this.frontend(ipKey(proto, readHost(dest), port), kind, serviceOf(comment));
     this.follow(frontend, target, readHost(dest), port);
   }
 
   private natNodePortRule(rule: Rule): void {
-    const port = rule.options.get('--dport')?.value;
-    const proto = rule.options.get('-p')?.value;
-    const target = rule.options.get('-j')?.value ?? '';
+    const options = optionsOf(rule);
+    const port = options.get('--dport')?.value;
+    const proto = options.get('-p')?.value;
+    const target = options.get('-j')?.value ?? '';
     if (!port || !proto || !OURS.test(target)) return;
-    const frontend = this.frontend(nodePortKey(proto, port), 'node-port', serviceOf(rule.options.get('--comment')?.value ?? ''));
+    const frontend = this.frontend(nodePortKey(proto, port), 'node-port', serviceOf(options.get('--comment')?.value ?? ''));
     this.follow(frontend, target, null, port);
   }
 
   private filterVerdict(rule: Rule, kind: Frontend['kind']): void {
-    const target = rule.options.get('-j')?.value;
+    const options = optionsOf(rule);
+    const target = options.get('-j')?.value;
     if (target !== 'REJECT' && target !== 'DROP') return;
-    const proto = rule.options.get('-p')?.value;
-    const port = rule.options.get('--dport')?.value;
+    const proto = options.get('-p')?.value;
+    const port = options.get('--dport')?.value;
     if (!proto || !port) return;
-    const dest = rule.options.get('-d')?.value;
-    const service = serviceOf(rule.options.get('--comment')?.value ?? '');
+    const dest = options.get('-d')?.value;
+    const service = serviceOf(options.get('--comment')?.value ?? '');
     const frontend = dest
       ? this.frontend(ipKey(proto, readHost(dest), port), kind, service)
       : this.frontend(nodePortKey(proto, port), 'node-port', service);
@@ -111,9 +142,10 @@ class IptablesReader {
 
   private firewallDrop(rule: Rule): void {
     // Whatever the FW chain did not DNAT is dropped here: the ranges were read from the FW chain.
-    const dest = rule.options.get('-d')?.value;
-    if (rule.options.get('-j')?.value !== 'DROP' || !dest) return;
-    const key = `IPv${this.family} ${ipKey(rule.options.get('-p')?.value ?? '', readHost(dest), rule.options.get('--dport')?.value ?? '')}`;
+    const options = optionsOf(rule);
+    const dest = options.get('-d')?.value;
+    if (options.get('-j')?.value !== 'DROP' || !dest) return;
+    const key = `IPv${this.family} ${ipKey(options.get('-p')?.value ?? '', readHost(dest), options.get('--dport')?.value ?? '')}`;
     const frontend = this.model.frontends.get(key);
     if (frontend) frontend.sourceRanges ??= [];
   }
@@ -124,8 +156,9 @@ class IptablesReader {
       const ranges: string[] = [];
       let next: string | null = null;
       for (const rule of this.chain('nat', chain)) {
-        const target = rule.options.get('-j')?.value;
-        const source = rule.options.get('-s')?.value;
+        const options = optionsOf(rule);
+        const target = options.get('-j')?.value;
+        const source = options.get('-s')?.value;
         if (target && source) {
           ranges.push(readCIDR(source));
           next = target;
@@ -146,9 +179,10 @@ class IptablesReader {
   private followExternal(frontend: Frontend, chain: string): void {
     frontend.masquerade = 'none';
     for (const rule of this.chain('nat', chain)) {
-      const target = rule.options.get('-j')?.value ?? '';
-      const source = rule.options.get('-s');
-      const localSource = rule.options.get('--src-type')?.value === 'LOCAL';
+      const options = optionsOf(rule);
+      const target = options.get('-j')?.value ?? '';
+      const source = options.get('-s');
+      const localSource = options.get('--src-type')?.value === 'LOCAL';
       if (target === 'KUBE-MARK-MASQ' && !source && !localSource) frontend.masquerade = 'all';
       else if ((source && !source.negated) || localSource) {
         if (target !== 'KUBE-MARK-MASQ') frontend.shortCircuit = this.shares(target).shares;
@@ -162,11 +196,12 @@ class IptablesReader {
 
   private followPolicyChain(frontend: Frontend, chain: string, ip: string | null, port: string): void {
     for (const rule of this.chain('nat', chain)) {
-      if (rule.options.get('-j')?.value !== 'KUBE-MARK-MASQ') continue;
-      const dest = rule.options.get('-d')?.value;
+      const options = optionsOf(rule);
+      if (options.get('-j')?.value !== 'KUBE-MARK-MASQ') continue;
+      const dest = options.get('-d')?.value;
       if (ip && dest && readHost(dest) !== ip) continue;
-      if (rule.options.get('--dport')?.value && rule.options.get('--dport')!.value !== port) continue;
-      const source = rule.options.get('-s');
+      if (options.get('--dport')?.value && options.get('--dport')!.value !== port) continue;
+      const source = options.get('-s');
       frontend.masquerade = source?.negated ? `off-cluster ${readCIDR(source.value)}` : 'all';
     }
     const chosen = this.shares(chain);
@@ -174,21 +209,33 @@ class IptablesReader {
     frontend.affinitySeconds = chosen.affinity;
   }
 
-  /** Endpoint shares of a KUBE-SVC/SVL chain: each statistic rule takes p of what is left. */
+  /**
+   * Endpoint shares of a KUBE-SVC/SVL chain, read once per chain: a service's
+   * cluster IP, node port and external IPs all lead to it, and their frontends
+   * share the result (nothing changes a model once it is read).
+   */
   private shares(chain: string): { shares: Shares; affinity: number | null } {
-    const shares: Shares = {};
+    let chosen = this.sharesByChain.get(chain);
+    if (!chosen) this.sharesByChain.set(chain, (chosen = this.readShares(chain)));
+    return chosen;
+  }
+
+  /** Each statistic rule takes p of what is left. */
+  private readShares(chain: string): { shares: Shares; affinity: number | null } {
+    const shares = emptyShares();
     let affinity: number | null = null;
     let left = 1;
     for (const rule of this.chain('nat', chain)) {
-      const target = rule.options.get('-j')?.value ?? '';
+      const options = optionsOf(rule);
+      const target = options.get('-j')?.value ?? '';
       if (!target.startsWith('KUBE-SEP-')) continue;
-      if (rule.options.has('--rcheck')) {
-        affinity = Number(rule.options.get('--seconds')?.value ?? 0);
+      if (options.has('--rcheck')) {
+        affinity = Number(options.get('--seconds')?.value ?? 0);
         continue;
       }
       const endpoint = this.endpointOf(target);
       if (!endpoint || left <= 0) continue;
-      const p = rule.options.has('--probability') ? Number(rule.options.get('--probability')!.value) : 1;
+      const p = options.has('--probability') ? Number(options.get('--probability')!.value) : 1;
       const share = left * p;
       shares[endpoint] = (shares[endpoint] ?? 0) + share;
       left -= share;
@@ -198,7 +245,9 @@ class IptablesReader {
 
   private endpointOf(chain: string): string | null {
     for (const rule of this.chain('nat', chain)) {
-      const to = rule.options.get('--to-destination')?.value;
+      // Most KUBE-SEP chains start with a KUBE-MARK-MASQ rule: not split when its text cannot hold a --to-destination.
+      if (!rule.text.includes('--to-destination') && !rule.text.includes('"')) continue;
+      const to = optionsOf(rule).get('--to-destination')?.value;
       if (to) return readHostPort(to);
     }
     return null;

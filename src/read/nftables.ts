@@ -1,5 +1,5 @@
 import { readCIDR, readHostPort, readIP } from './addresses.js';
-import { emptyModel, ipKey, newFrontend, nodePortKey, type Family, type Frontend, type RuleSetModel, type Shares } from './model.js';
+import { emptyModel, emptyShares, ipKey, newFrontend, nodePortKey, type Family, type Frontend, type RuleSetModel, type Shares } from './model.js';
 import { parseNftText, splitElements, type NftTableText } from './nft-text.js';
 
 /** Reads nft text (kpc's `nft -f` file or `nft list` output) into the rule-set model. */
@@ -101,7 +101,7 @@ class TableReader {
 
   /** The endpoint shares of a service-/local- chain: numgen picks each of N equally. */
   private choice(chain: string): { endpoints: Shares; affinitySeconds: number | null } {
-    const endpoints: Shares = {};
+    const endpoints = emptyShares();
     let affinitySeconds: number | null = null;
     for (const rule of this.rules(chain)) {
       const affinity = /saddr @(\S+) goto /.exec(rule);
