@@ -4,51 +4,43 @@ import type { Writable } from 'node:stream';
 /** What writers take: text, or chunks of text written one after another (emitChunks' output). */
 export type Content = string | Iterable<string>;
 
-/** Writes of about this many bytes: few enough round trips to the thread pool. */
-const BATCH_BYTES = 1024 * 1024;
+/** Bytes per write: few round trips to the thread pool, and one buffer reused for all of them. */
+const BATCH_BYTES = 2 * 1024 * 1024;
+/** The most bytes UTF-8 needs for one UTF-16 code unit. */
+const MAX_UTF8_PER_UNIT = 3;
 
 function chunksOf(content: Content): Iterable<string> {
   return typeof content === 'string' ? [content] : content;
 }
 
 /**
- * Writes every chunk to an open file as UTF-8, in order, a batch of chunks
- * per system call. Each chunk is encoded only when its batch is written, so
- * the encoded copies die young.
+ * Writes every chunk to an open file as UTF-8, in order. Chunks are encoded
+ * into one reused buffer, written out whenever the next might not fit: 150 MB
+ * of rules never become 150 MB of fresh buffers (each new page of memory is a
+ * fault for the kernel to serve). A chunk too large for the buffer is encoded
+ * on its own.
  */
 export async function writeChunksToFile(handle: FileHandle, content: Content): Promise<void> {
-  let batch: Buffer[] = [];
-  let size = 0;
+  const buffer = Buffer.allocUnsafeSlow(BATCH_BYTES);
+  let used = 0;
   for (const chunk of chunksOf(content)) {
-    const bytes = Buffer.from(chunk, 'utf8');
-    batch.push(bytes);
-    size += bytes.length;
-    if (size >= BATCH_BYTES) {
-      await writeBatch(handle, batch, size);
-      batch = [];
-      size = 0;
+    const most = chunk.length * MAX_UTF8_PER_UNIT;
+    if (used > 0 && used + most > BATCH_BYTES) {
+      await writeAll(handle, buffer.subarray(0, used));
+      used = 0;
     }
+    if (most > BATCH_BYTES) await writeAll(handle, Buffer.from(chunk, 'utf8'));
+    else used += buffer.write(chunk, used, 'utf8');
   }
-  if (size > 0) await writeBatch(handle, batch, size);
+  if (used > 0) await writeAll(handle, buffer.subarray(0, used));
 }
 
-/** writev may write less than asked (a full disk, a signal): what is left is written again until done or an error. */
-async function writeBatch(handle: FileHandle, batch: Buffer[], size: number): Promise<void> {
-  let rest = batch;
-  let left = size;
-  while (left > 0) {
-    const { bytesWritten } = await handle.writev(rest);
-    left -= bytesWritten;
-    rest = skipBytes(rest, bytesWritten);
+/** A write may take less than asked (a full disk, a signal): what is left is written again until done or an error. */
+async function writeAll(handle: FileHandle, bytes: Buffer): Promise<void> {
+  for (let at = 0; at < bytes.length; ) {
+    const { bytesWritten } = await handle.write(bytes, at, bytes.length - at);
+    at += bytesWritten;
   }
-}
-
-function skipBytes(buffers: Buffer[], count: number): Buffer[] {
-  let i = 0;
-  while (i < buffers.length && count >= buffers[i]!.length) count -= buffers[i++]!.length;
-  const rest = buffers.slice(i);
-  if (count > 0) rest[0] = rest[0]!.subarray(count);
-  return rest;
 }
 
 /**

@@ -71,16 +71,24 @@ describe('writeFilesAtomically with chunks', () => {
 describe('writeChunksToFile', () => {
   it('writes again what a short write left, until every byte is written', async () => {
     const written: Buffer[] = [];
-    // A file that takes at most 7 bytes per call, as a disk near full or a signal can make writev do.
+    // A file that takes at most 7 bytes per call, as a disk near full or a signal can make write do.
     const handle = {
-      writev: async (buffers: Uint8Array[]) => {
-        const all = Buffer.concat(buffers).subarray(0, 7);
-        written.push(Buffer.from(all));
-        return { bytesWritten: all.length, buffers };
+      write: async (buffer: Buffer, offset: number, length: number) => {
+        const taken = buffer.subarray(offset, offset + Math.min(length, 7));
+        written.push(Buffer.from(taken));
+        return { bytesWritten: taken.length, buffer };
       },
     } as unknown as FileHandle;
     await writeChunksToFile(handle, chunks('first chunk\n', '', 'second\n', 'third, longer chunk\n'));
     expect(Buffer.concat(written).toString()).toBe('first chunk\nsecond\nthird, longer chunk\n');
+  });
+
+  it('writes chunks that fill its buffer many times over, and one larger than the buffer, byte for byte', async () => {
+    const target = join(dir, 'large.rules');
+    // 3 MB of 'é' (two bytes each) in one chunk, then 40 chunks of 300k characters with a multi-byte one at each end.
+    const large = [`${'é'.repeat(1_500_000)}\n`, ...Array.from({ length: 40 }, (_, i) => `→${String(i).repeat(300_000)}é\n`)];
+    await writeAtomically(target, large);
+    expect(readFileSync(target).equals(Buffer.from(large.join(''), 'utf8'))).toBe(true);
   });
 });
 
