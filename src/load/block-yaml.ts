@@ -167,8 +167,8 @@ function resolvePlain(raw: string): unknown {
     const shape = digitsShape(raw);
     // Decimal digits are an int (js-yaml: parseInt(raw, 10), leading zeros and all).
     if (shape === DIGITS) return Number(raw);
-    // Digits with two or more dots (an IPv4 address), or with a slash, match no int, float or timestamp.
-    if (shape === DOTTED || shape === SLASHED) return raw;
+    // Digits with two or more dots (an IPv4 address), a slash, or a letter no number has (a uid), match no int, float or timestamp.
+    if (shape === DOTTED || shape === SLASHED || shape === WORDY) return raw;
   }
   for (const type of IMPLICIT) if (type.resolve(raw)) return type.construct(raw);
   return raw;
@@ -178,20 +178,29 @@ const DIGITS = 0;
 const DOTTED = 1;
 const OTHER = 2;
 const SLASHED = 3;
+const WORDY = 4;
 
 /**
  * What a scalar that starts with a digit can be: decimal digits; digits and
  * two or more dots (an IPv4 address); a slash somewhere (a CIDR), which no
- * int, float or timestamp holds; or anything else, for js-yaml's types.
+ * int, float or timestamp holds; a letter other than those of exponents and
+ * timestamps (e, t, z) outside a 0x, 0o or 0b prefix, which none holds either
+ * (a uid); or anything else, for js-yaml's types.
  */
 function digitsShape(raw: string): number {
+  const prefix = raw.charCodeAt(1);
+  if (raw.charCodeAt(0) === 48 && (prefix === 120 || prefix === 111 || prefix === 98)) return OTHER;
   let dots = 0;
   let other = false;
   for (let i = 0; i < raw.length; i++) {
     const c = raw.charCodeAt(i);
     if (c === DOT) dots++;
     else if (c === SLASH) return SLASHED;
-    else if (c < 48 || c > 57) other = true;
+    else if (c < 48 || c > 57) {
+      const lower = c | 32;
+      if (lower >= 97 && lower <= 122 && lower !== 101 && lower !== 116 && lower !== 122) return WORDY;
+      other = true;
+    }
   }
   if (other) return OTHER;
   if (dots === 0) return raw.length <= 15 ? DIGITS : OTHER;

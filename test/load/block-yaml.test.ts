@@ -46,7 +46,7 @@ const TRICKY = [
   'null', 'Null', 'NULL', '~', 'true', 'True', 'false', 'FALSE', 'yes', 'no', 'on', '0', '00', '012', '08', '-0', '+1', '1_000', '0x1F', '0o17', '0b11',
   '1e3', '1.5', '.5', '.inf', '-.Inf', '.nan', '2024-01-01', '2024-01-01T10:00:00Z', '10.0.0.1', '10.0.0', '10.0.0.0/8', '1/2', '2024-01-01/x', 'fd00::1', '2001:db8::1', '99999999999999999999',
   '|', '>', '|-', '[]', '{}', '[a, b]', '{a: 1}', '&a', '*a', '!tag', '%x', '@x', '`x', "it's", 'say "hi"', 'back\\slash', 'a\nb', 'a\n\nb\n', 'line\n',
-  'tab\there', 'ünï', '日本', '<<', '__proto__', 'toString', 'constructor', '---', '...', 'x\u0085y', 'emoji 🎉',
+  '570820f3-ad0f-4504', '12ab', '1e3x', '0x1g', '0b12', '1_0a', '2024-01-01t10:00:00z', '2024-01-01 10:00:00', '9zz', 'tab\there', 'ünï', '日本', '<<', '__proto__', 'toString', 'constructor', '---', '...', 'x\u0085y', 'emoji 🎉',
 ];
 
 function randomScalar(next: () => number): unknown {
@@ -115,7 +115,7 @@ describe('loadBlockYaml', () => {
     ['literal scalars', 'a: |\n  {"x": 1}\n\n  y\nb: |-\n  z\n   more\nc: 1\n'],
     ['nested sequences', '- - 1\n  - 2\n- -\n  - 3\n-\n- x\n'],
     ['single quotes', "a: 'it''s'\n'b c': '#'\n"],
-    ['scalars js-yaml resolves', 'a: 0123\nb: 1e3\nc: .inf\nd: ~\ne: 2024-01-01\nf: 0x1F\ng: -0\nh: 10.0.0.1\ni: True\n'],
+    ['scalars js-yaml resolves', 'a: 0123\nb: 1e3\nc: .inf\nd: ~\ne: 2024-01-01\nf: 0x1F\ng: -0\nh: 10.0.0.1\ni: True\nj: 2024-01-01T10:00:00Z\nk: 2024-01-01t10:00:00.5+02:00\nl: 0xfF\nm: 0o17\nn: 0b101\no: 570820f3-ad0f\np: 1e3x\nq: 12E4\n'],
     ['keys js-yaml resolves', '1: a\n~: b\ntrue: d\n0x1F: e\n'],
     ['empty values', 'a:\nb:\n  c:\nd: # note\n- 1\n'],
   ])('reads %s exactly as js-yaml does', (_, text) => {
