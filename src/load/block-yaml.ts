@@ -25,11 +25,10 @@ export function loadBlockYaml(text: string): unknown[] | null {
   const tabs = new TabFinder(text);
   const keys = new StringCache();
   const values = new StringCache();
-  const codes = charCodes(text);
   const documents: unknown[] = [];
   for (let from = 0; from < text.length; ) {
     const to = nextDocumentStart(text, from);
-    const value = readDocument(text, codes, from, to, tabs, keys, values);
+    const value = readDocument(text, from, to, tabs, keys, values);
     if (value === FAILED) return null;
     if (value !== NOT_A_DOCUMENT) documents.push(value);
     from = to;
@@ -84,10 +83,11 @@ class TabFinder {
 type Codes = Uint8Array | Uint16Array;
 
 /**
- * The text's character codes as a typed array: reading an element is about
+ * A document's character codes as a typed array: reading an element is about
  * half the cost of charCodeAt, which checks the string's representation on
  * every call, and the reader looks at every character two or three times.
- * Most manifests are ASCII, whose codes are its Latin-1 bytes.
+ * Most manifests are ASCII, whose codes are its Latin-1 bytes. Made per
+ * document, so that a large input is not held twice.
  */
 function charCodes(text: string): Codes {
   if (Buffer.byteLength(text, 'utf8') === text.length) return Buffer.from(text, 'latin1');
@@ -110,11 +110,11 @@ const UNSUPPORTED = Symbol('unsupported');
  * Unsupported documents are read by js-yaml alone; FAILED when js-yaml
  * rejects them too.
  */
-function readDocument(text: string, codes: Codes, from: number, to: number, tabs: TabFinder, keys: StringCache, values: StringCache): unknown {
+function readDocument(text: string, from: number, to: number, tabs: TabFinder, keys: StringCache, values: StringCache): unknown {
   const marked = isMarker(text, from, '---');
   try {
     if (tabs.within(from, to)) throw UNSUPPORTED;
-    const reader = new Reader(text, codes, from, to, keys, values);
+    const reader = new Reader(text.slice(from, to), to < text.length, keys, values);
     if (marked) reader.skipMarker();
     return reader.readDocument(marked);
   } catch (error) {
@@ -249,19 +249,23 @@ class Reader {
   private contentStart = 0;
   /** Collections open around the one being read. */
   private depth = 0;
+  /** The document's character codes (charCodes), which all scanning reads. */
+  private readonly codes: Codes;
+  /** Where the document ends: its text's length. */
+  private readonly documentEnd: number;
 
   constructor(
+    /** One document, starting with its `---` line if it has one. */
     private readonly text: string,
-    /** The text's character codes (charCodes), which all scanning reads. */
-    private readonly codes: Codes,
-    from: number,
-    /** Where the document ends: the start of the next one's `---` line, or the end of the text. */
-    private readonly documentEnd: number,
+    /** Whether more text follows the document. */
+    private readonly followed: boolean,
     private readonly keys: StringCache,
     private readonly values: StringCache,
   ) {
-    this.lineStart = from;
-    this.setLine(from);
+    this.codes = charCodes(text);
+    this.documentEnd = text.length;
+    this.lineStart = 0;
+    this.setLine(0);
   }
 
   skipMarker(): void {
@@ -281,7 +285,7 @@ class Reader {
 
   /** Comments and blank lines before a `---` are no document; whether a text of nothing else is one depends on js-yaml's details. */
   private emptyFirstDocument(): unknown {
-    return this.documentEnd < this.text.length ? NOT_A_DOCUMENT : FAILED;
+    return this.followed ? NOT_A_DOCUMENT : FAILED;
   }
 
   // -- lines -------------------------------------------------------------

@@ -118,6 +118,7 @@ describe('loadBlockYaml', () => {
     ['scalars js-yaml resolves', 'a: 0123\nb: 1e3\nc: .inf\nd: ~\ne: 2024-01-01\nf: 0x1F\ng: -0\nh: 10.0.0.1\ni: True\nj: 2024-01-01T10:00:00Z\nk: 2024-01-01t10:00:00.5+02:00\nl: 0xfF\nm: 0o17\nn: 0b101\no: 570820f3-ad0f\np: 1e3x\nq: 12E4\n'],
     ['keys js-yaml resolves', '1: a\n~: b\ntrue: d\n0x1F: e\n'],
     ['empty values', 'a:\nb:\n  c:\nd: # note\n- 1\n'],
+    ['text beyond ASCII', '---\nname: ünï\nzone: 日本\n"ключ": значение\n---\nascii: only\n'],
   ])('reads %s exactly as js-yaml does', (_, text) => {
     expect(loadBlockYaml(text)).not.toBeNull();
     expectAgreement(text);
