@@ -20,20 +20,35 @@ import { DEFAULT_SCHEMA, load } from 'js-yaml';
  * that its error names the right line).
  */
 export function loadBlockYaml(text: string): unknown[] | null {
-  if (text.length === 0) return [];
+  return readBlockYaml(text)?.documents ?? null;
+}
+
+/** loadBlockYaml, and how many documents it handed to js-yaml (which tests check is none where it should be). */
+export function readBlockYaml(text: string): { documents: unknown[]; handedToJsYaml: number } | null {
+  if (text.length === 0) return { documents: [], handedToJsYaml: 0 };
   if (UNSUPPORTED_CHARACTERS.test(text) || hasLineStarting(text, '%') || hasDocumentEnd(text)) return null;
-  const tabs = new TabFinder(text);
-  const keys = new StringCache();
-  const values = new StringCache();
+  const state = new TextState(text);
   const documents: unknown[] = [];
   for (let from = 0; from < text.length; ) {
     const to = nextDocumentStart(text, from);
-    const value = readDocument(text, from, to, tabs, keys, values);
+    const value = readDocument(text, from, to, state);
     if (value === FAILED) return null;
     if (value !== NOT_A_DOCUMENT) documents.push(value);
     from = to;
   }
-  return documents;
+  return { documents, handedToJsYaml: state.handedToJsYaml };
+}
+
+/** What the documents of one text share while it is read. */
+class TextState {
+  readonly tabs: TabFinder;
+  readonly keys = new StringCache();
+  readonly values = new StringCache();
+  handedToJsYaml = 0;
+
+  constructor(text: string) {
+    this.tabs = new TabFinder(text);
+  }
 }
 
 /**
@@ -110,16 +125,17 @@ const UNSUPPORTED = Symbol('unsupported');
  * Unsupported documents are read by js-yaml alone; FAILED when js-yaml
  * rejects them too.
  */
-function readDocument(text: string, from: number, to: number, tabs: TabFinder, keys: StringCache, values: StringCache): unknown {
+function readDocument(text: string, from: number, to: number, state: TextState): unknown {
   const marked = isMarker(text, from, '---');
   try {
-    if (tabs.within(from, to)) throw UNSUPPORTED;
-    const reader = new Reader(text.slice(from, to), to < text.length, keys, values);
+    if (state.tabs.within(from, to)) throw UNSUPPORTED;
+    const reader = new Reader(text.slice(from, to), to < text.length, state.keys, state.values);
     if (marked) reader.skipMarker();
     return reader.readDocument(marked);
   } catch (error) {
     if (error !== UNSUPPORTED) throw error;
   }
+  state.handedToJsYaml++;
   try {
     const value = load(text.slice(from, to));
     // Without a `---`, an empty first document and a null one look alike here: js-yaml must read the whole text.

@@ -4,7 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { dump, loadAll } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { generateCluster } from '../../bench/generate-cluster.js';
-import { loadBlockYaml } from '../../src/load/block-yaml.js';
+import { loadBlockYaml, readBlockYaml } from '../../src/load/block-yaml.js';
 import { random } from '../helpers/random.js';
 
 /** js-yaml's answer: the documents, or 'error'. */
@@ -124,6 +124,12 @@ describe('loadBlockYaml', () => {
     expectAgreement(text);
   });
 
+  it('reads block YAML beyond ASCII itself, handing no document to js-yaml', () => {
+    // Its character codes are a Uint16Array, not the Latin-1 bytes of ASCII text.
+    const text = '---\nname: ünï\nzone: 日本\nlist:\n- "ключ": значение\n  n: 1\n---\nascii: only\n';
+    expect(readBlockYaml(text)).toEqual({ documents: [{ name: 'ünï', zone: '日本', list: [{ ключ: 'значение', n: 1 }] }, { ascii: 'only' }], handedToJsYaml: 0 });
+  });
+
   it.each([
     ['an anchor and alias', 'a: &x 1\nb: *x\n'],
     ['a tag', 'a: !!str 1\n'],
@@ -161,7 +167,7 @@ describe('loadBlockYaml', () => {
     expect(loadBlockYaml(nested(80))).not.toBeNull();
   });
 
-  it('reads every bundled fixture and example itself, as js-yaml does', () => {
+  it('reads every bundled fixture and example as js-yaml does (their flow-style documents through js-yaml)', () => {
     const files = [...filesUnder('fixtures'), ...filesUnder('examples')];
     expect(files.length).toBeGreaterThan(20);
     for (const file of files) {
@@ -174,6 +180,7 @@ describe('loadBlockYaml', () => {
     for (const endpointSource of ['slices', 'pods'] as const) {
       const { text } = generateCluster({ servicePorts: 150, endpointSource, seed: 3 });
       expect(expectAgreement(text)).toBe(true);
+      expect(readBlockYaml(text)?.handedToJsYaml).toBe(0);
     }
   });
 
