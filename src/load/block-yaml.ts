@@ -267,8 +267,6 @@ class Reader {
   private depth = 0;
   /** The document's character codes (charCodes), which all scanning reads. */
   private readonly codes: Codes;
-  /** Where the document ends: its text's length. */
-  private readonly documentEnd: number;
 
   constructor(
     /** One document, starting with its `---` line if it has one. */
@@ -279,7 +277,6 @@ class Reader {
     private readonly values: StringCache,
   ) {
     this.codes = charCodes(text);
-    this.documentEnd = text.length;
     this.lineStart = 0;
     this.setLine(0);
   }
@@ -308,7 +305,7 @@ class Reader {
 
   private setLine(start: number): void {
     this.lineStart = start;
-    if (start >= this.documentEnd) return;
+    if (start >= this.text.length) return;
     const newline = this.text.indexOf('\n', start);
     this.end = newline === -1 ? this.text.length : newline;
     let i = start;
@@ -321,7 +318,7 @@ class Reader {
   }
 
   private atEnd(): boolean {
-    return this.lineStart >= this.documentEnd;
+    return this.lineStart >= this.text.length;
   }
 
   private lineEnd(): number {
