@@ -10,9 +10,12 @@ import type { IPFamily, RoutingGraph } from './graph/types.js';
 import { loadSources } from './load/documents.js';
 import type { SourceText } from './load/source.js';
 import { resolveEndpoints } from './resolve/index.js';
-import { validateObjects } from './validate/index.js';
+import { validateObjects, type ValidateOptions } from './validate/index.js';
 
 export type Mode = 'iptables' | 'ipvs' | 'nftables';
+
+/** How the input is read (`-n`), and the node it is compiled for. */
+export type CompileOptions = NodeOptions & ValidateOptions;
 
 export interface CompileTimings {
   load: number;
@@ -36,19 +39,19 @@ export type CompileStep = { step: 'load'; bytes: number } | { step: 'validate'; 
  * The pure core: texts in, routing graph out. Throws InputError carrying every
  * problem when the input is invalid; never reads files or runs programs.
  */
-export function compileGraph(sources: SourceText[], options: NodeOptions, onStep: (step: CompileStep) => void = () => {}): GraphResult {
+export function compileGraph(sources: SourceText[], options: CompileOptions, onStep: (step: CompileStep) => void = () => {}): GraphResult {
   const t0 = performance.now();
   onStep({ step: 'load', bytes: sources.reduce((sum, source) => sum + source.text.length, 0) });
   const loaded = loadSources(sources);
   const t1 = performance.now();
   onStep({ step: 'validate', objects: loaded.objects.length });
-  const validated = validateObjects(loaded.objects);
+  const validated = validateObjects(loaded.objects, options);
   const t2 = performance.now();
   const diagnostics = [...loaded.diagnostics, ...validated.diagnostics];
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) throw new InputError(diagnostics);
   const config = options.config ?? validated.configs[0]?.value;
-  const node = buildNodeContext({ ...options, config }, validated.inventory.nodes);
+  const node = buildNodeContext({ ...options, config }, validated.inventory.nodes, validated.inventory.serviceCIDRs);
   onStep({ step: 'resolve' });
   const resolved = resolveEndpoints(validated.inventory, node.name);
   const t3 = performance.now();
@@ -67,9 +70,9 @@ export function compileGraph(sources: SourceText[], options: NodeOptions, onStep
  * The DNS records CoreDNS would serve for the input. Throws InputError like
  * compileGraph; no node is involved (DNS is the same on every node).
  */
-export function compileDns(sources: SourceText[], options: DnsOptions): { zone: DnsZone; warnings: Diagnostic[] } {
+export function compileDns(sources: SourceText[], options: DnsOptions & ValidateOptions): { zone: DnsZone; warnings: Diagnostic[] } {
   const loaded = loadSources(sources);
-  const validated = validateObjects(loaded.objects);
+  const validated = validateObjects(loaded.objects, options);
   const diagnostics = [...loaded.diagnostics, ...validated.diagnostics];
   if (diagnostics.some((d) => d.severity === 'error')) throw new InputError(diagnostics);
   const resolved = resolveEndpoints(validated.inventory, '');
@@ -77,9 +80,9 @@ export function compileDns(sources: SourceText[], options: DnsOptions): { zone: 
 }
 
 /** Only validation: every problem found, and how many objects were checked. */
-export function validateSources(sources: SourceText[]): { diagnostics: Diagnostic[]; checked: number } {
+export function validateSources(sources: SourceText[], options: ValidateOptions = {}): { diagnostics: Diagnostic[]; checked: number } {
   const loaded = loadSources(sources);
-  const validated = validateObjects(loaded.objects);
+  const validated = validateObjects(loaded.objects, options);
   return { diagnostics: [...loaded.diagnostics, ...validated.diagnostics], checked: validated.checked };
 }
 

@@ -4,10 +4,11 @@ import { formatZone } from '../dns/index.js';
 import { dns1123Subdomain } from '../validate/names.js';
 import { UsageError } from './errors.js';
 import { appendFile, readInputs } from './inputs.js';
+import { addInputOptions, inputOptionsFrom, type RawInputFlags } from './input-options.js';
 import { writeAtomically, writeStdout } from './output.js';
 import { printDiagnostics } from './report.js';
 
-interface DnsFlags {
+interface DnsFlags extends RawInputFlags {
   file: string[];
   clusterDomain: string;
   ttl: string;
@@ -15,18 +16,20 @@ interface DnsFlags {
 }
 
 export function registerDns(program: Command): void {
-  program
+  const command = program
     .command('dns')
     .description("print the DNS records CoreDNS's kubernetes plugin would serve for the manifests, as a zone file")
     .requiredOption('-f, --file <path>', "manifest file, folder (recursive) or '-' for stdin; repeatable", appendFile)
     .option('--cluster-domain <domain>', "the cluster's DNS domain (kubelet's clusterDomain)", 'cluster.local')
     .option('--ttl <seconds>', "the records' TTL (the kubernetes plugin's ttl option)", '5')
-    .option('-o, --output <file>', 'write here (atomically) instead of stdout')
+    .option('-o, --output <file>', 'write here (atomically) instead of stdout');
+  addInputOptions(command)
     .action(async (flags: DnsFlags) => {
       // Flags first: a usage error must not pass for an input error.
       const clusterDomain = parseDomain(flags.clusterDomain);
       const ttl = parseTtl(flags.ttl);
-      const result = compileDns(await readInputs(flags.file), { clusterDomain, ttl });
+      const input = inputOptionsFrom(flags);
+      const result = compileDns(await readInputs(flags.file), { clusterDomain, ttl, ...input });
       printDiagnostics(result.warnings);
       const text = formatZone(result.zone);
       if (flags.output) await writeAtomically(flags.output, text);

@@ -1,16 +1,19 @@
 import type { Command } from 'commander';
 import { validateSources } from '../compile.js';
 import { appendFile, readInputs } from './inputs.js';
+import { addInputOptions, inputOptionsFrom, type RawInputFlags } from './input-options.js';
 import { printDiagnostics, printLine } from './report.js';
 
 export function registerValidate(program: Command): void {
-  program
+  const command = program
     .command('validate')
     .description('check manifests as the API server and kube-proxy would, reporting every problem')
-    .requiredOption('-f, --file <path>', "manifest file, folder (recursive) or '-' for stdin; repeatable", appendFile)
-    .action(async (flags: { file: string[] }) => {
+    .requiredOption('-f, --file <path>', "manifest file, folder (recursive) or '-' for stdin; repeatable", appendFile);
+  addInputOptions(command)
+    .action(async (flags: { file: string[] } & RawInputFlags) => {
+      const options = inputOptionsFrom(flags);
       const sources = await readInputs(flags.file);
-      const { diagnostics, checked } = validateSources(sources);
+      const { diagnostics, checked } = validateSources(sources, options);
       printDiagnostics(diagnostics);
       const errors = diagnostics.filter((d) => d.severity === 'error').length;
       const warnings = diagnostics.length - errors;

@@ -1,4 +1,4 @@
-import type { KubeProxyConfiguration, Node } from '../model/k8s.js';
+import type { KubeProxyConfiguration, Node, ServiceCIDR } from '../model/k8s.js';
 import { canonicalIP, cidrContains, ipFamily, parseCIDR } from '../net/ip.js';
 import type { IPFamily, NodeContext } from './types.js';
 
@@ -7,6 +7,8 @@ export interface NodeOptions {
   nodeName?: string;
   nodeIPs?: string[];
   clusterCIDRs?: string[];
+  /** --service-cidr: the ranges cluster IPs come from; when given, the input's ServiceCIDR objects are not used. */
+  serviceCIDRs?: string[];
   zone?: string;
   masqueradeAll?: boolean;
   config?: KubeProxyConfiguration;
@@ -19,7 +21,7 @@ const ZONE_LABEL = 'topology.kubernetes.io/zone';
  * of the same name, which wins over kube-proxy's defaults. The options are
  * assumed valid (the CLI checks them before the core runs).
  */
-export function buildNodeContext(options: NodeOptions, nodes: Node[]): NodeContext {
+export function buildNodeContext(options: NodeOptions, nodes: Node[], serviceCIDRObjects: ServiceCIDR[] = []): NodeContext {
   const config = options.config ?? ({} as Partial<KubeProxyConfiguration>);
   const name = options.nodeName ?? config.hostnameOverride ?? '';
   const node = nodes.find((n) => n.metadata.name === name);
@@ -30,6 +32,7 @@ export function buildNodeContext(options: NodeOptions, nodes: Node[]): NodeConte
     name,
     ips,
     clusterCIDR: { 4: firstOfFamily(cidrs, 4), 6: firstOfFamily(cidrs, 6) },
+    serviceCIDRs: serviceCIDRs(options.serviceCIDRs?.length ? options.serviceCIDRs : serviceCIDRObjects.flatMap((o) => o.spec?.cidrs ?? [])),
     zone: options.zone ?? node?.metadata.labels?.[ZONE_LABEL] ?? null,
     labels: { ...(node?.metadata.labels ?? {}) },
     masqueradeAll: options.masqueradeAll ?? config.iptables?.masqueradeAll ?? false,
@@ -59,6 +62,17 @@ function nodeIPs(list: string[]): NodeContext['ips'] {
     if (family && !ips[family].includes(text)) ips[family].push(text);
   }
   return ips;
+}
+
+function serviceCIDRs(texts: string[]): NodeContext['serviceCIDRs'] {
+  const byFamily: NodeContext['serviceCIDRs'] = { 4: [], 6: [] };
+  for (const text of texts) {
+    const cidr = parseCIDR(text.trim());
+    if (cidr && !byFamily[cidr.family].includes(cidr.text)) byFamily[cidr.family].push(cidr.text);
+  }
+  byFamily[4].sort();
+  byFamily[6].sort();
+  return byFamily;
 }
 
 function firstOfFamily(cidrs: string[], family: IPFamily): string | null {

@@ -39,6 +39,13 @@ export interface NodeContext {
    * ("detect-local-mode ClusterCIDR"). null: unknown, so no rule depends on it.
    */
   clusterCIDR: { 4: string | null; 6: string | null };
+  /**
+   * The ranges cluster IPs are allocated from, per family, canonical and
+   * sorted: from --service-cidr, else from the input's ServiceCIDR objects.
+   * kube-proxy drops traffic to an address in them that no Service holds;
+   * empty: unknown, so nothing is dropped for it.
+   */
+  serviceCIDRs: { 4: string[]; 6: string[] };
   /** topology.kubernetes.io/zone of this node, for topology hints. */
   zone: string | null;
   /** Labels of this node's Node object (legacy topologyKeys use them). */

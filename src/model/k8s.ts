@@ -128,7 +128,19 @@ export interface KubeProxyConfiguration {
   detectLocalMode?: string;
 }
 
-export type KubeObject = Service | EndpointSlice | Endpoints | Pod | Node;
+/**
+ * networking.k8s.io/v1 ServiceCIDR: a range the API server allocates cluster
+ * IPs from. kube-proxy drops traffic to addresses in these ranges that no
+ * Service holds; kpc's simulation allocates from them.
+ */
+export interface ServiceCIDR {
+  apiVersion: 'networking.k8s.io/v1' | 'networking.k8s.io/v1beta1';
+  kind: 'ServiceCIDR';
+  metadata: ObjectMeta;
+  spec?: { cidrs?: string[] };
+}
+
+export type KubeObject = Service | EndpointSlice | Endpoints | Pod | Node | ServiceCIDR;
 
 /** The objects of one input, grouped by kind, each list sorted by namespace/name. */
 export interface Inventory {
@@ -137,4 +149,5 @@ export interface Inventory {
   endpoints: Endpoints[];
   pods: Pod[];
   nodes: Node[];
+  serviceCIDRs: ServiceCIDR[];
 }

@@ -10,6 +10,12 @@ import { InventoryBuilder, isInventoryKind, where } from './inventory.js';
 import { ObjectReporter, quoted } from './reporter.js';
 import { checkShape, isKnownKind, type KnownKind, type SchemaProblem } from './schemas.js';
 import { validateService } from './service.js';
+import { validateServiceCIDR } from './service-cidr.js';
+
+export interface ValidateOptions {
+  /** The namespace of objects that name none, as `kubectl apply -n` gives them (default `default`). */
+  namespace?: string;
+}
 
 export interface ValidationResult {
   inventory: Inventory;
@@ -28,6 +34,7 @@ const SEMANTIC: Record<KnownKind, Semantic> = {
   Endpoints: validateEndpoints as Semantic,
   Pod: validatePod as Semantic,
   Node: validateNode as Semantic,
+  ServiceCIDR: validateServiceCIDR as Semantic,
   KubeProxyConfiguration: validateKubeProxyConfiguration as Semantic,
 };
 
@@ -36,12 +43,13 @@ const SEMANTIC: Record<KnownKind, Semantic> = {
  * field combinations), collecting every problem rather than stopping at the
  * first. Objects of kinds kpc does not read are skipped with a warning.
  */
-export function validateObjects(objects: LoadedObject[]): ValidationResult {
+export function validateObjects(objects: LoadedObject[], options: ValidateOptions = {}): ValidationResult {
+  const namespace = options.namespace ?? 'default';
   const inventory = new InventoryBuilder();
   const configs: ValidationResult['configs'] = [];
   const reporters: ObjectReporter[] = [];
   for (const loaded of objects) {
-    const r = new ObjectReporter(loaded);
+    const r = new ObjectReporter(loaded, [], undefined, undefined, namespace);
     reporters.push(r);
     const kind = kindOf(loaded.value, r);
     if (kind !== null) {
@@ -50,7 +58,7 @@ export function validateObjects(objects: LoadedObject[]): ValidationResult {
       if (shape.length === 0) SEMANTIC[kind](loaded.value as never, r);
       else checkMeaningOfMisshapen(kind, loaded.value, shape, r);
       if (!r.failed) {
-        defaultNamespace(loaded.value as { metadata?: { namespace?: string } }, kind);
+        defaultNamespace(loaded.value as { metadata?: { namespace?: string } }, kind, namespace);
         if (isInventoryKind(kind)) inventory.add(kind, loaded, r);
         else {
           checkSingleConfig(configs, r);
@@ -98,9 +106,11 @@ function kindOf(value: unknown, r: ObjectReporter): KnownKind | null {
   return kind;
 }
 
-function defaultNamespace(value: { metadata?: { namespace?: string } }, kind: KnownKind): void {
-  if (kind === 'Node' || kind === 'KubeProxyConfiguration' || !value.metadata) return;
-  if (value.metadata.namespace === undefined || value.metadata.namespace === '') value.metadata.namespace = 'default';
+const CLUSTER_SCOPED = new Set<KnownKind>(['Node', 'ServiceCIDR', 'KubeProxyConfiguration']);
+
+function defaultNamespace(value: { metadata?: { namespace?: string } }, kind: KnownKind, namespace: string): void {
+  if (CLUSTER_SCOPED.has(kind) || !value.metadata) return;
+  if (value.metadata.namespace === undefined || value.metadata.namespace === '') value.metadata.namespace = namespace;
 }
 
 /** Two configurations would make the output depend on which one was read first. */

@@ -3,9 +3,9 @@ import type { LoadedObject } from '../load/source.js';
 import type { Inventory } from '../model/k8s.js';
 import type { FieldPath, ObjectReporter } from './reporter.js';
 
-type InventoryKind = 'Service' | 'EndpointSlice' | 'Endpoints' | 'Pod' | 'Node';
+type InventoryKind = 'Service' | 'EndpointSlice' | 'Endpoints' | 'Pod' | 'Node' | 'ServiceCIDR';
 
-const INVENTORY_KINDS = new Set<string>(['Service', 'EndpointSlice', 'Endpoints', 'Pod', 'Node']);
+const INVENTORY_KINDS = new Set<string>(['Service', 'EndpointSlice', 'Endpoints', 'Pod', 'Node', 'ServiceCIDR']);
 
 interface Identified {
   /** `namespace/name`: the identity within a kind, and the sort key. */
@@ -39,6 +39,7 @@ export class InventoryBuilder {
       endpoints: this.sorted('Endpoints'),
       pods: this.sorted('Pod'),
       nodes: this.sorted('Node'),
+      serviceCIDRs: this.sorted('ServiceCIDR'),
     };
   }
 

@@ -24,8 +24,10 @@ export class ObjectReporter {
     /** Fields already reported on: whatever is said about them, or inside them, is a repeat. */
     private readonly repeats: readonly FieldPath[] = NO_REPEATS,
     identity?: ObjectIdentity,
+    /** The namespace validation gives a namespaced object that names none (-n). */
+    defaultNamespace = 'default',
   ) {
-    this.identity = identity ?? identityOf(loaded.value);
+    this.identity = identity ?? identityOf(loaded.value, defaultNamespace);
   }
 
   /** A reporter into the same list that stays quiet about the given fields and what lies inside them. */
@@ -76,23 +78,24 @@ interface ObjectIdentity {
   kind: unknown;
   name: unknown;
   namespace: unknown;
+  defaultNamespace: string;
   isObject: boolean;
 }
 
-function identityOf(value: unknown): ObjectIdentity {
-  if (typeof value !== 'object' || value === null) return { kind: undefined, name: undefined, namespace: undefined, isObject: false };
+function identityOf(value: unknown, defaultNamespace: string): ObjectIdentity {
+  if (typeof value !== 'object' || value === null) return { kind: undefined, name: undefined, namespace: undefined, defaultNamespace, isObject: false };
   const { kind, metadata } = value as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } };
-  return { kind, name: metadata?.name, namespace: metadata?.namespace, isObject: true };
+  return { kind, name: metadata?.name, namespace: metadata?.namespace, defaultNamespace, isObject: true };
 }
 
 /** `Service default/web` from whatever the object says of itself, quoted when it is not a plain name. */
-function labelOf({ kind, name: givenName, namespace: givenNamespace, isObject }: ObjectIdentity): string | null {
+function labelOf({ kind, name: givenName, namespace: givenNamespace, defaultNamespace, isObject }: ObjectIdentity): string | null {
   if (!isObject) return null;
   const kindText = typeof kind === 'string' ? kind : 'object';
   const name = typeof givenName === 'string' ? givenName : null;
   const given = typeof givenNamespace === 'string' && givenNamespace !== '' ? givenNamespace : null;
-  // Left out, a namespaced object's namespace is "default", as kubectl would put it.
-  const namespace = given ?? (NAMESPACED.has(kindText) ? 'default' : null);
+  // Left out, a namespaced object's namespace is -n's or "default", as kubectl would put it.
+  const namespace = given ?? (NAMESPACED.has(kindText) ? defaultNamespace : null);
   if (name === null) return kindText;
   const id = namespace === null || kindText === 'Node' ? name : `${namespace}/${name}`;
   const plain = /^[a-z0-9.\-/]+$/.test(id) && id.length <= QUOTED_MAX;

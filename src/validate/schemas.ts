@@ -17,6 +17,7 @@ const VALIDATORS = {
   Endpoints: generated.Endpoints as ShapeValidator,
   Pod: generated.Pod as ShapeValidator,
   Node: generated.Node as ShapeValidator,
+  ServiceCIDR: generated.ServiceCIDR as ShapeValidator,
   KubeProxyConfiguration: generated.KubeProxyConfiguration as ShapeValidator,
 } as const;
 
