@@ -1,5 +1,6 @@
 import type { ObjectMeta } from '../model/k8s.js';
 import { isIP, parseCIDR } from '../net/ip.js';
+import { legacyIPv4, legacyIPv4CIDR } from '../net/legacy-ip.js';
 import { dns1123Label, dns1123Subdomain, labelValue, qualifiedName, type NameCheck } from './names.js';
 import { remembered } from './remembered.js';
 import { quoted, type FieldPath, type ObjectReporter } from './reporter.js';
@@ -37,6 +38,34 @@ export function checkIP(value: string, path: FieldPath, r: ObjectReporter): bool
   if (isIP(value)) return true;
   r.error(path, `${quoted(String(value))} is not a valid IP address`);
   return false;
+}
+
+/**
+ * An address in a field kube-proxy reads leniently (a Service's IPs, an
+ * EndpointSlice's addresses). A legacy IPv4 text with leading zeros is
+ * rewritten in place to what kube-proxy makes of it, with a warning, so
+ * everything after validation sees the canonical address.
+ */
+export function checkLegacyIP(holder: unknown[] | Record<string, unknown>, key: number | string, path: FieldPath, r: ObjectReporter): boolean {
+  const value = (holder as Record<string | number, unknown>)[key] as string;
+  if (isIP(value)) return true;
+  const legacy = legacyIPv4(value);
+  if (legacy === null) return checkIP(value, path, r);
+  (holder as Record<string | number, unknown>)[key] = legacy;
+  r.warning(path, `${quoted(value)} has leading zeros, which API servers now refuse; read as ${legacy}, as kube-proxy reads it (write ${legacy})`);
+  return true;
+}
+
+/** checkLegacyIP for a CIDR ("203.0.113.000/025"), read as kube-proxy's ParseCIDRSloppy reads it. */
+export function checkLegacyCIDR(holder: unknown[], key: number, path: FieldPath, r: ObjectReporter): boolean {
+  const value = String(holder[key]).trim();
+  if (value.includes('/') && parseCIDR(value)) return true;
+  const legacy = legacyIPv4CIDR(value);
+  const cidr = legacy && parseCIDR(`${legacy.address}/${legacy.bits}`);
+  if (!cidr) return checkCIDR(value, path, r);
+  holder[key] = cidr.text;
+  r.warning(path, `${quoted(value)} has leading zeros, which API servers now refuse; read as ${cidr.text}, as kube-proxy reads it (write ${cidr.text})`);
+  return true;
 }
 
 export function checkCIDR(value: string, path: FieldPath, r: ObjectReporter): boolean {

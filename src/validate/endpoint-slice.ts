@@ -1,6 +1,7 @@
 import type { EndpointSlice } from '../model/k8s.js';
 import { ipFamily } from '../net/ip.js';
-import { checkMetadata, checkName, checkUnique, nodeName, zoneName } from './common.js';
+import { checkLegacyIP, checkMetadata, checkName, checkUnique, nodeName, zoneName } from './common.js';
+import { legacyIPv4 } from '../net/legacy-ip.js';
 import { dns1123Label, dns1123Subdomain, type NameCheck } from './names.js';
 import { quoted, type ObjectReporter } from './reporter.js';
 
@@ -31,7 +32,9 @@ function checkEndpoint(slice: EndpointSlice, family: 4 | 6 | null, ep: SliceEndp
   const addresses = listOf(ep.addresses);
   for (let j = 0; family !== null && j < addresses.length; j++) {
     const address = addresses[j]!;
-    if (ipFamily(address) !== family) r.error(['endpoints', i, 'addresses', j], `${quoted(String(address))} is not a valid ${slice.addressType} address`);
+    if (ipFamily(address) === family) continue;
+    if (family === 4 && legacyIPv4(address) !== null) checkLegacyIP(addresses, j, ['endpoints', i, 'addresses', j], r);
+    else r.error(['endpoints', i, 'addresses', j], `${quoted(String(address))} is not a valid ${slice.addressType} address`);
   }
   if (ep.hostname !== undefined) checkEndpointName(ep.hostname, i, 'hostname', r, dns1123Label, 'hostname');
   if (ep.nodeName !== undefined) checkEndpointName(ep.nodeName, i, 'nodeName', r, nodeName, 'node name');

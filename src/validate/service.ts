@@ -1,7 +1,7 @@
 import type { Service, ServicePort } from '../model/k8s.js';
 import { ipFamily } from '../net/ip.js';
 import { IPVS_SCHEDULERS, SCHEDULER_ANNOTATION } from '../graph/ipvs-schedulers.js';
-import { checkCIDR, checkIP, checkMetadata, checkName, checkUnique, labelKey } from './common.js';
+import { checkLegacyCIDR, checkLegacyIP, checkMetadata, checkName, checkUnique, labelKey } from './common.js';
 import { dns1035Label, dns1123Label, dns1123Subdomain, ianaSvcName, labelValue, qualifiedName } from './names.js';
 import { quoted, type FieldPath, type ObjectReporter } from './reporter.js';
 
@@ -23,7 +23,8 @@ export function validateService(svc: Service, r: ObjectReporter): void {
   const headless = spec.clusterIP === 'None';
   checkClusterIPs(svc, r);
   checkPorts(spec.ports ?? [], type, headless, r);
-  (spec.externalIPs ?? []).forEach((ip, i) => checkIP(ip, ['spec', 'externalIPs', i], r));
+  const externalIPs = spec.externalIPs ?? [];
+  externalIPs.forEach((_, i) => checkLegacyIP(externalIPs, i, ['spec', 'externalIPs', i], r));
   checkTrafficPolicies(svc, type, r);
   checkLoadBalancer(svc, type, r);
   checkTopology(svc, r);
@@ -40,13 +41,15 @@ function checkExternalName(svc: Service, r: ObjectReporter): void {
 }
 
 function checkClusterIPs(svc: Service, r: ObjectReporter): void {
-  const { clusterIP, clusterIPs, ipFamilies } = svc.spec;
-  if (clusterIP !== undefined && clusterIP !== '' && clusterIP !== 'None') checkIP(clusterIP, ['spec', 'clusterIP'], r);
-  (clusterIPs ?? []).forEach((ip, i) => {
+  const spec = svc.spec;
+  if (spec.clusterIP !== undefined && spec.clusterIP !== '' && spec.clusterIP !== 'None') checkLegacyIP(spec, 'clusterIP', ['spec', 'clusterIP'], r);
+  (spec.clusterIPs ?? []).forEach((ip, i) => {
     if (ip === 'None') {
-      if (i > 0 || clusterIPs!.length > 1) r.error(['spec', 'clusterIPs', i], '"None" must be the only entry');
-    } else checkIP(ip, ['spec', 'clusterIPs', i], r);
+      if (i > 0 || spec.clusterIPs!.length > 1) r.error(['spec', 'clusterIPs', i], '"None" must be the only entry');
+    } else checkLegacyIP(spec.clusterIPs!, i, ['spec', 'clusterIPs', i], r);
   });
+  // Read after the checks above, which may have made legacy addresses canonical.
+  const { clusterIP, clusterIPs, ipFamilies } = spec;
   if (clusterIPs?.length && clusterIP !== undefined && clusterIP !== '' && clusterIPs[0] !== clusterIP) {
     r.error(['spec', 'clusterIPs', 0], `must equal spec.clusterIP (${clusterIP})`);
   }
@@ -110,10 +113,10 @@ function checkTrafficPolicies(svc: Service, type: string, r: ObjectReporter): vo
 function checkLoadBalancer(svc: Service, type: string, r: ObjectReporter): void {
   const ranges = svc.spec.loadBalancerSourceRanges ?? [];
   if (ranges.length > 0 && type !== 'LoadBalancer') r.error(['spec', 'loadBalancerSourceRanges'], 'may only be set on a LoadBalancer Service');
-  ranges.forEach((cidr, i) => checkCIDR(cidr.trim(), ['spec', 'loadBalancerSourceRanges', i], r));
-  if (svc.spec.loadBalancerIP) checkIP(svc.spec.loadBalancerIP, ['spec', 'loadBalancerIP'], r);
+  ranges.forEach((_, i) => checkLegacyCIDR(ranges, i, ['spec', 'loadBalancerSourceRanges', i], r));
+  if (svc.spec.loadBalancerIP) checkLegacyIP(svc.spec, 'loadBalancerIP', ['spec', 'loadBalancerIP'], r);
   (svc.status?.loadBalancer?.ingress ?? []).forEach((ingress, i) => {
-    if (ingress.ip !== undefined) checkIP(ingress.ip, ['status', 'loadBalancer', 'ingress', i, 'ip'], r);
+    if (ingress.ip !== undefined) checkLegacyIP(ingress, 'ip', ['status', 'loadBalancer', 'ingress', i, 'ip'], r);
   });
 }
 
