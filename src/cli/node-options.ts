@@ -21,6 +21,8 @@ export function addNodeOptions(command: Command): Command {
     .option('--service-cidr <cidr>', 'the range cluster IPs come from, one per IP family (default: the ServiceCIDR objects in the input)', collect, [])
     .option('--zone <zone>', "the node's topology zone (default: its Node object's label)")
     .option('--masquerade-all', 'masquerade all traffic to cluster IPs, as kube-proxy --masquerade-all')
+    .option('--no-random-fully', "the host's iptables lacks MASQUERADE --random-fully, so kube-proxy leaves it out")
+    .option('--nfacct', "the host's kernel has nfacct, so kube-proxy's iptables mode adds its -m nfacct counting rules")
     .option('--config <file>', "kube-proxy's KubeProxyConfiguration file");
 }
 
@@ -31,6 +33,8 @@ export interface RawNodeFlags extends RawInputFlags {
   serviceCidr: string[];
   zone?: string;
   masqueradeAll?: boolean;
+  randomFully?: boolean;
+  nfacct?: boolean;
   config?: string;
 }
 
@@ -45,6 +49,8 @@ export async function nodeOptionsFrom(flags: RawNodeFlags): Promise<CompileOptio
     serviceCIDRs: flags.serviceCidr,
     zone: flags.zone,
     masqueradeAll: flags.masqueradeAll,
+    randomFully: flags.randomFully,
+    nfacct: flags.nfacct,
   };
   if (flags.config !== undefined) options.config = await readConfig(flags.config);
   return options;

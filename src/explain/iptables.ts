@@ -93,6 +93,8 @@ const INERT = new Set([
   '--comment', '--mode', '--name', '--mask', '--rsource', '--reap', '--seconds', '--set',
   '--to-destination', '--to-source', '--to-ports', '--or-mark', '--xor-mark', '--and-mark', '--set-xmark', '--set-mark',
   '--random-fully', '--random', '--persistent', '--reject-with', '--probability', '-j', '-g',
+  // An nfacct match counts the packet and always matches.
+  '--nfacct-name',
 ]);
 
 function applyRule(rule: IptablesRule, chain: string, state: State, context: RuleContext): Branch[] {

@@ -11,6 +11,10 @@ export interface NodeOptions {
   serviceCIDRs?: string[];
   zone?: string;
   masqueradeAll?: boolean;
+  /** The host's iptables has --random-fully (default true). */
+  randomFully?: boolean;
+  /** The host's kernel has nfacct (default false). */
+  nfacct?: boolean;
   config?: KubeProxyConfiguration;
 }
 
@@ -45,6 +49,8 @@ export function buildNodeContext(options: NodeOptions, nodes: Node[], serviceCID
     ipvsScheduler: config.ipvs?.scheduler || 'rr',
     ipvsStrictARP: config.ipvs?.strictARP ?? false,
     dropInvalidForwarded: !(config.conntrack?.tcpBeLiberal ?? false),
+    randomFully: options.randomFully ?? true,
+    nfacct: options.nfacct ?? false,
   };
 }
 

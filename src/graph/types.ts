@@ -71,6 +71,17 @@ export interface NodeContext {
    * then accepts out-of-window packets itself.
    */
   dropInvalidForwarded: boolean;
+  /**
+   * The host's iptables has MASQUERADE --random-fully (kube-proxy checks and
+   * adds it only then; every iptables since 1.6.2 has it). iptables and IPVS modes.
+   */
+  randomFully: boolean;
+  /**
+   * The host's kernel has nfacct (xt_nfacct): kube-proxy's iptables mode then
+   * counts dropped INVALID packets and accepted localhost node-port packets
+   * with `-m nfacct` rules.
+   */
+  nfacct: boolean;
 }
 
 /** A service port, for one IP family, with every decision made. */

@@ -2,7 +2,7 @@ import type { Endpoint, EndpointSet, IPFamily, NodeContext, RoutingGraph, Servic
 import { assertCommentText, assertToken } from '../safe-text.js';
 import { endpointChain, portChains, type PortChains } from './names.js';
 import { probability } from './probability.js';
-import { writeForwardChain, writeMasqueradeChains } from './shared-chains.js';
+import { NFACCT, writeForwardChain, writeMasqueradeChains } from './shared-chains.js';
 import { Table, comment } from './table.js';
 
 /** Fixed chain names, as kube-proxy declares them. */
@@ -24,6 +24,22 @@ export interface IptablesTables {
 
 interface Context extends IptablesTables {
   node: NodeContext;
+  /** kube-proxy's "large cluster mode": endpoint rules carry no comment. */
+  largeCluster: boolean;
+}
+
+/**
+ * kube-proxy's largeClusterEndpointsThreshold: above this many endpoints (every
+ * endpoint of every service port of the family, ready or not), it leaves the
+ * comments out of the endpoint rules, which makes iptables-restore's input up
+ * to 40% smaller.
+ */
+export const LARGE_CLUSTER_ENDPOINTS = 1000;
+
+function isLargeCluster(graph: RoutingGraph, family: IPFamily): boolean {
+  let total = 0;
+  for (const route of graph.servicePorts) if (route.family === family) total += route.endpoints.length;
+  return total > LARGE_CLUSTER_ENDPOINTS;
 }
 
 /**
@@ -34,7 +50,7 @@ interface Context extends IptablesTables {
 export function buildIptables(graph: RoutingGraph, family: IPFamily): IptablesTables {
   const filter = new Table('filter', ['INPUT', 'FORWARD', 'OUTPUT']);
   const nat = new Table('nat', ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING']);
-  const tables: Context = { filter, nat, node: graph.node };
+  const tables: Context = { filter, nat, node: graph.node, largeCluster: isLargeCluster(graph, family) };
   const kubeletFirewall = family === 4 && graph.node.localhostNodePorts;
   writeJumps(tables, kubeletFirewall);
   writeFixedChains(tables, graph, kubeletFirewall);
@@ -42,7 +58,7 @@ export function buildIptables(graph: RoutingGraph, family: IPFamily): IptablesTa
     if (route.family === family) writeServicePort(tables, route);
   }
   writeNodePortsJump(nat, graph, family);
-  writeForwardChain(filter, graph.node);
+  writeForwardChain(filter, graph.node, graph.node.nfacct ? NFACCT.invalidDropped : null);
   return tables;
 }
 
@@ -105,18 +121,24 @@ function writeServicePort(tables: Context, route: ServicePortRoute): void {
   const known = new Map<string, string>();
   for (const endpoint of route.reachableEndpoints) known.set(endpoint.hostPort, endpointChain(route, endpoint));
   const sepOf = (ep: Endpoint) => known.get(ep.hostPort) ?? endpointChain(route, ep);
-  for (const set of route.endpointSets) writeEndpointChoice(tables.nat, route, policyChain(set), set, sepOf);
+  const endpointComment = tables.largeCluster ? () => '' : (text: string) => `${comment(text)} `;
+  for (const set of route.endpointSets) writeEndpointChoice(tables.nat, route, policyChain(set), set, sepOf, endpointComment);
   for (const endpoint of route.reachableEndpoints) {
     const sep = sepOf(endpoint);
     tables.nat.declare(sep);
-    tables.nat.add(sep, comment(name), `-s ${endpoint.ip} -j ${CHAIN.markMasq}`);
-    const affinity = route.affinityTimeoutSeconds === null ? '' : ` -m recent --name ${sep} --set`;
-    tables.nat.add(sep, `${comment(name)}${affinity}`, match, `-j DNAT --to-destination ${assertToken(endpoint.hostPort)}`);
+    tables.nat.add(sep, `${endpointComment(name)}-s ${endpoint.ip} -j ${CHAIN.markMasq}`);
+    const affinity = route.affinityTimeoutSeconds === null ? '' : `-m recent --name ${sep} --set `;
+    tables.nat.add(sep, `${endpointComment(name)}${affinity}${match}`, `-j DNAT --to-destination ${assertToken(endpoint.hostPort)}`);
   }
 }
 
+/** kube-proxy counts node-port packets accepted on 127.0.0.1 where localhost node ports are on (IPv4) and the kernel has nfacct. */
+function countsLocalhostNodePorts(node: NodeContext, route: ServicePortRoute): boolean {
+  return node.nfacct && node.localhostNodePorts && route.family === 4;
+}
+
 function writeFrontends(
-  { filter, nat }: IptablesTables,
+  { filter, nat, node }: Context,
   route: ServicePortRoute,
   chains: PortChains,
   name: string,
@@ -146,6 +168,9 @@ function writeFrontends(
     for (const ip of route.loadBalancerIPs) filter.add(CHAIN.externalServices, verdictComment(externalVerdict), match, `-d ${ip}`, port, `-j ${externalVerdict.toUpperCase()}`);
   }
   if (route.nodePort !== null) {
+    if (external.hasChain && countsLocalhostNodePorts(node, route)) {
+      nat.add(CHAIN.nodePorts, comment(name), match, `-d 127.0.0.0/8 --dport ${route.nodePort}`, `-m nfacct --nfacct-name ${NFACCT.localhostNodePortAccepted}`, `-j ${chains.external}`);
+    }
     if (external.hasChain) nat.add(CHAIN.nodePorts, comment(name), match, `--dport ${route.nodePort}`, `-j ${chains.external}`);
     if (externalVerdict) filter.add(CHAIN.externalServices, verdictComment(externalVerdict), '-m addrtype --dst-type LOCAL', match, `--dport ${route.nodePort}`, `-j ${externalVerdict.toUpperCase()}`);
   }
@@ -190,19 +215,29 @@ function writeFirewall(nat: Table, route: ServicePortRoute, chains: PortChains, 
   nat.add(chains.firewall, comment(`other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`));
 }
 
-function writeEndpointChoice(nat: Table, route: ServicePortRoute, chain: string, set: EndpointSet, sepOf: (endpoint: Endpoint) => string): void {
+/** The comment before an endpoint rule's matches, with its trailing space, or '' in large-cluster mode. */
+type EndpointComment = (text: string) => string;
+
+function writeEndpointChoice(
+  nat: Table,
+  route: ServicePortRoute,
+  chain: string,
+  set: EndpointSet,
+  sepOf: (endpoint: Endpoint) => string,
+  endpointComment: EndpointComment,
+): void {
   nat.declare(chain);
   const endpoints = set === 'local' ? route.localEndpoints : route.clusterEndpoints;
   const name = route.servicePortName;
   if (route.affinityTimeoutSeconds !== null) {
     for (const endpoint of endpoints) {
       const sep = sepOf(endpoint);
-      nat.add(chain, comment(`${name} -> ${endpoint.hostPort}`), `-m recent --name ${sep} --rcheck --seconds ${route.affinityTimeoutSeconds} --reap -j ${sep}`);
+      nat.add(chain, `${endpointComment(`${name} -> ${endpoint.hostPort}`)}-m recent --name ${sep} --rcheck --seconds ${route.affinityTimeoutSeconds} --reap -j ${sep}`);
     }
   }
   endpoints.forEach((endpoint, i) => {
     const sep = sepOf(endpoint);
-    const random = i < endpoints.length - 1 ? ` -m statistic --mode random --probability ${probability(endpoints.length - i)}` : '';
-    nat.add(chain, `${comment(`${name} -> ${endpoint.hostPort}`)}${random}`, `-j ${sep}`);
+    const random = i < endpoints.length - 1 ? `-m statistic --mode random --probability ${probability(endpoints.length - i)} ` : '';
+    nat.add(chain, `${endpointComment(`${name} -> ${endpoint.hostPort}`)}${random}-j ${sep}`);
   });
 }
