@@ -7,6 +7,7 @@
 // import() as code that runs only when the command is asked for.
 //
 //   node scripts/bundle.mjs   (npm run build runs it after tsc)
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
@@ -16,6 +17,7 @@ export const BUNDLE = join(ROOT, 'dist', 'kpc.mjs');
 
 /** Bundles `entry` (a module under dist/) into `outfile`; bench/ uses it for its own entry of the CLI's steps. */
 export async function bundle(entry = ENTRY, outfile = BUNDLE) {
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   await build({
     entryPoints: [entry],
     outfile,
@@ -25,6 +27,8 @@ export async function bundle(entry = ENTRY, outfile = BUNDLE) {
     format: 'esm',
     sourcemap: 'linked',
     logLevel: 'warning',
+    // kpc --version says what package.json says, written nowhere else.
+    define: { KPC_VERSION: JSON.stringify(version) },
     // CommonJS dependencies (commander, ipaddr.js) call require() for node's own modules, which an ES module lacks.
     banner: { js: "import { createRequire as kpcCreateRequire } from 'node:module';\nconst require = kpcCreateRequire(import.meta.url);" },
   });

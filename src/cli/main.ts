@@ -5,6 +5,10 @@ import { printDiagnostics, printLine } from './report.js';
 
 type Register = (program: Command) => void;
 
+/** package.json's version, put in by scripts/bundle.mjs; bin/kpc only runs the bundle. */
+declare const KPC_VERSION: string | undefined;
+const VERSION = typeof KPC_VERSION === 'string' ? KPC_VERSION : '0.0.0-unbundled';
+
 /**
  * Each command's module, loaded only when it may run: importing all seven
  * (the compiler, three emitters, the packet tracer, the rule readers, apply)
@@ -36,7 +40,7 @@ function commandsFor(argv: string[]): string[] {
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('kpc')
     .description('Kubernetes Service rule compiler: manifests in, kube-proxy rules out')
-    .version('0.1.0')
+    .version(VERSION)
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   try {
