@@ -1,30 +1,51 @@
 import type { Command } from 'commander';
 import { validateSources } from '../compile.js';
-import { appendFile, readInputs } from './inputs.js';
+import { counts, formatReport, REPORT_FORMATS, summary, type ReportFormat } from '../report/formats.js';
+import { UsageError } from './errors.js';
 import { addInputOptions, inputOptionsFrom, type RawInputFlags } from './input-options.js';
+import { appendFile, readInputs } from './inputs.js';
+import { writeStdout } from './output.js';
 import { printDiagnostics, printLine } from './report.js';
+
+interface ValidateFlags extends RawInputFlags {
+  file?: string[];
+  format: string;
+}
 
 export function registerValidate(program: Command): void {
   const command = program
     .command('validate')
     .description('check manifests as the API server and kube-proxy would, reporting every problem')
-    .requiredOption('-f, --file <path>', "manifest file, folder (recursive) or '-' for stdin; repeatable", appendFile);
-  addInputOptions(command)
-    .action(async (flags: { file: string[] } & RawInputFlags) => {
-      const options = inputOptionsFrom(flags);
-      const sources = await readInputs(flags.file);
-      const { diagnostics, checked } = validateSources(sources, options);
+    .argument('[files...]', 'manifest files or folders, as pre-commit passes them (same as -f)')
+    .option('-f, --file <path>', "manifest file, folder (recursive) or '-' for stdin; repeatable", appendFile)
+    .option('--format <format>', `report as ${REPORT_FORMATS.join(', ')} (all but text go to stdout)`, 'text')
+    .addHelpText(
+      'after',
+      `
+Exit status: 0 valid (warnings allowed), 1 a problem in the input, 2 usage error.
+
+Examples:
+  kpc validate -f manifests/
+  kpc validate --format github $(git diff --name-only -- '*.yaml')
+  helm template ./chart | kpc validate -f - --format junit > kpc-junit.xml`,
+    );
+  addInputOptions(command).action(async (files: string[], flags: ValidateFlags) => {
+    const format = parseFormat(flags.format);
+    const options = inputOptionsFrom(flags);
+    const paths = [...(flags.file ?? []), ...files];
+    if (paths.length === 0) throw new UsageError('give the manifests to check: kpc validate FILE... or -f PATH');
+    const sources = await readInputs(paths);
+    const { diagnostics, checked } = validateSources(sources, options);
+    const report = { files: sources.map((s) => s.name), objects: checked, diagnostics };
+    if (counts(report).errors) process.exitCode = 1;
+    if (format === 'text') {
       printDiagnostics(diagnostics);
-      const errors = diagnostics.filter((d) => d.severity === 'error').length;
-      const warnings = diagnostics.length - errors;
-      const also = warnings ? `, ${count(warnings, 'warning')}` : '';
-      if (errors) {
-        printLine(`${count(checked, 'object')} checked: ${count(errors, 'problem')}${also}`);
-        process.exitCode = 1;
-      } else printLine(`${count(checked, 'object')} checked: valid${also}`);
-    });
+      printLine(summary(report));
+    } else await writeStdout(formatReport(report, format));
+  });
 }
 
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+function parseFormat(text: string): ReportFormat {
+  if (!(REPORT_FORMATS as readonly string[]).includes(text)) throw new UsageError(`--format ${JSON.stringify(text)}: use one of ${REPORT_FORMATS.join(', ')}`);
+  return text as ReportFormat;
 }

@@ -64,7 +64,7 @@ describe.concurrent('kpc validate', () => {
     expect(missing.exitCode).toBe(1);
     expect(stderrLines(missing)).toEqual([`kpc: ${join(dir, 'nope.yaml')}: no such file or folder; check the path given to -f`]);
     expect(noFile.exitCode).toBe(2);
-    expect(noFile.stderr).toMatch(/required option '-f, --file <path>' not specified/);
+    expect(noFile.stderr).toMatch(/give the manifests to check: kpc validate FILE... or -f PATH/);
     expect(badFlag.exitCode).toBe(2);
     expect(badFlag.stderr).toMatch(/unknown option '--mode'/);
     for (const run of [missing, noFile, badFlag]) expectNoStackTrace(run);
