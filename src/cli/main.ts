@@ -22,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   explain: async () => (await import('./explain.js')).registerExplain,
   graph: async () => (await import('./graph.js')).registerGraph,
   dns: async () => (await import('./dns.js')).registerDns,
+  completion: async () => (await import('./completion.js')).registerCompletion,
 };
 
 /**
@@ -31,7 +32,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
  */
 function commandsFor(argv: string[]): string[] {
   const first = argv[0];
-  if (first !== undefined && Object.hasOwn(COMMANDS, first)) return [first];
+  // A completion script lists every command, so all are registered for it.
+  if (first !== undefined && first !== 'completion' && Object.hasOwn(COMMANDS, first)) return [first];
   if (argv.length === 1 && (first === '--version' || first === '-V')) return [];
   return Object.keys(COMMANDS);
 }
