@@ -80,8 +80,14 @@ export function compileDns(sources: SourceText[], options: DnsOptions & Validate
 }
 
 /** Only validation: every problem found, and how many objects were checked. */
-export function validateSources(sources: SourceText[], options: ValidateOptions = {}): { diagnostics: Diagnostic[]; checked: number } {
+export function validateSources(
+  sources: SourceText[],
+  options: ValidateOptions = {},
+  onStep: (step: CompileStep) => void = () => {},
+): { diagnostics: Diagnostic[]; checked: number } {
+  onStep({ step: 'load', bytes: sources.reduce((sum, source) => sum + source.text.length, 0) });
   const loaded = loadSources(sources);
+  onStep({ step: 'validate', objects: loaded.objects.length });
   const validated = validateObjects(loaded.objects, options);
   return { diagnostics: [...loaded.diagnostics, ...validated.diagnostics], checked: validated.checked };
 }

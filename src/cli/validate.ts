@@ -5,11 +5,13 @@ import { UsageError } from './errors.js';
 import { addInputOptions, inputOptionsFrom, type RawInputFlags } from './input-options.js';
 import { appendFile, readInputs } from './inputs.js';
 import { writeStdout } from './output.js';
+import { compileStepText, LARGE_INPUT_BYTES, Progress } from './progress.js';
 import { printDiagnostics, printLine } from './report.js';
 
 interface ValidateFlags extends RawInputFlags {
   file?: string[];
   format: string;
+  quiet?: boolean;
 }
 
 export function registerValidate(program: Command): void {
@@ -19,6 +21,7 @@ export function registerValidate(program: Command): void {
     .argument('[files...]', 'manifest files or folders, as pre-commit passes them (same as -f)')
     .option('-f, --file <path>', "manifest file, folder (recursive) or '-' for stdin; repeatable", appendFile)
     .option('--format <format>', `report as ${REPORT_FORMATS.join(', ')} (all but text go to stdout)`, 'text')
+    .option('-q, --quiet', 'no progress line on a terminal for large inputs')
     .addHelpText(
       'after',
       `
@@ -35,7 +38,15 @@ Examples:
     const paths = [...(flags.file ?? []), ...files];
     if (paths.length === 0) throw new UsageError('give the manifests to check: kpc validate FILE... or -f PATH');
     const sources = await readInputs(paths);
-    const { diagnostics, checked } = validateSources(sources, options);
+    const bytes = sources.reduce((sum, source) => sum + source.text.length, 0);
+    const progress = Progress.onStderr({ quiet: flags.quiet, large: bytes >= LARGE_INPUT_BYTES });
+    let result;
+    try {
+      result = validateSources(sources, options, (step) => progress.step(compileStepText(step)));
+    } finally {
+      progress.clear();
+    }
+    const { diagnostics, checked } = result;
     const report = { files: sources.map((s) => s.name), objects: checked, diagnostics };
     if (counts(report).errors) process.exitCode = 1;
     if (format === 'text') {

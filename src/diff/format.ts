@@ -1,12 +1,24 @@
-import { styleText } from 'node:util';
 import type { Change, DiffReport } from './diff.js';
 
 type Paint = (style: 'green' | 'red' | 'yellow' | 'bold', text: string) => string;
 
-/** Colour on a terminal; none when piped or when NO_COLOR is set. */
-export function painter(stream: NodeJS.WriteStream): Paint {
-  const colour = stream.isTTY === true && !process.env.NO_COLOR;
-  return colour ? (style, text) => styleText(style, text) : (_style, text) => text;
+/** SGR codes of the styles diff uses; written here because styleText checks the stream itself on newer Node. */
+const SGR: Record<Parameters<Paint>[0], [number, number]> = { green: [32, 39], red: [31, 39], yellow: [33, 39], bold: [1, 22] };
+
+/**
+ * Colour on a terminal, none when piped; FORCE_COLOR (any value but 0 or
+ * false) forces it and NO_COLOR (any non-empty value) turns it off, FORCE_COLOR
+ * winning as in Node itself.
+ */
+export function painter(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): Paint {
+  return useColour(stream, env) ? (style, text) => `\x1b[${SGR[style][0]}m${text}\x1b[${SGR[style][1]}m` : (_style, text) => text;
+}
+
+export function useColour(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== '') return force !== '0' && force.toLowerCase() !== 'false';
+  if (env.NO_COLOR) return false;
+  return stream.isTTY === true;
 }
 
 const SIGN: Record<Change['kind'], '+' | '-' | '~'> = {

@@ -36,7 +36,12 @@ describe('kpc generate: progress on a terminal', () => {
 
   it('shows each step on one line, rewritten in place, and erases it when done', async () => {
     const { terminal, rules } = await onTerminal([]);
-    const steps = terminal.split('\r\x1b[2K').filter((s) => s !== '').map((s) => s.replace(/ \(\d+\.\d s\)$/, ''));
+    // The ticker redraws a step with its seconds moving: one step, however many redraws.
+    const steps = terminal
+      .split('\r\x1b[2K')
+      .filter((s) => s !== '')
+      .map((s) => s.replace(/ \(\d+\.\d s\)$/, ''))
+      .filter((s, i, all) => s !== all[i - 1]);
     expect(steps).toEqual([
       expect.stringMatching(/^kpc: reading 5\.\d MB of manifests$/),
       expect.stringMatching(/^kpc: checking [\d,]+ objects$/),
@@ -57,5 +62,15 @@ describe('kpc generate: progress on a terminal', () => {
     const run = await kpc(['generate', '-f', input, '--mode', 'iptables', ...flags, '-o', join(dir, 'piped.rules')]);
     expect(run.exitCode).toBe(0);
     expect(run.stderr).toBe('');
+  });
+
+  it('kpc validate shows its steps too, and erases them before its summary', async () => {
+    const command = [process.execPath, BIN, 'validate', '-f', input];
+    const quoted = command.map((arg) => `'${arg.replace(/'/g, `'\\''`)}'`).join(' ');
+    const run = await execa('script', ['-qec', quoted, '/dev/null'], { reject: false, stdin: 'ignore', env: { NODE_OPTIONS: '' } });
+    const terminal = String(run.stdout);
+    expect(terminal).toMatch(/kpc: reading 5\.\d MB of manifests/);
+    expect(terminal).toMatch(/kpc: checking [\d,]+ objects/);
+    expect(terminal).toMatch(/\r\x1b\[2K[\d,]+ objects checked: valid\s*$/);
   });
 });

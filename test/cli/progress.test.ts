@@ -51,3 +51,28 @@ describe('compileGraph steps', () => {
     expect(steps.map(compileStepText)).toEqual([`reading 0.0 MB of manifests`, 'checking 1 object', 'matching endpoints to services', 'building the routing graph']);
   });
 });
+
+describe('Progress ticker', () => {
+  it('keeps the seconds moving while the main thread is busy, and writes nothing after clear', async () => {
+    const { mkdtempSync, openSync, readFileSync, closeSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const file = join(mkdtempSync(join(tmpdir(), 'kpc-ticker-')), 'stderr');
+    const fd = openSync(file, 'w');
+    const { descriptorStream } = await import('../../src/cli/progress.js');
+    const progress = new Progress(descriptorStream(fd, true), true, 20);
+    progress.step('checking 100,000 objects');
+    // Synchronous work, as the compiler's: no timer on this thread can fire meanwhile.
+    const until = Date.now() + 600;
+    while (Date.now() < until);
+    progress.clear();
+    const afterClear = readFileSync(file, 'utf8');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    closeSync(fd);
+    const written = readFileSync(file, 'utf8');
+    expect(written).toBe(afterClear);
+    expect(written.endsWith('\r\x1b[2K')).toBe(true);
+    const seconds = new Set([...written.matchAll(/kpc: checking 100,000 objects \((\d+\.\d) s\)/g)].map((m) => m[1]));
+    expect(seconds.size).toBeGreaterThan(2);
+  });
+});
