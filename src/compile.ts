@@ -9,6 +9,7 @@ import { buildNodeContext, type NodeOptions } from './graph/node-context.js';
 import type { IPFamily, RoutingGraph } from './graph/types.js';
 import { loadSources } from './load/documents.js';
 import type { SourceText } from './load/source.js';
+import type { Service } from './model/k8s.js';
 import { resolveEndpoints } from './resolve/index.js';
 import { validateObjects, type ValidateOptions } from './validate/index.js';
 
@@ -26,6 +27,8 @@ export interface CompileTimings {
 
 export interface GraphResult {
   graph: RoutingGraph;
+  /** The input's Services, for what the graph leaves out (their labels, for picture filters). */
+  services: Service[];
   warnings: Diagnostic[];
   /** Objects checked, List items counted one by one. */
   checked: number;
@@ -60,6 +63,7 @@ export function compileGraph(sources: SourceText[], options: CompileOptions, onS
   const t4 = performance.now();
   return {
     graph,
+    services: validated.inventory.services,
     warnings: diagnostics,
     checked: validated.checked,
     timings: { load: t1 - t0, validate: t2 - t1, resolve: t3 - t2, graph: t4 - t3 },
