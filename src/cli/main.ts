@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   graph: async () => (await import('./graph.js')).registerGraph,
   dns: async () => (await import('./dns.js')).registerDns,
   completion: async () => (await import('./completion.js')).registerCompletion,
+  manual: async () => (await import('./manual.js')).registerManual,
 };
 
 /**
@@ -32,8 +33,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
  */
 function commandsFor(argv: string[]): string[] {
   const first = argv[0];
-  // A completion script lists every command, so all are registered for it.
-  if (first !== undefined && first !== 'completion' && Object.hasOwn(COMMANDS, first)) return [first];
+  // A completion script and the manual list every command, so all are registered for them.
+  if (first !== undefined && first !== 'completion' && first !== 'manual' && Object.hasOwn(COMMANDS, first)) return [first];
   if (argv.length === 1 && (first === '--version' || first === '-V')) return [];
   return Object.keys(COMMANDS);
 }

@@ -18,7 +18,8 @@ const NO_NETWORK = { ...process.env, npm_config_registry: 'http://127.0.0.1:9/',
 const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, env: NO_NETWORK, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 describe('the npm package', () => {
-  // dist/ is built by the test setup; packing again with scripts would rebuild it.
+  // dist/ is built by the test setup; packing again with scripts would rebuild it. The man page is made from the bundle.
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'write-manual.mjs')]);
   const [packed] = JSON.parse(npm(['pack', '--ignore-scripts', '--json', '--pack-destination', work], ROOT)) as { filename: string; size: number; files: { path: string }[] }[];
   const tarball = join(work, packed!.filename);
   const files = packed!.files.map((f) => f.path).sort();
@@ -28,6 +29,7 @@ describe('the npm package', () => {
     expect(files).toContain('dist/kpc.mjs');
     expect(files).toContain('bin/kpc');
     expect(files).toContain('LICENSE');
+    expect(files).toContain('man/kpc.1');
     expect(files).toContain('README.md');
     expect(files.some((f) => f.startsWith('examples/shop/'))).toBe(true);
     expect(files.filter((f) => f.endsWith('.map') || f.startsWith('src/') || (f.startsWith('dist/') && f !== 'dist/kpc.mjs'))).toEqual([]);
@@ -47,5 +49,6 @@ describe('the npm package', () => {
     expect(reference.exitCode).toBe(0);
     expect(output).toBe(reference.stdout);
     expect(execFileSync(installed, ['--version'], { encoding: 'utf8' }).trim()).toBe(pkg.version);
+    expect(readFileSync(join(example, '..', '..', 'man', 'kpc.1'), 'utf8')).toMatch(/^\.TH KPC 1/);
   });
 });
