@@ -34,6 +34,8 @@
 //   --repeat N            run each kpc and parse measurement N times and keep the
 //                         median run (default 3; the machine's speed varies)
 //   --profile             also write CPU profiles and live-heap marks per case
+//   --graphs 100,300,...  service-port counts for the picture timings (kpc graph, Graphviz); 0 for none
+//   --graph-budget S      kill a Graphviz layout after S seconds (default 120)
 //   --out FILE            results file (default bench/results/latest.json)
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, closeSync } from 'node:fs';
@@ -41,6 +43,7 @@ import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generateCluster, type ClusterOptions } from './generate-cluster.js';
+import { graphTimes, type GraphTime } from './graph-times.js';
 import { bundle } from '../scripts/bundle.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -63,6 +66,8 @@ interface Options {
   cliSizes: number[];
   repeat: number;
   profile: boolean;
+  graphs: number[];
+  graphBudgetS: number;
   out: string;
 }
 
@@ -79,6 +84,8 @@ function parseOptions(argv: string[]): Options {
     cliSizes: [1000, 10000],
     repeat: 3,
     profile: false,
+    graphs: [100, 300, 1000],
+    graphBudgetS: 120,
     out: join(BENCH, 'results', 'latest.json'),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -95,6 +102,7 @@ function parseOptions(argv: string[]): Options {
       o.json = 1000;
       o.packetSizes = [1000];
       o.packetCount = 300;
+      o.graphs = [100];
     } else if (flag === '--sizes') o.sizes = next().split(',').map(Number);
     else if (flag === '--pods') o.pods = Number(next());
     else if (flag === '--json') o.json = Number(next());
@@ -104,6 +112,8 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--cli-sizes') o.cliSizes = next().split(',').filter(Boolean).map(Number);
     else if (flag === '--repeat') o.repeat = Math.max(1, Number(next()));
     else if (flag === '--profile') o.profile = true;
+    else if (flag === '--graphs') o.graphs = next().split(',').map(Number).filter((n) => n > 0);
+    else if (flag === '--graph-budget') o.graphBudgetS = Number(next());
     else if (flag === '--out') o.out = next();
     else throw new Error(`unknown flag ${flag}; see the header of bench/run.ts`);
   }
@@ -733,9 +743,11 @@ async function main(): Promise<void> {
   const results: CaseResult[] = [];
   const kernelHistory = new Map<Mode, { lines: number; ms: number }>();
   let packets: Awaited<ReturnType<typeof firstPacket>> | null = null;
+  let graphs: GraphTime[] = [];
   try {
     for (const c of cases) results.push(await measureCase(c, dir, opts, kernelHistory));
     if (opts.packets) packets = await firstPacket(opts, dir);
+    graphs = await graphTimes(ROOT, dir, opts.graphs, opts.graphBudgetS * 1000, log);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -757,6 +769,7 @@ async function main(): Promise<void> {
     cases: results,
     targets: targets(results),
     firstPacket: packets,
+    graphs,
     benchSeconds: round((performance.now() - started) / 1000),
   };
   mkdirSync(dirname(opts.out), { recursive: true });
@@ -779,6 +792,14 @@ async function main(): Promise<void> {
     print('First packet: NEW TCP connection to the cluster IP of the first / last service in the rule set');
     print(packetTable(packets.results));
   } else if (packets) print(`\nFirst packet: skipped (${packets.skipped})`);
+  if (graphs.length) {
+    print('');
+    print('kpc graph: service ports, boxes, kpc graph --format dot, Graphviz dot -Tsvg on it, kpc graph --format svg (default --max-boxes)');
+    for (const g of graphs) {
+      const layout = g.graphvizSvgMs === null ? `> ${g.graphvizBudgetMs / 1000} s (killed)` : `${(g.graphvizSvgMs / 1000).toFixed(1)} s`;
+      print(`  ${String(g.servicePorts).padStart(5)}  ${String(g.boxes).padStart(6)} boxes  dot ${(g.kpcDotMs / 1000).toFixed(2)} s  Graphviz ${layout}  svg exit ${g.kpcSvg.exitCode} in ${(g.kpcSvg.ms / 1000).toFixed(2)} s`);
+    }
+  }
   print('');
   print(`wrote ${relative(ROOT, opts.out)} in ${report.benchSeconds} s`);
 }
