@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { compileGraph } from '../../src/compile.js';
+import type { NodeOptions } from '../../src/graph/node-context.js';
 import { emitIpvs } from '../../src/emit/ipvs/index.js';
-import { detectFormat, mergeModels, readRuleSet, type RuleSetModel } from '../../src/read/index.js';
+import { detectFormat, mergeModels, readRuleSet, type Frontend, type RuleSetModel } from '../../src/read/index.js';
 import { compileFixture, fixtureCases, render } from '../helpers/fixtures.js';
 import { plain } from '../helpers/model.js';
 
@@ -9,6 +11,42 @@ function both(graph: Awaited<ReturnType<typeof compileFixture>>): { iptables: Ru
     iptables: mergeModels([readRuleSet(render(graph, 'iptables', 4)), readRuleSet(render(graph, 'iptables', 6))]),
     nftables: readRuleSet(render(graph, 'nftables')),
   };
+}
+
+/**
+ * What the IPVS reader must read where IPVS mode really differs from
+ * iptables and nftables mode, derived from the iptables model. Each rule is
+ * a documented difference (README, kpc diff); nothing else may differ.
+ */
+export const IPVS_DIFFERENCES: { why: string; apply: (f: Frontend) => void }[] = [
+  { why: 'IPVS rules name no Services (no comments in ipvsadm or ipsets)', apply: (f) => (f.service = null) },
+  {
+    why: 'externalTrafficPolicy Local: IPVS has no short circuit for pods and the node (they get the local endpoints too), and with no local endpoint it falls back to all endpoints instead of dropping (kubernetes#97081)',
+    apply: (f) => {
+      if (f.shortCircuit === null) return;
+      if (f.verdict === 'drop') {
+        f.endpoints = f.shortCircuit;
+        f.verdict = null;
+      }
+      f.shortCircuit = null;
+    },
+  },
+  {
+    why: 'internalTrafficPolicy Local with no local endpoint: the virtual server has no real servers, so IPVS refuses (reject) where the other modes drop',
+    apply: (f) => {
+      if (f.kind === 'cluster-ip' && f.verdict === 'drop') f.verdict = 'reject';
+    },
+  },
+];
+
+function asIpvsReadsIt(model: RuleSetModel): RuleSetModel {
+  const copy: RuleSetModel = { ...model, format: 'ipvs', frontends: new Map() };
+  for (const [key, frontend] of model.frontends) {
+    const f = { ...frontend };
+    for (const difference of IPVS_DIFFERENCES) difference.apply(f);
+    copy.frontends.set(key, f);
+  }
+  return copy;
 }
 
 describe('readers', () => {
@@ -30,6 +68,55 @@ describe('readers', () => {
       const clusterFrontends = [...nftables.frontends.values()].filter((f) => f.kind === 'cluster-ip').length;
       expect(clusterFrontends).toBe(expected);
       expect(iptables.foreign).toEqual([]);
+    });
+  }
+
+  for (const fixture of fixtureCases()) {
+    it(`${fixture.name}: the IPVS output (ipvsadm, ipsets and iptables parts) means what the iptables output means, but for IPVS's documented differences`, async () => {
+      const graph = await compileFixture(fixture);
+      const { iptables } = both(graph);
+      const ipvs = readRuleSet(render(graph, 'ipvs'));
+      expect(plain(ipvs)).toEqual(plain(asIpvsReadsIt(iptables)));
+      expect(plain(ipvs)).toEqual(plain(asIpvsReadsIt(both(graph).nftables)));
+      expect([...ipvs.frontends.values()].filter((f) => f.kind === 'cluster-ip')).toHaveLength(graph.servicePorts.length);
+    });
+  }
+
+  // Cases no fixture holds, where IPVS's set-driven rules decide differently per address class.
+  const lbLocal = (name: string, extra: string, endpoints: string) => `apiVersion: v1
+kind: Service
+metadata: { name: ${name}, namespace: default }
+spec:
+  type: LoadBalancer
+  clusterIP: 10.96.0.${name.length + 50}
+  externalTrafficPolicy: Local
+  externalIPs: [203.0.113.${name.length}]
+  ports: [{ port: 80, nodePort: ${30000 + name.length} }]
+${extra}
+status: { loadBalancer: { ingress: [{ ip: 198.51.100.${name.length} }] } }
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: { name: ${name}-1, namespace: default, labels: { kubernetes.io/service-name: ${name} } }
+addressType: IPv4
+ports: [{ port: 8080 }]
+endpoints: ${endpoints}
+`;
+  const inline: { name: string; text: string; options?: Partial<NodeOptions> }[] = [
+    { name: 'load-balancer and external IP with policy Local, a local endpoint', text: lbLocal('here', '', '[{ addresses: [10.244.1.2], nodeName: node-a }, { addresses: [10.244.2.2], nodeName: node-b }]') },
+    { name: 'load-balancer and external IP with policy Local, no local endpoint', text: lbLocal('elsewhere', '', '[{ addresses: [10.244.2.2], nodeName: node-b }]') },
+    { name: 'policy Local with source ranges that hold the node', text: lbLocal('ranged', '  loadBalancerSourceRanges: [192.0.2.0/24, 203.0.113.7/32]', '[{ addresses: [10.244.1.2], nodeName: node-a }]') },
+    { name: 'masqueradeAll', text: lbLocal('all', '', '[{ addresses: [10.244.1.2], nodeName: node-a }]').replace('  externalTrafficPolicy: Local\n', ''), options: { masqueradeAll: true } },
+  ];
+  for (const c of inline) {
+    it(`${c.name}: the IPVS output means what the iptables and nftables outputs mean, but for IPVS's documented differences`, () => {
+      const { graph } = compileGraph([{ name: 'x.yaml', text: c.text }], { nodeName: 'node-a', nodeIPs: ['192.0.2.10'], clusterCIDRs: ['10.244.0.0/16'], ...c.options });
+      const { iptables, nftables } = both(graph);
+      const ipvs = readRuleSet(render(graph, 'ipvs'));
+      expect(plain(ipvs)).toEqual(plain(asIpvsReadsIt(iptables)));
+      expect(plain(ipvs)).toEqual(plain(asIpvsReadsIt(nftables)));
+      // Not vacuous: cluster IP, external IP, load-balancer IP and node port.
+      expect(new Set([...ipvs.frontends.values()].map((f) => f.kind))).toEqual(new Set(['cluster-ip', 'external', 'node-port']));
     });
   }
 
