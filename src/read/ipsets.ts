@@ -11,6 +11,8 @@ export interface Ipsets {
   type(set: string): string | null;
   has(set: string, entry: string): boolean;
   entries(set: string): string[];
+  /** Every set created or added to, in the order first seen. */
+  names(): string[];
 }
 
 export function parseIpsets(text: string): Ipsets {
@@ -34,6 +36,7 @@ export function parseIpsets(text: string): Ipsets {
     type: (set) => types.get(set) ?? null,
     has: (set, entry) => members.get(set)?.has(normalizeEntry(entry)) ?? false,
     entries: (set) => [...(members.get(set) ?? [])],
+    names: () => [...members.keys()],
   };
 }
 

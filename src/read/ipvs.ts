@@ -1,4 +1,5 @@
 import { readHostPort } from './addresses.js';
+import { readIptables } from './iptables.js';
 import { parseIpsets, type Ipsets } from './ipsets.js';
 import { IpvsIptables, addressOf, type Probe } from './ipvs-iptables.js';
 import { emptyModel, emptyShares, newFrontend, nodePortKey, type Family, type Frontend, type RuleSetModel } from './model.js';
@@ -28,8 +29,13 @@ export function readIpvs(text: string): RuleSetModel {
   const ipsets = parts.has('ipset') ? parseIpsets(parts.get('ipset')!) : null;
   const rules = new Map<Family, IpvsIptables>();
   for (const [family, name] of [[4, 'iptables'], [6, 'ip6tables']] as const) {
-    if (ipsets && parts.has(name)) rules.set(family, new IpvsIptables(parts.get(name)!, ipsets));
+    const part = parts.get(name);
+    if (part === undefined) continue;
+    if (ipsets) rules.set(family, new IpvsIptables(part, ipsets));
+    // Rules that are neither kube-proxy's nor kpc's (a live host's own): listed, never read.
+    for (const foreign of readIptables(part).foreign) model.foreign.push(family === 4 ? foreign : `ip6 ${foreign}`);
   }
+  if (ipsets) for (const set of ipsets.names()) if (!set.startsWith('KUBE-')) model.foreign.push(`ipset: ${set}`);
   const nodePorts = new Map<string, VirtualServer[]>();
   for (const server of servers) {
     const frontend = newFrontend(`${server.protocol} ${server.address}`, 'external', null);
@@ -153,6 +159,18 @@ function addNodePort(model: RuleSetModel, key: string, group: VirtualServer[], r
 
 function sharesText(frontend: Frontend): string {
   return JSON.stringify(Object.entries(frontend.endpoints).sort());
+}
+
+/**
+ * The parts as a live host prints them (`ipvsadm -Sn`, `ipset save`,
+ * `iptables-save`, `ip6tables-save`) joined into kpc's sectioned IPVS
+ * document, which readIpvs reads.
+ */
+export function joinIpvsParts(parts: { ipvsadm: string; ipset?: string; iptables?: string; ip6tables?: string }): string {
+  return Object.entries(parts)
+    .filter(([, text]) => text !== undefined)
+    .map(([name, text]) => `### BEGIN ${name} (dump)\n${text!.endsWith('\n') || text === '' ? text : `${text}\n`}### END ${name}\n`)
+    .join('');
 }
 
 /** kpc's IPVS document by section name; text with no sections is ipvsadm text. */

@@ -45,7 +45,10 @@ import { compileGraph } from '../../src/compile.js';
 import { emitIpvsParts, type IpvsPart } from '../../src/emit/ipvs/index.js';
 import type { NodeOptions } from '../../src/graph/node-context.js';
 import type { KubeProxyConfiguration } from '../../src/model/k8s.js';
+import { joinIpvsParts } from '../../src/read/ipvs.js';
+import { readRuleSet } from '../../src/read/index.js';
 import { compileFixture, fixtureCases } from '../helpers/fixtures.js';
+import { plain } from '../helpers/model.js';
 import type { Pod } from '../kernel/harness.js';
 import { service, slices, toYaml, type EndpointSpec, type PortSpec } from '../kernel/manifests.js';
 import { sharedVmRun } from './shared-run.js';
@@ -505,6 +508,10 @@ saves() { # section-prefix
   ip netns exec node ipvsadm -Sn
   echo "### $1ipset-save"
   ip netns exec node ipset save
+  echo "### $1iptables-save"
+  ip netns exec node iptables-save
+  echo "### $1ip6tables-save"
+  ip netns exec node ip6tables-save
   echo "### $1kube-ipvs0"
   ip -n node -o addr show dev kube-ipvs0
 }
@@ -985,6 +992,27 @@ describe('IPVS mode in a real kernel (qemu VM): kpc output with real traffic', (
     const denied = r.check('lb-half-v4-denied');
     expect(denied.ok, show(denied)).toEqual([]);
     expect(denied.errors.map((e) => isTimeout(e.fields.err!)), show(denied)).toEqual([true, true]);
+  });
+
+  test('kpc diff --live in IPVS mode: what the kernel holds (ipvsadm -Sn, ipset save, iptables-save, ip6tables-save) reads back to the model of what kpc wrote', (ctx) => {
+    const r = need(ctx);
+    const document = (parts: IpvsPart[]) => parts.map((p) => `### BEGIN ${p.name} (${p.loader})\n${p.text}### END ${p.name}\n`).join('');
+    for (const [prefix, parts] of [['', r.parts], ['variant-', r.variant]] as const) {
+      const live = joinIpvsParts({
+        ipvsadm: r.sections[`${prefix}ipvs-save`] ?? '',
+        ipset: r.sections[`${prefix}ipset-save`] ?? '',
+        iptables: r.sections[`${prefix}iptables-save`] ?? '',
+        ip6tables: r.sections[`${prefix}ip6tables-save`] ?? '',
+      });
+      const written = readRuleSet(document(parts));
+      const read = readRuleSet(live);
+      expect(read.foreign, prefix).toEqual([]);
+      expect(plain(read), prefix).toEqual(plain(written));
+      // Not vacuous: masquerade and source ranges were read from the kernel's dumps.
+      const frontends = [...read.frontends.values()];
+      expect(frontends.filter((f) => f.masquerade === 'unknown')).toEqual([]);
+      if (!prefix) expect(frontends.filter((f) => f.sourceRanges !== null).length, prefix).toBeGreaterThanOrEqual(3);
+    }
   });
 
   test('topology: PreferClose zone hints keep traffic in this node\'s zone; legacy topologyKeys keep it on this node', (ctx) => {
