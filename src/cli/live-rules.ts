@@ -1,4 +1,5 @@
 import type { Mode } from '../compile.js';
+import { joinIpvsParts } from '../read/ipvs.js';
 import { UserError } from './errors.js';
 
 /**
@@ -15,7 +16,15 @@ export async function readLiveRules(mode: Mode): Promise<string[]> {
       // One listing per family, joined on a newline: execa drops each one's last.
       return [[await run('nft', ['list', 'table', 'ip', 'kube-proxy'], true), await run('nft', ['list', 'table', 'ip6', 'kube-proxy'], true)].join('\n')];
     case 'ipvs':
-      return [await run('ipvsadm', ['-S', '-n'])];
+      // IPVS mode keeps masquerade, source ranges and what each address is in its ipsets and iptables rules.
+      return [
+        joinIpvsParts({
+          ipvsadm: await run('ipvsadm', ['-S', '-n']),
+          ipset: await run('ipset', ['save'], true),
+          iptables: await run('iptables-save', [], true),
+          ip6tables: await run('ip6tables-save', [], true),
+        }),
+      ];
   }
 }
 

@@ -177,15 +177,17 @@ function externalRoute(facts: PolicyFacts, chosen: Categorized, node: NodeContex
 
 /**
  * Who may reach the load-balancer IPs: the Service's source ranges of this
- * family, parsed only for a port with load-balancer IPs and endpoints.
+ * family, parsed only for a port with load-balancer IPs and endpoints. A range
+ * of prefix length 0 (0.0.0.0/0, ::/0) lets every source in, which is what no
+ * ranges mean: no firewall for that family, as kube-proxy decides it for all
+ * its modes (pkg/proxy/serviceport.go, kubernetes#132722). Kept, it would be a
+ * firewall that drops nothing, and an entry ipset's hash:ip,port,net refuses.
  */
 function firewallRoute(chosen: Categorized, loadBalancerIPs: string[], ranges: string[] | undefined, node: NodeContext, family: IPFamily): FirewallRoute | null {
   if (!chosen.hasEndpoints || loadBalancerIPs.length === 0 || !ranges?.length) return null;
-  const sourceRanges = ranges
-    .map((r) => parseCIDR(r.trim())!)
-    .filter((c) => c.family === family)
-    .map((c) => c.text);
-  if (sourceRanges.length === 0) return null;
+  const cidrs = ranges.map((r) => parseCIDR(r.trim())!).filter((c) => c.family === family);
+  if (cidrs.length === 0 || cidrs.some((c) => c.range[1] === 0)) return null;
+  const sourceRanges = cidrs.map((c) => c.text);
   const primary = node.ips[family][0];
   const allowFromNode = primary !== undefined && sourceRanges.some((r) => cidrContains(parseCIDR(r)!, primary));
   return { sourceRanges, allowLoadBalancerIPsAsSource: allowFromNode };

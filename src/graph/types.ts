@@ -135,7 +135,7 @@ export interface ServicePortRoute {
   internal: InternalRoute;
   /** Traffic to node ports, external IPs and load-balancer IPs; null when there are none. */
   external: ExternalRoute | null;
-  /** loadBalancerSourceRanges filtering for the load-balancer IPs, or null. */
+  /** loadBalancerSourceRanges filtering for the load-balancer IPs, or null (none of this family, or one of prefix length 0). */
   firewall: FirewallRoute | null;
 
   /** Why endpoints were chosen as they were (topology, fallback), for --verbose. */

@@ -25,6 +25,39 @@ describe('diff', () => {
     });
   }
 
+  // kpc diff between two modes' output of the same manifests (the IPVS document read with its ipsets and iptables parts).
+  const crossMode: { fixture: string; expected: { kind: string; frontend: string; before: string | null; after: string | null }[] }[] = [
+    { fixture: 'loadbalancer-source-ranges', expected: [] },
+    { fixture: 'nodeport', expected: [] },
+    { fixture: 'session-affinity', expected: [] },
+    { fixture: 'masquerade-all', expected: [] },
+    { fixture: 'no-endpoints', expected: [] },
+    { fixture: 'udp-sctp', expected: [] },
+    {
+      // IPVS's documented differences for externalTrafficPolicy Local: no short circuit, and a fallback to all endpoints where the others drop.
+      fixture: 'external-traffic-local',
+      expected: [
+        { kind: 'short-circuit-changed', frontend: 'IPv4 tcp nodeport 30083', before: '10.244.2.3:80', after: 'none' },
+        { kind: 'endpoint-added', frontend: 'IPv4 tcp nodeport 30083', before: null, after: '10.244.2.3:80' },
+        { kind: 'verdict-changed', frontend: 'IPv4 tcp nodeport 30083', before: 'drop', after: 'forward' },
+        { kind: 'short-circuit-changed', frontend: 'IPv4 tcp nodeport 30082', before: '10.244.1.2:80, 10.244.2.2:80', after: 'none' },
+      ],
+    },
+  ];
+  for (const mode of ['iptables', 'nftables'] as Mode[]) {
+    for (const c of crossMode) {
+      it(`${c.fixture}: ${mode} against IPVS reports ${c.expected.length ? "only IPVS's documented differences" : 'no difference'}`, async () => {
+        const graph = await compileFixture(fixtureCases().find((f) => f.name === c.fixture)!);
+        const families = mode === 'iptables' ? ([4, 6] as const) : ([4] as const);
+        const left = mergeModels(families.map((family) => readRuleSet(emit(graph, { mode, family }), mode)));
+        const report = diffModels(left, readRuleSet(render(graph, 'ipvs')));
+        const got = report.changes.map(({ kind, frontend, before, after }) => ({ kind, frontend, before, after }));
+        expect(new Set(got.map((x) => JSON.stringify(x)))).toEqual(new Set(c.expected.map((x) => JSON.stringify(x))));
+        expect(got).toHaveLength(c.expected.length);
+      });
+    }
+  }
+
   const base = readFileSync(join(FIXTURES, 'nodeport', 'input.yaml'), 'utf8');
   const edit = (change: (objects: any[]) => void) => {
     const objects = loadAll(base) as any[];

@@ -45,7 +45,10 @@ import { compileGraph } from '../../src/compile.js';
 import { emitIpvsParts, type IpvsPart } from '../../src/emit/ipvs/index.js';
 import type { NodeOptions } from '../../src/graph/node-context.js';
 import type { KubeProxyConfiguration } from '../../src/model/k8s.js';
+import { joinIpvsParts } from '../../src/read/ipvs.js';
+import { readRuleSet } from '../../src/read/index.js';
 import { compileFixture, fixtureCases } from '../helpers/fixtures.js';
+import { plain } from '../helpers/model.js';
 import type { Pod } from '../kernel/harness.js';
 import { service, slices, toYaml, type EndpointSpec, type PortSpec } from '../kernel/manifests.js';
 import { sharedVmRun } from './shared-run.js';
@@ -104,6 +107,8 @@ const LOCAL_NP: PortSpec[] = [{ name: 'http', port: 80, targetPort: TCP_PORT, no
 const NOLOCAL_NP: PortSpec[] = [{ name: 'http', port: 80, targetPort: TCP_PORT, nodePort: 30083 }];
 const OPEN_LB: PortSpec[] = [{ name: 'http', port: 80, targetPort: TCP_PORT, nodePort: 30084 }];
 const CLOSED_LB: PortSpec[] = [{ name: 'http', port: 80, targetPort: TCP_PORT, nodePort: 30085 }];
+const ANY_LB: PortSpec[] = [{ name: 'http', port: 80, targetPort: TCP_PORT, nodePort: 30089 }];
+const HALF_LB: PortSpec[] = [{ name: 'http', port: 80, targetPort: TCP_PORT, nodePort: 30091 }];
 const V6: PortSpec[] = [
   { name: 'http', port: 80, targetPort: TCP_PORT, nodePort: 30086 },
   { name: 'dns', port: 53, targetPort: UDP_PORT, nodePort: 30056, protocol: 'UDP' },
@@ -159,6 +164,11 @@ function scenarioObjects(): object[] {
     ...slices('open', OPEN_LB, ALL('remote-1')),
     service('closed', { type: 'LoadBalancer', clusterIPs: ['10.96.0.22'], ports: CLOSED_LB, loadBalancerIPs: ['198.51.100.11'], loadBalancerSourceRanges: ['203.0.113.0/24'] }),
     ...slices('closed', CLOSED_LB, ALL('remote-1')),
+    // Prefix length 0 lets any source in (no firewall), per family; ipset refuses a /0 entry.
+    service('anywhere', { type: 'LoadBalancer', clusterIPs: ['10.96.0.29', 'fd00:10:96::29'], ports: ANY_LB, loadBalancerIPs: ['198.51.100.12', '2001:db8:51::12'], loadBalancerSourceRanges: ['0.0.0.0/0', '::/0'] }),
+    ...slices('anywhere', ANY_LB, ALL('remote-1'), [4, 6]),
+    service('half', { type: 'LoadBalancer', clusterIPs: ['10.96.0.32', 'fd00:10:96::32'], ports: HALF_LB, loadBalancerIPs: ['198.51.100.13', '2001:db8:51::13'], loadBalancerSourceRanges: ['::/0', '203.0.113.0/24'] }),
+    ...slices('half', HALF_LB, ALL('remote-1'), [4, 6]),
     service('v6', { type: 'NodePort', clusterIPs: ['10.96.0.23', 'fd00:10:96::23'], ports: V6 }),
     ...slices('v6', V6, ALL('local-1', 'remote-1'), [4, 6]),
     service('zonal', { clusterIPs: ['10.96.0.24'], ports: HTTP, trafficDistribution: 'PreferClose' }),
@@ -249,6 +259,11 @@ const CHECKS: Check[] = [
   { name: 'lb-denied-pod', from: 'local-3', proto: 'tcp', host: '198.51.100.10', port: 80, count: 2, wait: 1 },
   { name: 'lb-denied-client', from: 'client', proto: 'tcp', host: '198.51.100.11', port: 80, count: 2, wait: 1 },
   { name: 'lb-nodeport-unfiltered', from: 'client', proto: 'tcp', host: NODE_IP, port: 30085, count: 3 },
+  { name: 'lb-any-client', from: 'client', proto: 'tcp', host: '198.51.100.12', port: 80, count: 4 },
+  { name: 'lb-any-pod', from: 'local-3', proto: 'tcp', host: '198.51.100.12', port: 80, count: 4 },
+  { name: 'lb-any-client-v6', from: 'client', proto: 'tcp', host: '2001:db8:51::12', port: 80, count: 4 },
+  { name: 'lb-half-v4-denied', from: 'client', proto: 'tcp', host: '198.51.100.13', port: 80, count: 2, wait: 1 },
+  { name: 'lb-half-v6-open', from: 'client', proto: 'tcp', host: '2001:db8:51::13', port: 80, count: 4 },
   { name: 'zonal', from: 'local-3', proto: 'tcp', host: '10.96.0.24', port: 80, count: 10 },
   { name: 'legacy', from: 'local-3', proto: 'tcp', host: '10.96.0.25', port: 80, count: 10 },
   { name: 'v6-pod-tcp', from: 'local-3', proto: 'tcp', host: 'fd00:10:96::23', port: 80, count: 12 },
@@ -493,6 +508,10 @@ saves() { # section-prefix
   ip netns exec node ipvsadm -Sn
   echo "### $1ipset-save"
   ip netns exec node ipset save
+  echo "### $1iptables-save"
+  ip netns exec node iptables-save
+  echo "### $1ip6tables-save"
+  ip netns exec node ip6tables-save
   echo "### $1kube-ipvs0"
   ip -n node -o addr show dev kube-ipvs0
 }
@@ -954,6 +973,46 @@ describe('IPVS mode in a real kernel (qemu VM): kpc output with real traffic', (
     expect(nodePort.errors, show(nodePort)).toEqual([]);
     expect(backends(nodePort)).toEqual(['remote-1']);
     console.log(`${TAG} loadBalancerSourceRanges: KUBE-SOURCE-RANGES-FIREWALL ${firewall.map((x) => `${x.target} ${x.packets} packets`).join(', ')}`);
+  });
+
+  test('loadBalancerSourceRanges 0.0.0.0/0 and ::/0: any source reaches the load-balancer IP in each family (no /0 in an ipset); a /0 of one family leaves the other family\'s ranges in force', (ctx) => {
+    const r = need(ctx);
+    // What kpc wrote for them: no source-range entry and no FW entry for an open family.
+    const ipset = r.parts.find((p) => p.name === 'ipset')!.text;
+    expect(ipset).not.toMatch(/\/0$/m);
+    expect(ipset.split('\n').filter((l) => /^add KUBE-(6-)?LOAD-BALANCER-FW /.test(l) && /198\.51\.100\.1[23],|2001:db8:51::1[23],/.test(l))).toEqual(['add KUBE-LOAD-BALANCER-FW 198.51.100.13,tcp:80']);
+    for (const name of ['lb-any-client', 'lb-any-pod', 'lb-any-client-v6', 'lb-half-v6-open']) {
+      const c = r.check(name);
+      expect(c.errors, show(c)).toEqual([]);
+      expect(c.ok, show(c)).toHaveLength(4);
+      expect(backends(c), show(c)).toEqual(['remote-1']);
+    }
+    // externalTrafficPolicy Cluster: masqueraded, as with any load-balancer IP.
+    expect(sources(r.check('lb-any-client'))).toEqual([NODE_IP]);
+    const denied = r.check('lb-half-v4-denied');
+    expect(denied.ok, show(denied)).toEqual([]);
+    expect(denied.errors.map((e) => isTimeout(e.fields.err!)), show(denied)).toEqual([true, true]);
+  });
+
+  test('kpc diff --live in IPVS mode: what the kernel holds (ipvsadm -Sn, ipset save, iptables-save, ip6tables-save) reads back to the model of what kpc wrote', (ctx) => {
+    const r = need(ctx);
+    const document = (parts: IpvsPart[]) => parts.map((p) => `### BEGIN ${p.name} (${p.loader})\n${p.text}### END ${p.name}\n`).join('');
+    for (const [prefix, parts] of [['', r.parts], ['variant-', r.variant]] as const) {
+      const live = joinIpvsParts({
+        ipvsadm: r.sections[`${prefix}ipvs-save`] ?? '',
+        ipset: r.sections[`${prefix}ipset-save`] ?? '',
+        iptables: r.sections[`${prefix}iptables-save`] ?? '',
+        ip6tables: r.sections[`${prefix}ip6tables-save`] ?? '',
+      });
+      const written = readRuleSet(document(parts));
+      const read = readRuleSet(live);
+      expect(read.foreign, prefix).toEqual([]);
+      expect(plain(read), prefix).toEqual(plain(written));
+      // Not vacuous: masquerade and source ranges were read from the kernel's dumps.
+      const frontends = [...read.frontends.values()];
+      expect(frontends.filter((f) => f.masquerade === 'unknown')).toEqual([]);
+      if (!prefix) expect(frontends.filter((f) => f.sourceRanges !== null).length, prefix).toBeGreaterThanOrEqual(3);
+    }
   });
 
   test('topology: PreferClose zone hints keep traffic in this node\'s zone; legacy topologyKeys keep it on this node', (ctx) => {
