@@ -1,6 +1,6 @@
 import { readCIDR, readHostPort, readIP } from './addresses.js';
 import { emptyModel, emptyShares, ipKey, newFrontend, nodePortKey, type Family, type Frontend, type RuleSetModel, type Shares } from './model.js';
-import { parseNftText, splitElements, type NftTableText } from './nft-text.js';
+import { basePriority, parseNftText, splitElements, type NftTableText } from './nft-text.js';
 
 /** Reads nft text (kpc's `nft -f` file or `nft list` output) into the rule-set model. */
 export function readNftables(text: string): RuleSetModel {
@@ -30,6 +30,7 @@ class TableReader {
   }
 
   read(): void {
+    this.readUnallocatedDrop();
     for (const element of this.elements('service-ips')) {
       const { key, target } = splitMapElement(element);
       const [address, proto, port] = key.split(' . ');
@@ -56,6 +57,43 @@ class TableReader {
       const { key, target } = splitMapElement(element);
       const [address, proto, port] = key.split(' . ');
       this.frontend(ipKey(proto!, readIP(address!), port!), 'external', serviceOfChain(target)).sourceRanges = this.sourceRanges(target);
+    }
+    if (this.nodeCheckedBeforeDNAT()) this.markNodeMeetsVerdict();
+  }
+
+  /** `ip daddr { 10.96.0.0/16, ... } drop` in cluster-ips-check (nft lists a one-element set as a bare value). */
+  private readUnallocatedDrop(): void {
+    for (const rule of this.rules('cluster-ips-check')) {
+      const drop = /^ip6? daddr (?:\{(.*)\}|(\S+)) drop\b/.exec(rule);
+      if (!drop || drop[2]?.startsWith('@')) continue;
+      const ranges = drop[1] !== undefined ? splitElements(drop[1]) : [drop[2]!];
+      for (const range of ranges) this.model.unallocatedDrop.push(`IPv${this.family} ${readCIDR(range)}`);
+    }
+    this.model.unallocatedDrop.sort();
+  }
+
+  /**
+   * Whether the output hook runs service-endpoints-check (`endpoints-check`
+   * in the first releases) before DNAT (priority below dstnat, -100): the
+   * layout kube-proxy wrote before kubernetes#132456.
+   */
+  private nodeCheckedBeforeDNAT(): boolean {
+    for (const [chain, spec] of this.table.chainSpecs) {
+      if (!/\bhook output\b/.test(spec) || basePriority(spec) >= -100) continue;
+      if (this.rules(chain).some((rule) => /\bjump (?:service-)?endpoints-check$/.test(rule))) return true;
+    }
+    return false;
+  }
+
+  /**
+   * In that layout the node's own connection to an external address with a
+   * no-endpoint verdict meets it before nat-output can short-circuit it.
+   * Node ports are checked in the input hook only, so they are not affected.
+   */
+  private markNodeMeetsVerdict(): void {
+    const prefix = `IPv${this.family} `;
+    for (const [key, frontend] of this.model.frontends) {
+      if (key.startsWith(prefix) && frontend.kind === 'external' && frontend.verdict !== null && frontend.shortCircuit !== null) frontend.nodeMeetsVerdict = true;
     }
   }
 
