@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { explainPacket, type Packet } from '../../src/explain/index.js';
 
@@ -183,5 +185,44 @@ describe('nftables tracer', () => {
     const live = trace(sticky('\n\t\telements = { 10.244.5.5 timeout 10m expires 9m58s }'), packet('10.244.5.5', '10.96.0.10'));
     expect(live).toMatchObject({ affinitySeconds: 600, affinityRemembered: true, warnings: [] });
     expect(live.outcomes).toEqual([{ kind: 'backend', probability: 1, service: null, endpoint: '10.244.1.2:80', masquerade: false }]);
+  });
+});
+
+describe("nftables tracer on kube-proxy's 2026 layout", () => {
+  const LIVE = readFileSync(join(import.meta.dirname, '..', 'read', 'fixtures', 'nftables-kube-proxy-1.36-listed.nft'), 'utf8');
+  const LAB = { ips: ['192.168.0.231'], clusterCIDRs: ['10.244.0.0/16'] };
+  const chains = `
+	chain nat-prerouting {
+		type nat hook prerouting priority dstnat; policy accept;
+		jump services
+	}
+	chain nat-output {
+		type nat hook output priority dstnat; policy accept;
+		jump services
+	}
+	chain nat-postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+		jump masquerading
+	}
+}
+`;
+  // The published listing leaves out the base chains; kube-proxy's are added back (unchanged since #132456).
+  const text = LIVE.replace(/\n}\n$/, chains);
+
+  it('DNAT maps in service chains, masquerade by the services-chain mark and by the hairpin set', () => {
+    const fromPod = explainPacket(text, 'nftables', packet('10.244.0.9', '10.100.192.23'), LAB);
+    expect(fromPod.warnings).toEqual([]);
+    expect(fromPod.outcomes).toEqual([
+      { kind: 'backend', probability: 0.5, service: 'kproxy-lab/backend-api:http', endpoint: '10.244.0.10:9898', masquerade: false },
+      { kind: 'backend', probability: 0.5, service: 'kproxy-lab/backend-api:http', endpoint: '10.244.0.8:9898', masquerade: false },
+    ]);
+    // The node is outside the cluster CIDR: marked in the services chain.
+    expect(explainPacket(text, 'nftables', packet('192.168.0.231', '10.100.192.23'), LAB).outcomes.map((o) => o.kind === 'backend' && o.masquerade)).toEqual([true, true]);
+    // A backend reaching itself: only the hairpin set masquerades it.
+    const hairpin = explainPacket(text, 'nftables', packet('10.244.0.8', '10.100.192.23'), LAB);
+    expect(hairpin.outcomes).toEqual([
+      { kind: 'backend', probability: 0.5, service: 'kproxy-lab/backend-api:http', endpoint: '10.244.0.10:9898', masquerade: false },
+      { kind: 'backend', probability: 0.5, service: 'kproxy-lab/backend-api:http', endpoint: '10.244.0.8:9898', masquerade: true },
+    ]);
   });
 });

@@ -34,6 +34,7 @@ describeKernel('kernel round trip: load, dump, read back', () => {
   const TEST = join(import.meta.dirname, '..');
   const layouts = [
     { name: "kube-proxy's layout before kubernetes#132456 (kpc's earlier output)", file: join(TEST, 'read', 'fixtures', 'nftables-before-132456.nft'), nodeMeetsVerdict: 2 },
+    { name: 'a published `nft list` of kube-proxy 1.36 (DNAT maps, hairpin set)', file: join(TEST, 'read', 'fixtures', 'nftables-kube-proxy-1.36-listed.nft'), nodeMeetsVerdict: 0 },
     // In kube-proxy's sort order (kinds, then names), which declares every chain before a rule jumps to it.
     { name: "kube-proxy's own expected dump for TestOverallNFTablesRules", file: join(TEST, 'emit', 'kube-proxy-cases', 'overall-nftables-rules', 'expected.nft'), nodeMeetsVerdict: 0, sorted: true },
   ];
