@@ -10,7 +10,9 @@ export type ChangeKind =
   | 'affinity-changed'
   | 'masquerade-changed'
   | 'source-ranges-changed'
-  | 'short-circuit-changed';
+  | 'short-circuit-changed'
+  | 'node-traffic-changed'
+  | 'unallocated-drop-changed';
 
 export interface Change {
   /** The service port (`ns/name:port`), or the frontend's address where the format names no service. */
@@ -29,6 +31,9 @@ export interface DiffReport {
   foreign: { a: string[]; b: string[] };
 }
 
+/** The group of the change that is not about one frontend: which service-CIDR addresses are dropped. */
+const UNALLOCATED_GROUP = '(service CIDRs)';
+
 /** Shares read back from the kernel are rounded to 2^-32 steps; closer than this is the same. */
 const SHARE_TOLERANCE = 0.001;
 
@@ -45,6 +50,8 @@ export function diffModels(a: RuleSetModel, b: RuleSetModel): DiffReport {
     else if (!after) add('frontend-removed', describe(before), null);
     else compareFrontends(before, after, add);
   }
+  const dropped = (model: RuleSetModel) => model.unallocatedDrop.join(', ') || 'none';
+  if (dropped(a) !== dropped(b)) changes.push({ group: UNALLOCATED_GROUP, frontend: 'addresses no Service holds', kind: 'unallocated-drop-changed', before: dropped(a), after: dropped(b) });
   changes.sort((x, y) => (x.group < y.group ? -1 : x.group > y.group ? 1 : 0));
   return { same: changes.length === 0, changes, foreign: { a: a.foreign, b: b.foreign } };
 }
@@ -62,6 +69,7 @@ function compareFrontends(a: Frontend, b: Frontend, add: (kind: ChangeKind, was:
   if (a.masquerade !== b.masquerade && a.masquerade !== 'unknown' && b.masquerade !== 'unknown') add('masquerade-changed', a.masquerade, b.masquerade);
   if (String(a.sourceRanges) !== String(b.sourceRanges)) add('source-ranges-changed', ranges(a.sourceRanges), ranges(b.sourceRanges));
   if (sharesText(a.shortCircuit) !== sharesText(b.shortCircuit)) add('short-circuit-changed', sharesText(a.shortCircuit), sharesText(b.shortCircuit));
+  if (a.nodeMeetsVerdict !== b.nodeMeetsVerdict) add('node-traffic-changed', nodeTraffic(a), nodeTraffic(b));
 }
 
 function describe(frontend: Frontend): string {
@@ -79,6 +87,10 @@ function seconds(value: number | null): string {
 
 function ranges(value: string[] | null): string {
   return value === null ? 'any source' : value.join(', ');
+}
+
+function nodeTraffic(frontend: Frontend): string {
+  return frontend.nodeMeetsVerdict ? `${frontend.verdict}` : frontend.shortCircuit ? 'short-circuited' : frontend.verdict ?? 'forward';
 }
 
 function sharesText(shares: Record<string, number> | null): string {

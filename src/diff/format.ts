@@ -32,6 +32,8 @@ const SIGN: Record<Change['kind'], '+' | '-' | '~'> = {
   'masquerade-changed': '~',
   'source-ranges-changed': '~',
   'short-circuit-changed': '~',
+  'node-traffic-changed': '~',
+  'unallocated-drop-changed': '~',
 };
 
 const LABEL: Record<Change['kind'], string> = {
@@ -45,6 +47,8 @@ const LABEL: Record<Change['kind'], string> = {
   'masquerade-changed': 'masquerade',
   'source-ranges-changed': 'source ranges',
   'short-circuit-changed': 'pod and node traffic (policy Local)',
+  'node-traffic-changed': "the node's own traffic (policy Local)",
+  'unallocated-drop-changed': 'dropped ranges',
 };
 
 /** Changes grouped by service port, then by frontend. */

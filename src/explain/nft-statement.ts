@@ -54,26 +54,30 @@ export function statementAt(cursor: Cursor, state: State, chain: string, context
       cursor.at = cursor.tokens.length;
       return { kind: 'effect', state };
   }
-  if ((word === 'mark' || (word === 'meta' && cursor.peek(1) === 'mark')) && cursor.tokens.includes('set')) {
+  if ((word === 'mark' && cursor.peek(1) === 'set') || (word === 'meta' && cursor.peek(1) === 'mark' && cursor.peek(2) === 'set')) {
     return { kind: 'effect', state: { ...state, mark: markSet(cursor, state.mark) } };
   }
   return null;
 }
 
-/** `mark set mark or 0x4000`, `meta mark set mark xor 0x4000`, `mark set 0x10`. */
+/**
+ * `mark set mark or 0x4000`, `meta mark set meta mark ^ 0x4000`, `mark set 0x10`:
+ * consumes only the statement, since kube-proxy writes more after it on one
+ * rule (`... meta mark set meta mark ^ 0x4000 masquerade fully-random`).
+ */
 function markSet(cursor: Cursor, mark: number): number {
-  const words: string[] = [];
-  while (!cursor.done()) words.push(cursor.next());
-  const text = words.join(' ');
+  if (cursor.peek() === 'meta') cursor.next();
+  cursor.next(); // mark
+  cursor.next(); // set
+  if (cursor.peek() === 'meta') cursor.next();
+  if (cursor.peek() !== 'mark') return Number(cursor.next()) >>> 0;
+  cursor.next();
   // kpc writes `or`/`xor`/`and`; `nft list` prints `|`/`^`/`&`.
-  const operation = /set (?:meta )?mark (or|\||xor|\^|and|&) (\S+)/.exec(text);
-  if (operation) {
-    const value = Number(operation[2]);
-    if (operation[1] === 'or' || operation[1] === '|') return (mark | value) >>> 0;
-    return operation[1] === 'xor' || operation[1] === '^' ? (mark ^ value) >>> 0 : (mark & value) >>> 0;
-  }
-  const set = /set (\S+)$/.exec(text);
-  return set ? Number(set[1]) >>> 0 : mark;
+  const operation = cursor.next();
+  const value = Number(cursor.next());
+  if (operation === 'or' || operation === '|') return (mark | value) >>> 0;
+  if (operation === 'xor' || operation === '^') return (mark ^ value) >>> 0;
+  return operation === 'and' || operation === '&' ? (mark & value) >>> 0 : mark;
 }
 
 /** `dnat to 10.244.1.2:80`, `dnat ip to ...`, `dnat to [fd00::2]:80`. */
@@ -90,6 +94,36 @@ export function verdictOf(text: string): Action {
   if ((word === 'goto' || word === 'jump') && chain) return { kind: word, chain };
   if (word === 'drop' || word === 'reject' || word === 'accept' || word === 'return') return { kind: word };
   return { kind: 'continue' };
+}
+
+/**
+ * `dnat ip addr . port to numgen random mod N map { 0 : 10.0.0.1 . 80, ... }`
+ * (listed as `dnat ip to ...`): kube-proxy's service chains since endpoint
+ * chains were folded into them (2026). Each index equally likely, each
+ * branch translated and accepted. Null when the rule's dnat is not such a map.
+ */
+export function dnatNumgen(cursor: Cursor, state: State, chain: string, context: NftRuleContext, step: (s: State, note: string) => State): Branch[] | null {
+  const at = cursor.tokens.indexOf('numgen', cursor.at);
+  if (at < 0) return null;
+  const words = cursor.tokens.slice(at, at + 5);
+  if (words[1] !== 'random' || words[2] !== 'mod' || words[4] !== 'map') {
+    context.warn(`${chain}: only "dnat ... to numgen random mod N map { ... }" is modelled`);
+    return [{ share: 1, state, action: null }];
+  }
+  const modulus = Number(words[3]);
+  cursor.at = at + 5;
+  const branches: Branch[] = [];
+  for (const element of cursor.values()) {
+    const [index = '', value = ''] = element.split(' : ');
+    const [low, high = low] = index.trim().split('-').map(Number);
+    const [ip, port] = value.trim().split(' . ');
+    if (!ip || !port) continue;
+    const share = (Math.min(high!, modulus - 1) - low! + 1) / modulus;
+    const target = ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+    branches.push({ share, state: step(translated(state, target), `numgen picks ${index.trim()} of 0-${modulus - 1} (probability ${round(share)})`), action: { kind: 'accept' } });
+  }
+  cursor.at = cursor.tokens.length;
+  return branches;
 }
 
 /** `numgen random mod N vmap { 0 : goto A, 1 : goto B }`: each index equally likely. */

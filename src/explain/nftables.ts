@@ -1,4 +1,4 @@
-import { parseNftText, type NftTableText } from '../read/nft-text.js';
+import { basePriority, parseNftText, type NftTableText } from '../read/nft-text.js';
 import { applyNftRule } from './nft-rule.js';
 import { originOf, type NodeFacts, type Packet } from './packet.js';
 import { walkHooks, type Hook, type HookRunner } from './pipeline.js';
@@ -25,9 +25,6 @@ interface BaseChain {
   priority: number;
   policy: 'accept' | 'drop';
 }
-
-/** nft's names for standard priorities (ip, ip6 and inet families). */
-const PRIORITY_NAMES: Record<string, number> = { raw: -300, mangle: -150, dstnat: -100, filter: 0, security: 50, srcnat: 100 };
 
 class NftHooks implements HookRunner {
   readonly warnings: string[] = [];
@@ -71,16 +68,7 @@ function baseChains(table: NftTableText): BaseChain[] {
   for (const [chain, spec] of table.chainSpecs) {
     const hook = /\bhook (prerouting|input|forward|output|postrouting)\b/.exec(spec)?.[1] as Hook | undefined;
     if (!hook) continue;
-    chains.push({ table, chain, hook, priority: priorityOf(spec), policy: /\bpolicy drop\b/.test(spec) ? 'drop' : 'accept' });
+    chains.push({ table, chain, hook, priority: basePriority(spec), policy: /\bpolicy drop\b/.test(spec) ? 'drop' : 'accept' });
   }
   return chains;
-}
-
-/** `priority -110`, `priority dstnat`, `priority dstnat - 10` (how `nft list` prints it). */
-function priorityOf(spec: string): number {
-  const match = /\bpriority\s+(-?\d+|[a-z]+)(?:\s*([+-])\s*(\d+))?/.exec(spec);
-  if (!match) return 0;
-  const base = /^-?\d+$/.test(match[1]!) ? Number(match[1]) : (PRIORITY_NAMES[match[1]!] ?? 0);
-  const offset = match[3] ? Number(match[3]) * (match[2] === '-' ? -1 : 1) : 0;
-  return base + offset;
 }

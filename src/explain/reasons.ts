@@ -22,6 +22,7 @@ export const NO_ENDPOINTS = 'no endpoints: the service port has no ready (or ser
 export const NO_LOCAL_ENDPOINTS = 'no local endpoint: the traffic policy is Local and no endpoint runs on this node';
 export const SOURCE_RANGE = 'source not allowed: the address is outside the service\'s loadBalancerSourceRanges';
 export const NO_SUCH_PORT = 'no such service port: the cluster IP exists, but not with this port and protocol';
+export const UNALLOCATED = 'unallocated cluster IP: the address is in a service CIDR, but no Service holds it';
 
 /** Why an iptables DROP/REJECT rule refused the packet, from its chain and comment. */
 export function refusalReason(chain: string, comment: string, verdict: 'drop' | 'reject'): string {
@@ -37,6 +38,7 @@ export function refusalReason(chain: string, comment: string, verdict: 'drop' | 
 export function nftRefusalReason(chain: string, map: string | null, verdict: 'drop' | 'reject'): string {
   if (map === 'no-endpoint-services' || map === 'no-endpoint-nodeports') return verdict === 'reject' ? NO_ENDPOINTS : NO_LOCAL_ENDPOINTS;
   if (chain.startsWith('firewall-') && chain !== 'firewall-check') return SOURCE_RANGE;
-  if (chain === 'cluster-ips-check') return NO_SUCH_PORT;
+  // cluster-ips-check rejects a held cluster IP's other ports and drops the rest of the service CIDRs.
+  if (chain === 'cluster-ips-check') return verdict === 'reject' ? NO_SUCH_PORT : UNALLOCATED;
   return `${verdict} in chain ${chain}`;
 }

@@ -36,6 +36,7 @@ export function mergeModels(models: RuleSetModel[]): RuleSetModel {
   for (const model of rest) {
     for (const [key, frontend] of model.frontends) first.frontends.set(key, frontend);
     first.foreign.push(...model.foreign);
+    first.unallocatedDrop = [...new Set([...first.unallocatedDrop, ...model.unallocatedDrop])].sort();
     first.families = [...new Set([...first.families, ...model.families])].sort();
   }
   return first;

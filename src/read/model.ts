@@ -34,6 +34,14 @@ export interface Frontend {
   verdict: 'reject' | 'drop' | null;
   /** Policy Local: where traffic from pods and from the node goes instead (all endpoints), or null. */
   shortCircuit: Shares | null;
+  /**
+   * The node's own connections meet `verdict` before they can be
+   * short-circuited: kube-proxy's nftables layouts before kubernetes#132456
+   * (backported to 1.33 by #133969) checked no-endpoint-services in the
+   * output hook before DNAT, so the node could not reach a load-balancer or external IP of a
+   * policy Local service without a local endpoint (kubernetes#131765).
+   */
+  nodeMeetsVerdict: boolean;
   /** 'all', `off-cluster <cidr>`, 'none', or 'unknown' where the format does not say per frontend. */
   masquerade: string;
   /** ClientIP affinity timeout, or null. */
@@ -49,10 +57,17 @@ export interface RuleSetModel {
   frontends: Map<string, Frontend>;
   /** Rules or objects that are neither kpc's nor kube-proxy's, listed rather than misread. */
   foreign: string[];
+  /**
+   * Ranges (`IPv4 10.96.0.0/16`) in which an address no Service holds is
+   * dropped: kube-proxy's nftables `Drop traffic to unallocated ClusterIPs`,
+   * sorted. Empty where nothing is dropped; kube-proxy's iptables and IPVS
+   * modes never drop such traffic.
+   */
+  unallocatedDrop: string[];
 }
 
 export function emptyModel(format: RuleSetModel['format']): RuleSetModel {
-  return { format, families: [], frontends: new Map(), foreign: [] };
+  return { format, families: [], frontends: new Map(), foreign: [], unallocatedDrop: [] };
 }
 
 export function ipKey(protocol: string, ip: string, port: number | string): string {
@@ -64,5 +79,5 @@ export function nodePortKey(protocol: string, port: number | string): string {
 }
 
 export function newFrontend(key: string, kind: Frontend['kind'], service: string | null): Frontend {
-  return { key, kind, service, endpoints: emptyShares(), verdict: null, shortCircuit: null, masquerade: 'none', affinitySeconds: null, sourceRanges: null };
+  return { key, kind, service, endpoints: emptyShares(), verdict: null, shortCircuit: null, nodeMeetsVerdict: false, masquerade: 'none', affinitySeconds: null, sourceRanges: null };
 }

@@ -13,6 +13,18 @@ export interface NftTableText {
   containers: Map<string, { spec: string; elements: string[] }>;
 }
 
+/** nft's names for standard priorities (ip, ip6 and inet families). */
+const PRIORITY_NAMES: Record<string, number> = { raw: -300, mangle: -150, dstnat: -100, filter: 0, security: 50, srcnat: 100 };
+
+/** A base chain's priority from its declaration: `priority -110`, `priority dstnat`, `priority dstnat - 10` (how `nft list` prints it). */
+export function basePriority(spec: string): number {
+  const match = /\bpriority\s+(-?\d+|[a-z]+)(?:\s*([+-])\s*(\d+))?/.exec(spec);
+  if (!match) return 0;
+  const base = /^-?\d+$/.test(match[1]!) ? Number(match[1]) : (PRIORITY_NAMES[match[1]!] ?? 0);
+  const offset = match[3] ? Number(match[3]) * (match[2] === '-' ? -1 : 1) : 0;
+  return base + offset;
+}
+
 const FLAT_HEAD = /^(add|create|insert)\s+(rule|chain|set|map|element|table)\s+(\w+)\s+(\S+)\s*/;
 
 export function parseNftText(text: string): NftTableText[] {

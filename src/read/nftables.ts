@@ -1,6 +1,6 @@
 import { readCIDR, readHostPort, readIP } from './addresses.js';
 import { emptyModel, emptyShares, ipKey, newFrontend, nodePortKey, type Family, type Frontend, type RuleSetModel, type Shares } from './model.js';
-import { parseNftText, splitElements, type NftTableText } from './nft-text.js';
+import { basePriority, parseNftText, splitElements, type NftTableText } from './nft-text.js';
 
 /** Reads nft text (kpc's `nft -f` file or `nft list` output) into the rule-set model. */
 export function readNftables(text: string): RuleSetModel {
@@ -30,6 +30,7 @@ class TableReader {
   }
 
   read(): void {
+    this.readUnallocatedDrop();
     for (const element of this.elements('service-ips')) {
       const { key, target } = splitMapElement(element);
       const [address, proto, port] = key.split(' . ');
@@ -57,6 +58,43 @@ class TableReader {
       const [address, proto, port] = key.split(' . ');
       this.frontend(ipKey(proto!, readIP(address!), port!), 'external', serviceOfChain(target)).sourceRanges = this.sourceRanges(target);
     }
+    if (this.nodeCheckedBeforeDNAT()) this.markNodeMeetsVerdict();
+  }
+
+  /** `ip daddr { 10.96.0.0/16, ... } drop` in cluster-ips-check (nft lists a one-element set as a bare value). */
+  private readUnallocatedDrop(): void {
+    for (const rule of this.rules('cluster-ips-check')) {
+      const drop = /^ip6? daddr (?:\{(.*)\}|(\S+)) drop\b/.exec(rule);
+      if (!drop || drop[2]?.startsWith('@')) continue;
+      const ranges = drop[1] !== undefined ? splitElements(drop[1]) : [drop[2]!];
+      for (const range of ranges) this.model.unallocatedDrop.push(`IPv${this.family} ${readCIDR(range)}`);
+    }
+    this.model.unallocatedDrop.sort();
+  }
+
+  /**
+   * Whether the output hook runs service-endpoints-check (`endpoints-check`
+   * in the first releases) before DNAT (priority below dstnat, -100): the
+   * layout kube-proxy wrote before kubernetes#132456.
+   */
+  private nodeCheckedBeforeDNAT(): boolean {
+    for (const [chain, spec] of this.table.chainSpecs) {
+      if (!/\bhook output\b/.test(spec) || basePriority(spec) >= -100) continue;
+      if (this.rules(chain).some((rule) => /\bjump (?:service-)?endpoints-check$/.test(rule))) return true;
+    }
+    return false;
+  }
+
+  /**
+   * In that layout the node's own connection to an external address with a
+   * no-endpoint verdict meets it before nat-output can short-circuit it.
+   * Node ports are checked in the input hook only, so they are not affected.
+   */
+  private markNodeMeetsVerdict(): void {
+    const prefix = `IPv${this.family} `;
+    for (const [key, frontend] of this.model.frontends) {
+      if (key.startsWith(prefix) && frontend.kind === 'external' && frontend.verdict !== null && frontend.shortCircuit !== null) frontend.nodeMeetsVerdict = true;
+    }
   }
 
   private elements(name: string): string[] {
@@ -77,19 +115,35 @@ class TableReader {
 
   private follow(frontend: Frontend, chain: string): void {
     if (chain.startsWith('external-')) return this.followExternal(frontend, chain);
-    frontend.masquerade = 'none';
+    frontend.masquerade = this.clusterIPMasquerade();
     for (const rule of this.rules(chain)) {
-      if (!rule.endsWith('jump mark-for-masquerade')) continue;
-      const offCluster = / saddr != (\S+) jump/.exec(rule);
+      if (!marksForMasquerade(rule)) continue;
+      const offCluster = / saddr != (\S+) /.exec(rule);
       frontend.masquerade = offCluster ? `off-cluster ${readCIDR(offCluster[1]!)}` : 'all';
     }
     Object.assign(frontend, this.choice(chain));
   }
 
+  /**
+   * Since kubernetes#135800 (2026) kube-proxy marks off-cluster traffic to
+   * every cluster IP once, in the services chain (`ip daddr @cluster-ips ip
+   * saddr != CIDR meta mark set meta mark | 0x4000`), instead of in each
+   * service chain. Null-safe for other frontends: only cluster IPs are in
+   * that set.
+   */
+  private clusterIPMasquerade(): string {
+    for (const rule of this.rules('services')) {
+      if (!/daddr @cluster-ips\b/.test(rule) || !marksForMasquerade(rule)) continue;
+      const offCluster = / saddr != (\S+) /.exec(rule);
+      return offCluster ? `off-cluster ${readCIDR(offCluster[1]!)}` : 'all';
+    }
+    return 'none';
+  }
+
   private followExternal(frontend: Frontend, chain: string): void {
     frontend.masquerade = 'none';
     for (const rule of this.rules(chain)) {
-      if (rule === 'jump mark-for-masquerade') frontend.masquerade = 'all';
+      if (marksForMasquerade(rule) && !/ saddr /.test(rule) && !/^fib /.test(rule)) frontend.masquerade = 'all';
       else if (/^(ip6? saddr \S+|fib saddr type local) goto /.test(rule)) frontend.shortCircuit = this.choice(rule.split(' goto ')[1]!).endpoints;
       else if (rule.startsWith('goto ')) {
         const chosen = this.choice(rule.slice(5));
@@ -99,21 +153,32 @@ class TableReader {
     }
   }
 
-  /** The endpoint shares of a service-/local- chain: numgen picks each of N equally. */
+  /**
+   * The endpoint shares of a service-/local- chain: numgen picks each of N
+   * equally, through endpoint chains (`vmap { 0 : goto endpoint-... }`) or,
+   * since kube-proxy folded endpoint chains into the service chain (2026),
+   * straight from a DNAT map (`dnat ip addr . port to numgen random mod N map
+   * { 0 : 10.0.0.1 . 80 }`, listed as `dnat ip to ...`); one endpoint may be a
+   * plain `dnat to 10.0.0.1:80` in the service chain (kubernetes#140723).
+   */
   private choice(chain: string): { endpoints: Shares; affinitySeconds: number | null } {
     const endpoints = emptyShares();
     let affinitySeconds: number | null = null;
     for (const rule of this.rules(chain)) {
       const affinity = /saddr @(\S+) goto /.exec(rule);
       if (affinity) affinitySeconds = this.timeoutOf(affinity[1]!);
-      const numgen = /numgen random mod (\d+) vmap \{(.*)\}/.exec(rule);
-      if (!numgen) continue;
-      const n = Number(numgen[1]);
-      for (const entry of splitElements(numgen[2]!)) {
-        const target = entry.split(' goto ')[1];
-        const endpoint = target ? this.endpointOf(target) : null;
-        if (endpoint) endpoints[endpoint] = (endpoints[endpoint] ?? 0) + 1 / n;
+      const numgen = /numgen random mod (\d+) (vmap|map) \{(.*)\}/.exec(rule);
+      if (numgen) {
+        const n = Number(numgen[1]);
+        for (const entry of splitElements(numgen[3]!)) {
+          const [index = '', value = ''] = entry.split(' : ');
+          const endpoint = numgen[2] === 'vmap' ? this.endpointOf(value.replace(/^goto /, '')) : addressDotPort(value);
+          if (endpoint) endpoints[endpoint] = (endpoints[endpoint] ?? 0) + indexCount(index, n) / n;
+        }
+        continue;
       }
+      const direct = /^(?:meta l4proto \S+ )?dnat (?:ip6? )?to (\S+)$/.exec(rule);
+      if (direct) endpoints[readHostPort(direct[1]!)] = 1;
     }
     return { endpoints, affinitySeconds };
   }
@@ -140,6 +205,28 @@ class TableReader {
     }
     return [];
   }
+}
+
+/**
+ * Whether a rule sets kube-proxy's masquerade mark: `jump
+ * mark-for-masquerade` (before kubernetes#135800), or the mark set inline,
+ * as written (`mark set mark or 0x4000`) or listed (`meta mark set meta mark
+ * | 0x00004000`).
+ */
+function marksForMasquerade(rule: string): boolean {
+  return rule.endsWith('jump mark-for-masquerade') || /\b(?:meta )?mark set (?:meta )?mark (?:or|\|) \S+$/.test(rule);
+}
+
+/** A DNAT map value `10.0.0.1 . 80` (or `fd00::1 . 80`) as `ip:port`. */
+function addressDotPort(value: string): string | null {
+  const [ip, port] = value.split(' . ');
+  return ip && port ? readHostPort(ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`) : null;
+}
+
+/** How many of numgen's N values a key covers: `1`, or a range `0-2` as nft may list it. */
+function indexCount(index: string, n: number): number {
+  const [low, high = low] = index.trim().split('-').map(Number);
+  return Math.min(high!, n - 1) - low! + 1;
 }
 
 /** `key [comment "x"] : verdict` → parts. */

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { explainPacket, type Packet } from '../../src/explain/index.js';
 
@@ -90,6 +92,59 @@ describe('nftables tracer', () => {
     ]);
   });
 
+  it('drops an address of a service CIDR that no Service holds, and says why', () => {
+    const withDrop = LISTED.replace(
+      'ip daddr @cluster-ips reject comment "Reject traffic to invalid ports of ClusterIPs"',
+      'ip daddr @cluster-ips reject comment "Reject traffic to invalid ports of ClusterIPs"\n\t\tip daddr 10.96.0.0/16 drop comment "Drop traffic to unallocated ClusterIPs"',
+    );
+    expect(trace(withDrop, packet('10.244.5.5', '10.96.0.99')).outcomes).toEqual([
+      { kind: 'drop', probability: 1, service: null, reason: expect.stringMatching(/^unallocated cluster IP/) },
+    ]);
+    // A held cluster IP's other port is still rejected first; outside the range nothing applies.
+    expect(trace(withDrop, packet('10.244.5.5', '10.96.0.10', 81)).outcomes).toMatchObject([{ kind: 'reject', reason: expect.stringMatching(/^no such service port/) }]);
+    expect(trace(withDrop, packet('10.244.5.5', '10.97.0.1')).outcomes).toMatchObject([{ kind: 'untouched' }]);
+  });
+
+  it('follows the base-chain layout: before kubernetes#132456 the node meets a no-local-endpoint drop, today it is short-circuited', () => {
+    const text = (filterPriority: string) => `table ip kube-proxy {
+	map service-ips {
+		type ipv4_addr . inet_proto . inet_service : verdict
+		elements = { 198.51.100.40 . tcp . 80 : goto external-AAAAAAAA-ns/lb/tcp/http }
+	}
+	map no-endpoint-services {
+		type ipv4_addr . inet_proto . inet_service : verdict
+		elements = { 198.51.100.40 . tcp . 80 comment "ns/lb:http" : drop }
+	}
+	chain filter-output {
+		type filter hook output priority ${filterPriority}; policy accept;
+		ct state new jump service-endpoints-check
+	}
+	chain nat-output {
+		type nat hook output priority dstnat; policy accept;
+		jump services
+	}
+	chain services {
+		ip daddr . meta l4proto . th dport vmap @service-ips
+	}
+	chain service-endpoints-check {
+		ip daddr . meta l4proto . th dport vmap @no-endpoint-services
+	}
+	chain external-AAAAAAAA-ns/lb/tcp/http {
+		ip saddr 10.244.0.0/16 goto service-AAAAAAAA-ns/lb/tcp/http
+		fib saddr type local goto service-AAAAAAAA-ns/lb/tcp/http
+	}
+	chain service-AAAAAAAA-ns/lb/tcp/http {
+		numgen random mod 1 vmap { 0 : goto endpoint-BBBBBBBB-ns/lb/tcp/http__10.244.2.5/80 }
+	}
+	chain endpoint-BBBBBBBB-ns/lb/tcp/http__10.244.2.5/80 {
+		meta l4proto tcp dnat to 10.244.2.5:80
+	}
+}
+`;
+    expect(trace(text('filter - 110'), packet('192.0.2.10', '198.51.100.40')).outcomes).toMatchObject([{ kind: 'drop', reason: expect.stringMatching(/^no local endpoint/) }]);
+    expect(trace(text('filter'), packet('192.0.2.10', '198.51.100.40')).outcomes).toMatchObject([{ kind: 'backend', endpoint: '10.244.2.5:80' }]);
+  });
+
   it('ignores tables of the other family and says so when none applies', () => {
     const e = trace(LISTED, packet('fd00::1', 'fd00:10:96::1'));
     expect(e.outcomes).toMatchObject([{ kind: 'untouched' }]);
@@ -130,5 +185,44 @@ describe('nftables tracer', () => {
     const live = trace(sticky('\n\t\telements = { 10.244.5.5 timeout 10m expires 9m58s }'), packet('10.244.5.5', '10.96.0.10'));
     expect(live).toMatchObject({ affinitySeconds: 600, affinityRemembered: true, warnings: [] });
     expect(live.outcomes).toEqual([{ kind: 'backend', probability: 1, service: null, endpoint: '10.244.1.2:80', masquerade: false }]);
+  });
+});
+
+describe("nftables tracer on kube-proxy's 2026 layout", () => {
+  const LIVE = readFileSync(join(import.meta.dirname, '..', 'read', 'fixtures', 'nftables-kube-proxy-1.36-listed.nft'), 'utf8');
+  const LAB = { ips: ['192.168.0.231'], clusterCIDRs: ['10.244.0.0/16'] };
+  const chains = `
+	chain nat-prerouting {
+		type nat hook prerouting priority dstnat; policy accept;
+		jump services
+	}
+	chain nat-output {
+		type nat hook output priority dstnat; policy accept;
+		jump services
+	}
+	chain nat-postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+		jump masquerading
+	}
+}
+`;
+  // The published listing leaves out the base chains; kube-proxy's are added back (unchanged since #132456).
+  const text = LIVE.replace(/\n}\n$/, chains);
+
+  it('DNAT maps in service chains, masquerade by the services-chain mark and by the hairpin set', () => {
+    const fromPod = explainPacket(text, 'nftables', packet('10.244.0.9', '10.100.192.23'), LAB);
+    expect(fromPod.warnings).toEqual([]);
+    expect(fromPod.outcomes).toEqual([
+      { kind: 'backend', probability: 0.5, service: 'kproxy-lab/backend-api:http', endpoint: '10.244.0.10:9898', masquerade: false },
+      { kind: 'backend', probability: 0.5, service: 'kproxy-lab/backend-api:http', endpoint: '10.244.0.8:9898', masquerade: false },
+    ]);
+    // The node is outside the cluster CIDR: marked in the services chain.
+    expect(explainPacket(text, 'nftables', packet('192.168.0.231', '10.100.192.23'), LAB).outcomes.map((o) => o.kind === 'backend' && o.masquerade)).toEqual([true, true]);
+    // A backend reaching itself: only the hairpin set masquerades it.
+    const hairpin = explainPacket(text, 'nftables', packet('10.244.0.8', '10.100.192.23'), LAB);
+    expect(hairpin.outcomes).toEqual([
+      { kind: 'backend', probability: 0.5, service: 'kproxy-lab/backend-api:http', endpoint: '10.244.0.10:9898', masquerade: false },
+      { kind: 'backend', probability: 0.5, service: 'kproxy-lab/backend-api:http', endpoint: '10.244.0.8:9898', masquerade: true },
+    ]);
   });
 });

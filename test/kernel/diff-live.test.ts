@@ -37,4 +37,22 @@ describeKernel('kpc diff --live', () => {
       });
     });
   }
+
+  it('nftables: a node still running the layout before kubernetes#132456 differs in the node\'s own traffic only', async () => {
+    const manifests = join(ROOT, 'fixtures', 'external-traffic-local-lb', 'input.yaml');
+    const before = readFileSync(join(ROOT, 'test', 'read', 'fixtures', 'nftables-before-132456.nft'), 'utf8');
+    await withNetns(async (exec) => {
+      expect((await exec(['nft', '-f', '-'], before)).exitCode).toBe(0);
+      const older = await exec(['node', KPC, 'diff', '--live', manifests, '--mode', 'nftables', ...NODE]);
+      expect(older.stderr).toBe('');
+      expect(older.exitCode).toBe(1);
+      expect(older.stdout.trim().split('\n')).toEqual([
+        'default/far',
+        '  IPv4 tcp 198.51.100.40:80',
+        "    ~ the node's own traffic (policy Local): drop -> short-circuited",
+        '  IPv4 tcp 198.51.100.41:80',
+        "    ~ the node's own traffic (policy Local): drop -> short-circuited",
+      ]);
+    });
+  });
 });

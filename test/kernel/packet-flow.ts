@@ -105,6 +105,11 @@ async function expectNoAnswer(ctx: Ctx, from: Host | Pod, to: Target, error: 're
   if (error === 'refused') for (const r of replies) expect(r.ms).toBeLessThan(500);
 }
 
+async function mustExec(ctx: Ctx, host: Host | Pod, argv: string[]): Promise<void> {
+  const result = await ctx.world.exec(host, argv);
+  if (result.exitCode !== 0) throw new Error(`${argv.join(' ')}: ${result.stderr}`);
+}
+
 const HTTP: PortSpec[] = [{ name: 'http', port: 80, targetPort: 8080 }];
 
 /** Registers every scenario as a vitest test against the context `get` returns. */
@@ -194,6 +199,70 @@ export function packetFlowScenarios(get: () => Ctx): void {
     // Pods are short-circuited to every endpoint, even with none on this node.
     const fromPod = await backendsSeen(ctx, ctx.pod('local-3'), { ip: NODE[4], port: 30083, proto: 'tcp' }, 5);
     expect([...fromPod.backends]).toEqual(['remote-2']);
+  });
+
+  it('externalTrafficPolicy Local: the node and pods reach a load-balancer IP or external IP with no local endpoint through every endpoint; outside traffic drops', async () => {
+    // kubernetes#131765, fixed by #132456: nftables mode used to drop the node's own connections here.
+    const ctx = get();
+    const ports: PortSpec[] = [{ name: 'http', port: 80, targetPort: 8080, nodePort: 30088 }];
+    await ctx.load([
+      service('lb-far', { type: 'LoadBalancer', clusterIPs: ['10.96.0.28'], ports, externalTrafficPolicy: 'Local', loadBalancerIPs: ['198.51.100.20'], externalIPs: ['198.51.100.21'] }),
+      ...slices('lb-far', ports, [{ pod: ctx.pod('remote-1') }, { pod: ctx.pod('remote-2') }]),
+    ]);
+    for (const ip of ['198.51.100.20', '198.51.100.21']) {
+      const fromNode = await backendsSeen(ctx, ctx.world.node, { ip, port: 80, proto: 'tcp' }, 20);
+      expect([...fromNode.backends].sort()).toEqual(['remote-1', 'remote-2']);
+      // The node's own traffic is masqueraded (its source would be the external address otherwise).
+      expect([...fromNode.sources]).toEqual([NODE[4]]);
+      const fromPod = await backendsSeen(ctx, ctx.pod('local-3'), { ip, port: 80, proto: 'tcp' }, 20);
+      expect([...fromPod.backends].sort()).toEqual(['remote-1', 'remote-2']);
+      expect([...fromPod.sources]).toEqual([ctx.pod('local-3').ip[4]]);
+      await expectNoAnswer(ctx, ctx.world.client, { ip, port: 80, proto: 'tcp' }, 'timeout');
+    }
+  });
+
+  it('externalTrafficPolicy Local: with a local endpoint, the node and pods reach a load-balancer IP through every endpoint, outside clients only the local one', async () => {
+    const ctx = get();
+    const ports: PortSpec[] = [{ name: 'http', port: 80, targetPort: 8080, nodePort: 30089 }];
+    await ctx.load([
+      service('lb-near', { type: 'LoadBalancer', clusterIPs: ['10.96.0.29'], ports, externalTrafficPolicy: 'Local', loadBalancerIPs: ['198.51.100.22'] }),
+      ...slices('lb-near', ports, [{ pod: ctx.pod('local-1') }, { pod: ctx.pod('remote-1') }]),
+    ]);
+    const to = { ip: '198.51.100.22', port: 80, proto: 'tcp' } as const;
+    const fromNode = await backendsSeen(ctx, ctx.world.node, to, 30);
+    expect([...fromNode.backends].sort()).toEqual(['local-1', 'remote-1']);
+    expect([...fromNode.sources]).toEqual([NODE[4]]);
+    const fromPod = await backendsSeen(ctx, ctx.pod('local-3'), to, 30);
+    expect([...fromPod.backends].sort()).toEqual(['local-1', 'remote-1']);
+    expect([...fromPod.sources]).toEqual([ctx.pod('local-3').ip[4]]);
+    const outside = await backendsSeen(ctx, ctx.world.client, to, 20);
+    expect([...outside.backends]).toEqual(['local-1']);
+    expect([...outside.sources]).toEqual([CLIENT[4]]);
+  });
+
+  it('service CIDR known: an address in it that no Service holds is dropped in nftables mode (iptables mode has no such rule), a held one\'s unused port refused', async () => {
+    const ctx = get();
+    await ctx.load([service('held', { clusterIPs: ['10.96.0.30'], ports: HTTP }), ...slices('held', HTTP, [{ pod: ctx.pod('remote-1') }])], { serviceCIDRs: ['10.96.0.0/16'] });
+    for (const from of [ctx.pod('local-3'), ctx.world.node]) {
+      await expectNoAnswer(ctx, from, { ip: '10.96.0.99', port: 80, proto: 'tcp' }, 'timeout');
+      // cluster-ips-check rejects a held cluster IP's other ports; iptables mode lets them into the black hole.
+      await expectNoAnswer(ctx, from, { ip: '10.96.0.30', port: 81, proto: 'tcp' }, ctx.backend === 'nftables' ? 'refused' : 'timeout');
+    }
+    // Both time out above (the world routes the service CIDR into a black hole), so tell kube-proxy's
+    // drop from the black hole: give the unallocated address to a pod and route it there. Without a
+    // rule (iptables mode), the packet leaves by the node's routes and the pod answers.
+    const unallocated = '10.96.0.99';
+    const owner = ctx.pod('local-1');
+    await mustExec(ctx, owner, ['ip', 'addr', 'add', `${unallocated}/32`, 'dev', 'eth0']);
+    await mustExec(ctx, ctx.world.node, ['ip', 'route', 'add', `${unallocated}/32`, 'dev', 'veth-local-1']);
+    try {
+      const replies = await ctx.world.request(ctx.pod('local-3'), { ip: unallocated, port: 8080, proto: 'tcp' }, { count: 3, timeoutMs: NO_ANSWER_MS });
+      if (ctx.backend === 'nftables') expect(replies.map((r) => (r.ok ? 'answered' : r.error))).toEqual(['timeout', 'timeout', 'timeout']);
+      else expect(replies.map((r) => (r.ok ? r.backend : r.error))).toEqual(['local-1', 'local-1', 'local-1']);
+    } finally {
+      await mustExec(ctx, ctx.world.node, ['ip', 'route', 'del', `${unallocated}/32`, 'dev', 'veth-local-1']);
+      await mustExec(ctx, owner, ['ip', 'addr', 'del', `${unallocated}/32`, 'dev', 'eth0']);
+    }
   });
 
   it('internalTrafficPolicy Local: cluster IP only to local endpoints; none local drops', async () => {

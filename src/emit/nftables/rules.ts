@@ -23,33 +23,39 @@ const C = {
 } as const;
 
 /**
+ * kube-proxy's base chains since kubernetes#132456 (1.34, backported to
+ * 1.33): only the source-range check runs before DNAT (priority dstnat-10);
+ * the no-endpoint and cluster-IP checks run at priority filter (0), after
+ * DNAT, so that traffic from this node to an external address of an
+ * externalTrafficPolicy Local service is short-circuited by the nat chains
+ * before a `drop` meant for outside traffic can see it (kubernetes#131765).
  * Priorities as numbers (dstnat is -100, srcnat 100): older nft accepts the
  * symbolic names only on the hooks where they are defined.
  */
 const BASE_CHAINS = [
-  { name: 'filter-prerouting', type: 'filter', hook: 'prerouting', priority: '-110' },
-  { name: 'filter-input', type: 'filter', hook: 'input', priority: '-110' },
-  { name: 'filter-forward', type: 'filter', hook: 'forward', priority: '-110' },
-  { name: 'filter-output', type: 'filter', hook: 'output', priority: '-110' },
-  { name: 'filter-output-post-dnat', type: 'filter', hook: 'output', priority: '-90' },
+  { name: 'filter-prerouting-pre-dnat', type: 'filter', hook: 'prerouting', priority: '-110' },
+  { name: 'filter-output-pre-dnat', type: 'filter', hook: 'output', priority: '-110' },
+  { name: 'filter-forward', type: 'filter', hook: 'forward', priority: '0' },
+  { name: 'filter-input', type: 'filter', hook: 'input', priority: '0' },
+  { name: 'filter-output', type: 'filter', hook: 'output', priority: '0' },
   { name: 'nat-prerouting', type: 'nat', hook: 'prerouting', priority: '-100' },
   { name: 'nat-output', type: 'nat', hook: 'output', priority: '-100' },
   { name: 'nat-postrouting', type: 'nat', hook: 'postrouting', priority: '100' },
 ] as const;
 
-/** Jumps from the base chains into kube-proxy's top-level chains, in kube-proxy's order. */
+/** Jumps from the base chains into kube-proxy's top-level chains, in kube-proxy's order (nftablesJumpChains). */
 const JUMPS: [from: string, to: string, match: string][] = [
   ['filter-input', C.nodePortEndpointsCheck, 'ct state new '],
   ['filter-input', C.serviceEndpointsCheck, 'ct state new '],
   ['filter-forward', C.serviceEndpointsCheck, 'ct state new '],
   ['filter-output', C.serviceEndpointsCheck, 'ct state new '],
-  ['filter-prerouting', C.firewallCheck, 'ct state new '],
-  ['filter-output', C.firewallCheck, 'ct state new '],
+  ['filter-prerouting-pre-dnat', C.firewallCheck, 'ct state new '],
+  ['filter-output-pre-dnat', C.firewallCheck, 'ct state new '],
   ['nat-output', C.services, ''],
   ['nat-prerouting', C.services, ''],
   ['nat-postrouting', C.masquerading, ''],
   ['filter-forward', C.clusterIPsCheck, 'ct state new '],
-  ['filter-output-post-dnat', C.clusterIPsCheck, 'ct state new '],
+  ['filter-output', C.clusterIPsCheck, 'ct state new '],
 ];
 
 type EndpointNames = (endpoint: Endpoint) => { chain: string; affinity: string };
@@ -89,6 +95,12 @@ function writeSkeleton(ctx: Context): void {
 
   table.container('set', C.clusterIPs, `type ${addrType} ; comment "Active ClusterIPs" ;`);
   table.rule(C.clusterIPsCheck, `${ipX} daddr @${C.clusterIPs} reject`, 'Reject traffic to invalid ports of ClusterIPs');
+  // With the service CIDRs known (ServiceCIDR objects, --service-cidr), an
+  // address in them that no Service holds is dropped, as kube-proxy does since 1.33.
+  const serviceCIDRs = node.serviceCIDRs[ctx.family];
+  if (serviceCIDRs.length > 0) {
+    table.rule(C.clusterIPsCheck, `${ipX} daddr { ${serviceCIDRs.map(assertToken).join(',')} } drop`, 'Drop traffic to unallocated ClusterIPs');
+  }
 
   const nodePortIPs = node.nodePortAddresses[ctx.family];
   if (nodePortIPs !== null) {
@@ -155,7 +167,7 @@ function writeServicePort(ctx: Context, route: ServicePortRoute): void {
       if (noEndpoints) table.element(C.noEndpointNodePorts, `${keyWithComment(nodePortKey, route.servicePortName)} : ${verdictText(noEndpoints)}`);
     }
   }
-  writeInternal(ctx, route, proto, policyChain);
+  writeInternal(ctx, route, policyChain);
   writeExternal(ctx, route, chains, policyChain);
   writeFirewall(ctx, route, chains);
   writeAffinitySets(ctx, route, names);
@@ -175,11 +187,12 @@ function declareChains(ctx: Context, route: ServicePortRoute, chains: NftPortCha
   if (route.firewall) ctx.table.chain(chains.firewall);
 }
 
-function writeInternal(ctx: Context, route: ServicePortRoute, proto: string, policyChain: (set: EndpointSet) => string): void {
+function writeInternal(ctx: Context, route: ServicePortRoute, policyChain: (set: EndpointSet) => string): void {
   const target = route.internal.target;
   if (!target || route.internal.masquerade === 'none') return;
   const offCluster = route.internal.masquerade === 'off-cluster' ? ` ${ctx.ipX} saddr != ${ctx.node.clusterCIDR[ctx.family]}` : '';
-  ctx.table.rule(policyChain(target), `${ctx.ipX} daddr ${route.clusterIP} ${proto} dport ${route.port}${offCluster} jump ${C.markMasq}`);
+  // No `tcp dport N` since kubernetes#131492: the chain is only reached through its own map entry.
+  ctx.table.rule(policyChain(target), `${ctx.ipX} daddr ${route.clusterIP}${offCluster} jump ${C.markMasq}`);
 }
 
 function writeExternal(ctx: Context, route: ServicePortRoute, chains: NftPortChains, policyChain: (set: EndpointSet) => string): void {
