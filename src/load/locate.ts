@@ -87,9 +87,12 @@ function indexDocuments(text: string): Map<number, Map<string, number>> {
         stack.push({ kind: event.type === EVENT_ID.MAPPING ? 'map' : 'seq', path, key: null, index: 0 });
         break;
       }
-      case EVENT_ID.ALIAS:
-        childPath();
+      case EVENT_ID.ALIAS: {
+        // An alias stands where it is written: what is reported inside the value it repeats is reported on its line.
+        const path = childPath();
+        if (path !== null && !offsets.has(pathKey(path))) offsets.set(pathKey(path), event.anchorStart);
         break;
+      }
       case EVENT_ID.POP:
         stack.pop();
         break;
