@@ -69,14 +69,7 @@ export async function readInputs(paths: string[], options: InputOptions = {}): P
 
 /** The files a -f PATH names: itself, or the manifests in the folder it names. */
 async function expand(path: string, warn: (warning: Diagnostic) => void): Promise<string[]> {
-  let info;
-  try {
-    info = await stat(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new UserError(`${path}: no such file or folder; check the path given to -f`);
-    throw unreadable(path, error);
-  }
+  const info = await statPath(path, `${path}: no such file or folder; check the path given to -f`);
   // Named explicitly, anything readable is read (a pipe from `-f <(command)` too), up to the limit.
   if (!info.isDirectory()) return [path];
   const found: string[] = [];
@@ -113,6 +106,22 @@ async function collect(folder: string, found: string[], warn: (warning: Diagnost
   }
 }
 
+/** What a path the user gave is; `missing` is the message when there is nothing there, any other failure names its reason. */
+export async function statPath(path: string, missing: string): Promise<Stats> {
+  try {
+    return await stat(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new UserError(missing);
+    throw unreadable(path, error);
+  }
+}
+
+/** One file's text (a rule set for diff or explain), held to the same limit as every input. */
+export function readInputFile(path: string, missing: string): Promise<string> {
+  return readText(path, maxInputBytes(), missing);
+}
+
 /** A folder's entry, if it is a regular file (info null: the folder listing said so already). */
 function addRegular(file: string, info: Stats | null, found: string[], warn: (warning: Diagnostic) => void): void {
   if (info === null || info.isFile()) found.push(file);
@@ -141,11 +150,13 @@ function warning(file: string, message: string): Diagnostic {
 }
 
 /** One input's text, refused before reading when its size is known to be over the limit, and while reading when not. */
-async function readText(file: string, limit: number): Promise<string> {
+async function readText(file: string, limit: number, missing = `${file}: no such file`): Promise<string> {
   let handle;
   try {
     handle = await open(file, 'r');
   } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new UserError(missing);
     throw unreadable(file, error);
   }
   try {

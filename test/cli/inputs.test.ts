@@ -114,6 +114,27 @@ describe('input limits', () => {
   });
 });
 
+describe('rule-set files read by diff and explain', () => {
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    execa(process.execPath, [BIN, ...args], { reject: false, cwd: ROOT, env: { KPC_DEBUG: '', NODE_OPTIONS: '', ...env }, stdin: 'ignore' });
+  const rules = write('rules/a.rules', `*nat\n:KUBE-SERVICES - [0:0]\n${'# padding\n'.repeat(200)}COMMIT\n`);
+
+  it('are held to the same input limit', async () => {
+    const limit = { KPC_MAX_INPUT_BYTES: '1000' };
+    const explained = await run(['explain', '--rules', rules, '--from', '10.0.0.1', '--to', '10.96.0.10:80'], limit);
+    expect([explained.exitCode, explained.stderr]).toEqual([1, `kpc: ${rules}: more than 1000 bytes, the most kpc reads from one input (KPC_MAX_INPUT_BYTES); split it into files, or raise the limit`]);
+    const diffed = await run(['diff', rules, rules], limit);
+    expect([diffed.exitCode, diffed.stderr]).toEqual([2, `kpc: ${rules}: more than 1000 bytes, the most kpc reads from one input (KPC_MAX_INPUT_BYTES); split it into files, or raise the limit`]);
+  });
+
+  it('name a path that cannot be read instead of failing inside kpc', async () => {
+    const loop = join(dir, 'rules/loop.rules');
+    symlinkSync('loop.rules', loop);
+    const diffed = await run(['diff', loop, rules]);
+    expect([diffed.exitCode, diffed.stderr]).toEqual([2, `kpc: ${loop}: cannot be read (ELOOP: a symbolic link that leads back to itself); fix or remove the link`]);
+  });
+});
+
 describe('input folders', () => {
   const warnings = () => {
     const seen: Diagnostic[] = [];
