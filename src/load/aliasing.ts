@@ -50,8 +50,9 @@ class AliasWalk {
   private readonly seen = new Set<object>();
   /** Collections being read (the path from the root): meeting one of them is an alias to itself. */
   private readonly open = new Set<object>();
-  /** The path from the root to where the walk stands; the alias being expanded starts at `entry`. */
+  /** The path from the root to where the walk stands. */
   private readonly path: (string | number)[] = [];
+  /** Where the alias being expanded, or the last one expanded (the bound can be passed just after it), is written. */
   entry: (string | number)[] | null = null;
 
   visit(value: unknown, inAlias: boolean, depth: number): void {
@@ -73,7 +74,6 @@ class AliasWalk {
       }
     }
     this.open.delete(collection);
-    if (alias && !inAlias) this.entry = null;
   }
 
   private child(key: string | number, value: unknown, inAlias: boolean, depth: number): void {

@@ -71,6 +71,12 @@ describe('excessive aliasing', () => {
     expect(excessiveAliasing(doc(5000))?.message).toMatch(/^excessive aliasing: \d+ of the first \d+ values come through aliases/);
   });
 
+  it('names the line of the last alias expanded when the bound is passed just after it', () => {
+    // 1,000 values after b, 994 through aliases: the key c is the 1,001st, and passes go-yaml's bound.
+    const text = `a: &a [s]\nb: [${Array(497).fill('*a').join(', ')}]\nc: 1\n`;
+    expect(load1(text).diagnostics.map((d) => `${d.line}: ${d.message}`)).toEqual(['2: excessive aliasing: 994 of the first 1001 values come through aliases, more than Kubernetes\' YAML reader allows; expand the aliases or simplify']);
+  });
+
   it('refuses an alias to a node that contains it, which would never end', () => {
     const { objects, diagnostics } = load1('apiVersion: v1\nkind: Service\nmetadata:\n  name: c\nspec:\n  selector: &a {k: *a}\n');
     expect(objects).toEqual([]);
