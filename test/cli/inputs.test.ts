@@ -180,12 +180,18 @@ describe('input folders', () => {
     chmodSync(join(tree, 'closed'), 0o000);
     const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
     const run = (path: string) => execa(process.execPath, [BIN, 'validate', '-f', path], { ...asNobody, reject: false, cwd: ROOT, env: { KPC_DEBUG: '', NODE_OPTIONS: '' }, stdin: 'ignore' });
-    const folder = await run(tree);
+    let folder;
+    try {
+      folder = await run(tree);
+    } finally {
+      // So that the temporary folder can be removed, whatever happened.
+      chmodSync(join(tree, 'closed'), 0o755);
+    }
     expect(folder.exitCode).toBe(1);
     expect(folder.stderr).toBe(`kpc: ${join(tree, 'closed')}: cannot be read (EACCES: permission denied); check its permissions`);
-    chmodSync(join(tree, 'closed'), 0o755);
     chmodSync(join(tree, 'unreadable.yaml'), 0o000);
     const file = await run(tree);
+    chmodSync(join(tree, 'unreadable.yaml'), 0o644);
     expect(file.exitCode).toBe(1);
     expect(file.stderr).toBe(`kpc: ${join(tree, 'unreadable.yaml')}: cannot be read (EACCES: permission denied); check its permissions`);
     expectNoStackTrace({ exitCode: 1, stdout: '', stderr: folder.stderr + file.stderr });
