@@ -1,12 +1,11 @@
-import { stat, readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { compileGraph, emit, type Mode } from '../compile.js';
 import { diffModels, type DiffReport } from '../diff/diff.js';
 import { formatJson, formatStat, formatText, painter } from '../diff/format.js';
 import { detectFormat, mergeModels, readRuleSet, type RuleSetModel } from '../read/index.js';
-import { UsageError, UserError } from './errors.js';
+import { UsageError } from './errors.js';
 import { parseMode } from './generate.js';
-import { readInputs } from './inputs.js';
+import { readInputFile, readInputs, statPath } from './inputs.js';
 import { readLiveRules } from './live-rules.js';
 import { addNodeOptions, nodeOptionsFrom, type RawNodeFlags } from './node-options.js';
 import { writeStdout } from './output.js';
@@ -55,14 +54,9 @@ function render(report: DiffReport, flags: DiffFlags): string {
 }
 
 async function classify(path: string): Promise<Side> {
-  let info;
-  try {
-    info = await stat(path);
-  } catch {
-    throw new UserError(`${path}: no such file or folder`);
-  }
+  const info = await statPath(path, `${path}: no such file or folder`);
   if (info.isDirectory()) return { kind: 'manifests', paths: [path] };
-  const text = await readFile(path, 'utf8');
+  const text = await readInputFile(path, `${path}: no such file or folder`);
   const format = detectFormat(text);
   return format ? { kind: 'rules', name: path, text, mode: format } : { kind: 'manifests', paths: [path] };
 }

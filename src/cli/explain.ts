@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { compileGraph, emit } from '../compile.js';
 import { explainPacket, parseDestination, type NodeFacts, type Packet } from '../explain/index.js';
@@ -7,7 +6,7 @@ import { canonicalIP, ipFamily } from '../net/ip.js';
 import { detectFormat } from '../read/index.js';
 import { UsageError, UserError } from './errors.js';
 import { parseMode } from './generate.js';
-import { appendFile, readInputs } from './inputs.js';
+import { appendFile, readInputFile, readInputs } from './inputs.js';
 import { addNodeOptions, checkNodeFlags, nodeOptionsFrom, type RawNodeFlags } from './node-options.js';
 import { writeAtomically, writeStdout } from './output.js';
 import { printDiagnostics } from './report.js';
@@ -101,13 +100,8 @@ async function fromRuleFile(path: string, flags: ExplainFlags): Promise<RuleSour
   return { text, mode: format, node: { ips: flags.nodeIp, clusterCIDRs: flags.clusterCidr } };
 }
 
-async function readRules(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UserError(code === 'ENOENT' ? `${path}: no such file; check the path given to --rules` : `${path}: cannot be read (${code ?? String(error)})`);
-  }
+function readRules(path: string): Promise<string> {
+  return readInputFile(path, `${path}: no such file; check the path given to --rules`);
 }
 
 async function write(target: OutputTarget, text: string): Promise<void> {

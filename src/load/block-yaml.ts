@@ -1,4 +1,5 @@
 import { DEFAULT_SCHEMA, load } from 'js-yaml';
+import { excessiveAliasing } from './aliasing.js';
 
 /**
  * A fast reader for the block-style YAML that `kubectl get -o yaml` and most
@@ -138,6 +139,8 @@ function readDocument(text: string, from: number, to: number, state: TextState):
   state.handedToJsYaml++;
   try {
     const value = load(text.slice(from, to));
+    // js-yaml's aliases are shared values that later steps walk as trees: past Kubernetes' bound, loadAll over the whole text reports it.
+    if (excessiveAliasing(value) !== null) return FAILED;
     // Without a `---`, an empty first document and a null one look alike here: js-yaml must read the whole text.
     if (!marked && (value === null || value === undefined)) return FAILED;
     return value ?? null;

@@ -1,5 +1,6 @@
 import { loadAll, YAMLException } from 'js-yaml';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { excessiveAliasing } from './aliasing.js';
 import { loadBlockYaml } from './block-yaml.js';
 import { locateField } from './locate.js';
 import type { LoadedObject, SourceText } from './source.js';
@@ -43,12 +44,27 @@ function parseSource(source: SourceText, diagnostics: Diagnostic[]): unknown[] {
   // Most manifests are plain block YAML, which the subset reader reads several times faster than js-yaml.
   const fast = loadBlockYaml(text);
   if (fast !== null) return fast;
+  let documents: unknown[];
   try {
-    return loadAll(text, null, { filename: source.name });
+    documents = loadAll(text, null, { filename: source.name });
   } catch (error) {
     diagnostics.push(yamlDiagnostic(source, error));
     return [];
   }
+  return documents.map((doc, documentIndex) => withinAliasBound(doc, source, documentIndex, diagnostics));
+}
+
+/**
+ * The document, or null (read as empty) when its aliases expand past the
+ * bound Kubernetes' YAML reader sets (aliasing.ts): what is left of it must
+ * not reach the checks that walk it as a tree.
+ */
+function withinAliasBound(doc: unknown, source: SourceText, documentIndex: number, diagnostics: Diagnostic[]): unknown {
+  const problem = excessiveAliasing(doc);
+  if (problem === null) return doc;
+  const line = locateField({ source, documentIndex, pathInDocument: [] }, problem.path);
+  diagnostics.push({ severity: 'error', file: source.name, line, object: null, field: null, message: problem.message });
+  return null;
 }
 
 function yamlDiagnostic(source: SourceText, error: unknown): Diagnostic {

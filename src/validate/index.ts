@@ -7,7 +7,7 @@ import { validateKubeProxyConfiguration } from './kube-proxy-config.js';
 import { validateNode } from './node.js';
 import { validatePod } from './pod.js';
 import { InventoryBuilder, isInventoryKind, where } from './inventory.js';
-import { ObjectReporter, quoted } from './reporter.js';
+import { ObjectReporter, quoted, type FieldPath } from './reporter.js';
 import { checkShape, isKnownKind, type KnownKind, type SchemaProblem } from './schemas.js';
 import { validateService } from './service.js';
 import { validateServiceCIDR } from './service-cidr.js';
@@ -76,17 +76,58 @@ export function validateObjects(objects: LoadedObject[], options: ValidateOption
 
 /**
  * An object whose shape is wrong is rejected already, but the user should see
- * all its problems in one run rather than a layer per run. The semantic checks
- * assume the schema's shape, so they run on the object as it is, reports on
- * fields the schema flagged are dropped as repeats, and where a malformed
- * field trips a check the remaining checks of this object are given up.
+ * all its problems in one run rather than a layer per run. The semantic
+ * checks assume the schema's shape, so they run on a copy without the fields
+ * the schema rejected: never on those (a selector value that is a list of
+ * millions is not turned into one string to test it as a label), reports on
+ * them are dropped as repeats, and where a malformed field still trips a
+ * check the remaining checks of this object are given up.
  */
 function checkMeaningOfMisshapen(kind: KnownKind, value: unknown, shape: SchemaProblem[], r: ObjectReporter): void {
+  const rejected = shape.map((p) => p.path);
   try {
-    SEMANTIC[kind](value as never, r.ignoring(shape.map((p) => p.path)));
+    SEMANTIC[kind](withoutFields(value, rejected) as never, r.ignoring(rejected));
   } catch {
     // A wrongly typed field (a string for a list, a missing mapping) that the schema has reported.
   }
+}
+
+interface FieldTree {
+  /** The field itself is rejected: leave it out. */
+  rejected: boolean;
+  inside: Map<string | number, FieldTree>;
+}
+
+/**
+ * A copy of `value` without the given fields, sharing everything off their
+ * paths. A list keeps its length (a rejected item becomes undefined), so the
+ * paths of the other items, and of what is reported on them, stay the same.
+ */
+function withoutFields(value: unknown, paths: FieldPath[]): unknown {
+  const root: FieldTree = { rejected: false, inside: new Map() };
+  for (const path of paths) {
+    let tree = root;
+    for (const part of path) {
+      let next = tree.inside.get(part);
+      if (!next) tree.inside.set(part, (next = { rejected: false, inside: new Map() }));
+      tree = next;
+    }
+    tree.rejected = true;
+  }
+  return root.rejected ? undefined : copyWithout(value, root);
+}
+
+function copyWithout(value: unknown, tree: FieldTree): unknown {
+  if (typeof value !== 'object' || value === null || tree.inside.size === 0) return value;
+  const copy = (Array.isArray(value) ? [...value] : { ...value }) as Record<string | number, unknown>;
+  for (const [part, inside] of tree.inside) {
+    if (!Object.prototype.hasOwnProperty.call(value, part)) continue;
+    const kept = inside.rejected ? undefined : copyWithout((value as Record<string | number, unknown>)[part], inside);
+    if (kept === undefined && !Array.isArray(value)) delete copy[part];
+    // defineProperty, not assignment: a field named __proto__ must stay a field.
+    else Object.defineProperty(copy, part, { value: kept, enumerable: true, writable: true, configurable: true });
+  }
+  return copy;
 }
 
 function kindOf(value: unknown, r: ObjectReporter): KnownKind | null {

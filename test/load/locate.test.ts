@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadSources } from '../../src/load/documents.js';
-import { locateField } from '../../src/load/locate.js';
+import { locateField, locateWork } from '../../src/load/locate.js';
 
 /** The line of `path` inside object `index` of `text`, as diagnostics report it. */
 function lineIn(text: string, path: (string | number)[], index = 0, name = 'in.yaml'): number | null {
@@ -73,5 +73,27 @@ describe('locateField', () => {
   it('finds a field in a block scalar document after a multi-line string', () => {
     const text = 'kind: Service\nmetadata:\n  annotations:\n    note: |\n      line one\n      line two\n  name: web\n';
     expect(lineIn(text, ['metadata', 'name'])).toBe(7);
+  });
+});
+
+/** A counter, not a clock: finding every object's line must cost the text once, not once per object. */
+describe('locateField cost', () => {
+  const documents = (n: number): string => {
+    let text = '';
+    for (let i = 0; i < n; i++) text += `---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d${i}\n`;
+    return text;
+  };
+
+  const work = (n: number): number => {
+    const { objects } = loadSources([{ name: 'in.yaml', text: documents(n) }]);
+    const before = locateWork.steps;
+    objects.forEach((o, i) => expect(locateField(o.origin, ['kind'])).toBe(5 * i + 3));
+    return locateWork.steps - before;
+  };
+
+  it('grows linearly with the input: ten times the documents, about ten times the work', () => {
+    const small = work(1000);
+    const large = work(10_000);
+    expect(large / small).toBeLessThan(13);
   });
 });
