@@ -32,7 +32,7 @@ describe('kpc explain', () => {
     const json = await explain('-f', MANIFESTS, '--mode', 'nftables', ...NODE_FLAGS, ...POD_TO_WEB, '-o', 'json');
     expect(json.exitCode, json.stderr).toBe(0);
     const parsed = JSON.parse(json.stdout);
-    expect(parsed.outcomes).toEqual([{ kind: 'backend', probability: 1, service: 'shop/web:http', endpoint: '10.244.1.2:8080', masquerade: false }]);
+    expect(parsed.outcomes).toEqual([{ kind: 'backend', probability: 1, share: '1', service: 'shop/web:http', endpoint: '10.244.1.2:8080', masquerade: false }]);
     expect(parsed.paths[0].steps.length).toBeGreaterThan(2);
     const file = join(dir, 'trace.json');
     const toFile = await explain('-f', MANIFESTS, '--mode', 'nftables', ...NODE_FLAGS, ...POD_TO_WEB, '-o', file, '--format', 'json');
@@ -47,7 +47,7 @@ describe('kpc explain', () => {
       // The node port of a Local service with no endpoint on this node: dropped for outside clients.
       const run = await explain('--rules', join(rules, file), '--node-ip', '192.0.2.10', '--from', '203.0.113.5', '--to', '192.0.2.10:30083', '-o', 'json');
       expect(run.exitCode, run.stderr).toBe(0);
-      expect(JSON.parse(run.stdout).outcomes).toEqual([{ kind: 'drop', probability: 1, service: 'default/elsewhere', reason: expect.stringMatching(/^no local endpoint/) }]);
+      expect(JSON.parse(run.stdout).outcomes).toEqual([{ kind: 'drop', probability: 1, share: '1', service: 'default/elsewhere', reason: expect.stringMatching(/^no local endpoint/) }]);
     }
   });
 
