@@ -10,6 +10,7 @@ import type { IPFamily, RoutingGraph } from './graph/types.js';
 import { loadSources } from './load/documents.js';
 import type { SourceText } from './load/source.js';
 import { resolveEndpoints } from './resolve/index.js';
+import { orphanWarnings } from './resolve/orphans.js';
 import { validateObjects } from './validate/index.js';
 
 export type Mode = 'iptables' | 'ipvs' | 'nftables';
@@ -47,6 +48,7 @@ export function compileGraph(sources: SourceText[], options: NodeOptions, onStep
   const diagnostics = [...loaded.diagnostics, ...validated.diagnostics];
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) throw new InputError(diagnostics);
+  diagnostics.push(...orphanWarnings(validated.inventory, loaded.objects));
   const config = options.config ?? validated.configs[0]?.value;
   const node = buildNodeContext({ ...options, config }, validated.inventory.nodes);
   onStep({ step: 'resolve' });
@@ -72,6 +74,7 @@ export function compileDns(sources: SourceText[], options: DnsOptions): { zone: 
   const validated = validateObjects(loaded.objects);
   const diagnostics = [...loaded.diagnostics, ...validated.diagnostics];
   if (diagnostics.some((d) => d.severity === 'error')) throw new InputError(diagnostics);
+  diagnostics.push(...orphanWarnings(validated.inventory, loaded.objects));
   const resolved = resolveEndpoints(validated.inventory, '');
   return { zone: buildDnsZone(validated.inventory, resolved, options), warnings: diagnostics };
 }
@@ -80,7 +83,8 @@ export function compileDns(sources: SourceText[], options: DnsOptions): { zone: 
 export function validateSources(sources: SourceText[]): { diagnostics: Diagnostic[]; checked: number } {
   const loaded = loadSources(sources);
   const validated = validateObjects(loaded.objects);
-  return { diagnostics: [...loaded.diagnostics, ...validated.diagnostics], checked: validated.checked };
+  const diagnostics = [...loaded.diagnostics, ...validated.diagnostics, ...orphanWarnings(validated.inventory, loaded.objects)];
+  return { diagnostics, checked: validated.checked };
 }
 
 export interface EmitOptions {
