@@ -3,6 +3,7 @@ import type { LoadedObject } from '../load/source.js';
 import type { EndpointSlice, Endpoints, Inventory } from '../model/k8s.js';
 import { SERVICE_NAME_LABEL } from '../validate/endpoint-slice.js';
 import { ObjectReporter, type FieldPath } from '../validate/reporter.js';
+import { ByNamespace } from './by-namespace.js';
 
 /**
  * EndpointSlices and Endpoints whose Service is not in the input. kube-proxy
@@ -20,20 +21,21 @@ export interface Orphan {
   field: FieldPath;
 }
 
-/** Every orphan, slices first, each kind in inventory order (namespace/name). One pass over each kind. */
+/** Every orphan, slices first, each kind in inventory order (namespace/name). One pass over each kind, no joined keys. */
 export function endpointsWithoutService(inventory: Inventory): Orphan[] {
-  const services = new Set<string>();
-  for (const service of inventory.services) services.add(`${service.metadata.namespace}/${service.metadata.name}`);
+  const services = new ByNamespace<true>();
+  for (const service of inventory.services) services.set(service.metadata.namespace!, service.metadata.name, true);
   const orphans: Orphan[] = [];
   for (const slice of inventory.endpointSlices) {
     const name = slice.metadata.labels?.[SERVICE_NAME_LABEL];
     // A slice without the label is warned about where it is validated.
-    const service = `${slice.metadata.namespace}/${name}`;
-    if (name && !services.has(service)) orphans.push({ object: slice, kind: 'EndpointSlice', service, field: ['metadata', 'labels', SERVICE_NAME_LABEL] });
+    if (name && !services.get(slice.metadata.namespace!, name)) {
+      orphans.push({ object: slice, kind: 'EndpointSlice', service: `${slice.metadata.namespace}/${name}`, field: ['metadata', 'labels', SERVICE_NAME_LABEL] });
+    }
   }
   for (const endpoints of inventory.endpoints) {
-    const service = `${endpoints.metadata.namespace}/${endpoints.metadata.name}`;
-    if (!services.has(service)) orphans.push({ object: endpoints, kind: 'Endpoints', service, field: ['metadata', 'name'] });
+    const { namespace, name } = endpoints.metadata;
+    if (!services.get(namespace!, name)) orphans.push({ object: endpoints, kind: 'Endpoints', service: `${namespace}/${name}`, field: ['metadata', 'name'] });
   }
   return orphans;
 }
