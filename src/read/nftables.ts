@@ -99,7 +99,11 @@ class TableReader {
     }
   }
 
-  /** The endpoint shares of a service-/local- chain: numgen picks each of N equally. */
+  /**
+   * The endpoint shares of a service-/local- chain: numgen picks each of N
+   * indexes equally, so an endpoint on c of them (`0-2 : goto ...` is three)
+   * gets c/N, divided once so that it is the same number as iptables' 1/n.
+   */
   private choice(chain: string): { endpoints: Shares; affinitySeconds: number | null } {
     const endpoints = emptyShares();
     let affinitySeconds: number | null = null;
@@ -109,11 +113,14 @@ class TableReader {
       const numgen = /numgen random mod (\d+) vmap \{(.*)\}/.exec(rule);
       if (!numgen) continue;
       const n = Number(numgen[1]);
+      // Indexes per endpoint first, divided once: an endpoint twice in the map gets exactly 2/N.
+      const indexes = new Map<string, number>();
       for (const entry of splitElements(numgen[2]!)) {
-        const target = entry.split(' goto ')[1];
-        const endpoint = target ? this.endpointOf(target) : null;
-        if (endpoint) endpoints[endpoint] = (endpoints[endpoint] ?? 0) + 1 / n;
+        const at = entry.indexOf(' goto ');
+        const endpoint = at < 0 ? null : this.endpointOf(entry.slice(at + 6));
+        if (endpoint) indexes.set(endpoint, (indexes.get(endpoint) ?? 0) + indexesCovered(entry, n));
       }
+      for (const [endpoint, count] of indexes) endpoints[endpoint] = (endpoints[endpoint] ?? 0) + count / n;
     }
     return { endpoints, affinitySeconds };
   }
@@ -167,4 +174,14 @@ function seconds(text: string): number {
     total += Number(n) * ({ d: 86400, h: 3600, m: 60, s: 1, ms: 0.001 } as Record<string, number>)[unit!]!;
   }
   return total;
+}
+
+/** How many of numgen's indexes 0..n-1 an element's key covers: `3 : goto ...` is one, `0-2 : goto ...` three. */
+function indexesCovered(element: string, n: number): number {
+  const key = /^\s*(\d+)(?:\s*-\s*(\d+))?/.exec(element);
+  if (!key) return 0;
+  const low = Number(key[1]);
+  const high = key[2] === undefined ? low : Number(key[2]);
+  const count = Math.min(high, n - 1) - Math.max(low, 0) + 1;
+  return count > 0 ? count : 0;
 }

@@ -21,10 +21,15 @@ export function statisticShare(text: string, endpointsLeft: number | null): Frac
   if (!written) return null;
   if (compare(written, ONE) >= 0) return ONE;
   const p = Number(text);
-  if (endpointsLeft !== null && endpointsLeft >= 2 && Math.abs(p - 1 / endpointsLeft) <= Math.min(OLD_SPELLING, 1 / (2 * endpointsLeft))) return fraction(1, endpointsLeft);
+  if (endpointsLeft !== null && isOneIn(p, endpointsLeft)) return fraction(1, endpointsLeft);
   const k = Math.round(1 / p);
   if (Number.isSafeInteger(k) && k >= 2 && Math.abs(p - 1 / k) <= TEN_DECIMALS) return fraction(1, k);
   return written;
+}
+
+/** Whether p is 1/k as kube-proxy writes it, at a place that leaves k endpoints (k >= 2). */
+export function isOneIn(p: number, k: number): boolean {
+  return k >= 2 && Math.abs(p - 1 / k) <= Math.min(OLD_SPELLING, 1 / (2 * k));
 }
 
 /** Half the last place of five decimals, and the kernel's 2^-31 step on top: 0.33333 is 1/3. */
