@@ -134,7 +134,7 @@ function applyRule(rule: IptablesRule, chain: string, state: State, context: Rul
   const unmatched: Branch = { share: ONE, state: { ...state, affinitySeconds: affinity }, action: null };
   if (!matches) return [unmatched];
   const probability = probabilityOf(rule, chain, context);
-  const note = compare(probability, ONE) < 0 ? `matches with probability ${rule.options.get('--probability')!.value} (${formatFraction(probability)})` : undefined;
+  const note = compare(probability, ONE) < 0 ? `matches with probability ${rule.options.get('--probability')!.value}, read as ${formatFraction(probability)}` : undefined;
   // Rules without a comment in a service's own chains (KUBE-EXT-X -j KUBE-SVL-X) belong to the service the packet is in.
   const service = commentService(comment(rule)) ?? (PER_SERVICE_CHAIN.test(chain) ? state.service : null);
   const hit = withStep({ ...state, affinitySeconds: affinity }, { table: rule.table, chain, rule: rule.text, service, note });

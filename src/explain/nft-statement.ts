@@ -116,7 +116,7 @@ export function numgen(cursor: Cursor, state: State, chain: string, context: Nft
     if (!(count > 0)) continue;
     const share = fraction(count, modulus);
     covered = add(covered, share);
-    branches.push({ share, state: step(state, `numgen picks ${key[0]} of 0-${modulus - 1} (probability ${formatFraction(share)})`), action: verdictOf(verdict) });
+    branches.push({ share, state: step(state, `numgen picks ${key[0]} of 0-${modulus - 1}, probability ${formatFraction(share)}`), action: verdictOf(verdict) });
   }
   if (compare(covered, ONE) < 0) branches.push({ share: subtract(ONE, covered), state, action: null });
   return branches;
