@@ -11,6 +11,7 @@ import { loadSources } from './load/documents.js';
 import type { SourceText } from './load/source.js';
 import type { Service } from './model/k8s.js';
 import { resolveEndpoints } from './resolve/index.js';
+import { orphanWarnings } from './resolve/orphans.js';
 import { validateObjects, type ValidateOptions } from './validate/index.js';
 
 export type Mode = 'iptables' | 'ipvs' | 'nftables';
@@ -53,6 +54,7 @@ export function compileGraph(sources: SourceText[], options: CompileOptions, onS
   const diagnostics = [...loaded.diagnostics, ...validated.diagnostics];
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) throw new InputError(diagnostics);
+  diagnostics.push(...orphanWarnings(validated.inventory, loaded.objects));
   const config = options.config ?? validated.configs[0]?.value;
   const node = buildNodeContext({ ...options, config }, validated.inventory.nodes, validated.inventory.serviceCIDRs);
   onStep({ step: 'resolve' });
@@ -79,6 +81,7 @@ export function compileDns(sources: SourceText[], options: DnsOptions & Validate
   const validated = validateObjects(loaded.objects, options);
   const diagnostics = [...loaded.diagnostics, ...validated.diagnostics];
   if (diagnostics.some((d) => d.severity === 'error')) throw new InputError(diagnostics);
+  diagnostics.push(...orphanWarnings(validated.inventory, loaded.objects));
   const resolved = resolveEndpoints(validated.inventory, '');
   return { zone: buildDnsZone(validated.inventory, resolved, options), warnings: diagnostics };
 }
@@ -93,7 +96,8 @@ export function validateSources(
   const loaded = loadSources(sources);
   onStep({ step: 'validate', objects: loaded.objects.length });
   const validated = validateObjects(loaded.objects, options);
-  return { diagnostics: [...loaded.diagnostics, ...validated.diagnostics], checked: validated.checked };
+  const diagnostics = [...loaded.diagnostics, ...validated.diagnostics, ...orphanWarnings(validated.inventory, loaded.objects)];
+  return { diagnostics, checked: validated.checked };
 }
 
 export interface EmitOptions {

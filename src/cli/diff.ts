@@ -3,7 +3,7 @@ import { compileGraph, emit, type Mode } from '../compile.js';
 import { diffModels, type DiffReport } from '../diff/diff.js';
 import { formatJson, formatStat, formatText, painter } from '../diff/format.js';
 import { detectFormat, mergeModels, readRuleSet, type RuleSetModel } from '../read/index.js';
-import { UsageError } from './errors.js';
+import { UsageError, UserError } from './errors.js';
 import { parseMode } from './generate.js';
 import { readInputFile, readInputs, statPath } from './inputs.js';
 import { readLiveRules } from './live-rules.js';
@@ -20,6 +20,14 @@ interface DiffFlags extends RawNodeFlags {
 
 /** One side of the comparison before it is read: a rule-set file, manifests, or the live host. */
 type Side = { kind: 'rules'; name: string; text: string; mode: Mode } | { kind: 'manifests'; paths: string[] } | { kind: 'live' };
+
+/**
+ * Two sides without a single frontend would compare as "same" whatever they
+ * hold: two EndpointSlice dumps of a failover with no Service, two empty
+ * files, rules that are all foreign. That is trouble (exit 2), not sameness.
+ */
+const NOTHING_TO_COMPARE =
+  'nothing to compare: neither side has a service frontend (a cluster IP, node port or external address with rules); EndpointSlices and Endpoints give rules only with their Service, so give its manifest too';
 
 export function registerDiff(program: Command): void {
   const command = program
@@ -38,6 +46,7 @@ export function registerDiff(program: Command): void {
     if (sides.length !== 2) throw new UsageError('diff needs two sides: A B, or --live and one more');
     const mode = flags.mode ? parseMode(flags.mode) : (sides.find((s): s is Extract<Side, { kind: 'rules' }> => s.kind === 'rules')?.mode ?? 'nftables');
     const [left, right] = await Promise.all(sides.map((side) => readSide(side, mode, flags)));
+    if (left!.frontends.size === 0 && right!.frontends.size === 0) throw new UserError(NOTHING_TO_COMPARE);
     const report = diffModels(left!, right!);
     await writeStdout(render(report, flags));
     process.exitCode = report.same ? 0 : 1;

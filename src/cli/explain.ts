@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { compileGraph, emit } from '../compile.js';
-import { explainPacket, parseDestination, type NodeFacts, type Packet } from '../explain/index.js';
+import { explainPacket, parseDestination, type Explanation, type NodeFacts, type Packet } from '../explain/index.js';
 import { formatExplanation, formatExplanationJson } from '../explain/format.js';
 import { canonicalIP, ipFamily } from '../net/ip.js';
 import { detectFormat } from '../read/index.js';
@@ -22,12 +22,29 @@ interface ExplainFlags extends RawNodeFlags {
   format?: string;
 }
 
+/**
+ * What the trace comes to, for scripts. 1 and 2 keep kpc's meanings (invalid
+ * input, usage), so a verdict never reads as an error: refused is 3, and a
+ * destination no rule translates is 4 (it may reach the node or be forwarded,
+ * which is not what a service address asks for).
+ */
+const EXIT_STATUS: Record<Explanation['result'], number> = { backend: 0, refused: 3, untranslated: 4 };
+
 const IPVS_UNSUPPORTED = 'explain does not support IPVS yet: it traces iptables and nftables rule sets (generate with --mode iptables or --mode nftables)';
 
 export function registerExplain(program: Command): void {
   const command = program
     .command('explain')
     .description('trace one packet through the rules as the kernel would: every rule it matches, then its possible outcomes')
+    .addHelpText(
+      'after',
+      `
+Exit status (the trace is printed or written in every case):
+  0  every way the packet can go reaches a backend
+  3  it is rejected or dropped on some way (or every way)
+  4  nothing refuses it, but some way meets no rule that translates it: not a service address and port on this node
+  1  invalid input (nothing written); 2 usage error`,
+    )
     .requiredOption('--from <ip>', "the packet's source: a pod IP, an outside client, or one of the node's own IPs (then it starts in OUTPUT)")
     .requiredOption('--to <dst:port[/proto]>', 'where it is sent: 10.96.0.10:80, 192.0.2.10:30080/tcp, [fd00::10]:53/udp (default tcp)')
     .option('-f, --file <path>', "manifests to compile first (file, folder or '-'); repeatable; needs --mode", appendFile)
@@ -44,6 +61,7 @@ export function registerExplain(program: Command): void {
     const explanation = explainPacket(text, mode, packet, node);
     if (!node.ips.length) explanation.warnings.unshift("no node address known (--node-ip): rules for the node's own addresses (node ports, addrtype LOCAL, fib type local) match only loopback");
     await write(target, target.format === 'json' ? formatExplanationJson(explanation) : formatExplanation(explanation));
+    process.exitCode = EXIT_STATUS[explanation.result];
   });
 }
 

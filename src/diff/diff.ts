@@ -34,8 +34,14 @@ export interface DiffReport {
 /** The group of the change that is not about one frontend: which service-CIDR addresses are dropped. */
 const UNALLOCATED_GROUP = '(service CIDRs)';
 
-/** Shares read back from the kernel are rounded to 2^-32 steps; closer than this is the same. */
-const SHARE_TOLERANCE = 0.001;
+/**
+ * Readers give kube-proxy's 1/n and numgen's c/N shares exactly (the same
+ * number from every format, the kernel's listing included), so this only
+ * absorbs a kernel round trip of probabilities kube-proxy does not write
+ * (steps of 2^-31). It is relative: an absolute 0.001 hid one endpoint of a
+ * thousand getting twice the traffic (0.1% -> 0.2%).
+ */
+const SHARE_TOLERANCE = 1e-6;
 
 /** Compares two rule sets by meaning, frontend by frontend. */
 export function diffModels(a: RuleSetModel, b: RuleSetModel): DiffReport {
@@ -62,7 +68,9 @@ function compareFrontends(a: Frontend, b: Frontend, add: (kind: ChangeKind, was:
   for (const endpoint of Object.keys(a.endpoints).sort()) {
     const was = a.endpoints[endpoint]!;
     const now = b.endpoints[endpoint];
-    if (now !== undefined && Math.abs(was - now) > SHARE_TOLERANCE) add('share-changed', `${endpoint} ${percent(was)}`, `${endpoint} ${percent(now)}`);
+    if (now === undefined || Math.abs(was - now) <= SHARE_TOLERANCE * Math.max(was, now)) continue;
+    const [before, after] = percents(was, now);
+    add('share-changed', `${endpoint} ${before}`, `${endpoint} ${after}`);
   }
   if (a.verdict !== b.verdict) add('verdict-changed', a.verdict ?? 'forward', b.verdict ?? 'forward');
   if (a.affinitySeconds !== b.affinitySeconds) add('affinity-changed', seconds(a.affinitySeconds), seconds(b.affinitySeconds));
@@ -77,8 +85,12 @@ function describe(frontend: Frontend): string {
   return `${Object.keys(frontend.endpoints).length} endpoint(s)`;
 }
 
-function percent(share: number): string {
-  return `${(share * 100).toFixed(1)}%`;
+/** Two shares as percentages with one decimal, or as many more as it takes to tell them apart (0.1% -> 0.0999%). */
+function percents(a: number, b: number): [string, string] {
+  for (let digits = 1; ; digits++) {
+    const [x, y] = [(a * 100).toFixed(digits), (b * 100).toFixed(digits)];
+    if (x !== y || digits >= 8) return [`${x}%`, `${y}%`];
+  }
 }
 
 function seconds(value: number | null): string {

@@ -32,7 +32,7 @@ function rules(paths: TracePath[]): string[] {
   lines.push(`  then one of ${paths.length} ways:`);
   paths.forEach((path, index) => {
     const own = middles[index]!.slice(0, middles[index]!.length - tail.length);
-    lines.push(`  way ${index + 1} (${percent(path.probability)}): ${short(path.outcome)}`);
+    lines.push(`  way ${index + 1} (${path.share}, ${percent(path.probability)}): ${short(path.outcome)}`);
     lines.push(...(own.length ? own.flatMap((step) => stepLines(step, '    ')) : ['    (no rule of its own)']));
   });
   if (tail.length) lines.push('  then, on every way:', ...tail.flatMap((step) => stepLines(step, '  ')));

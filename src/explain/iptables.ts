@@ -1,5 +1,7 @@
 import { cidrContains, parseCIDR } from '../net/ip.js';
+import { compare, formatFraction, ONE, subtract, type Fraction } from '../read/fraction.js';
 import { parseIptablesText, type IptablesRule } from '../read/iptables-rules.js';
+import { endpointsLeftByPlace, statisticShare } from '../read/statistic.js';
 import { isLocal, originOf, type NodeFacts, type Packet } from './packet.js';
 import { walkHooks, type Hook, type HookRunner } from './pipeline.js';
 import { commentService, refusalReason } from './reasons.js';
@@ -40,6 +42,8 @@ const HOOK_TABLES: Record<Hook, [string, string][]> = {
 class IptablesHooks implements HookRunner {
   readonly warnings: string[] = [];
   private readonly byChain = new Map<string, IptablesRule[]>();
+  /** For each statistic rule, how many endpoints its place in its chain leaves (see statisticShare). */
+  private readonly endpointsLeft = new Map<IptablesRule, number>();
 
   constructor(
     private readonly parsed: ReturnType<typeof parseIptablesText>,
@@ -51,6 +55,11 @@ class IptablesHooks implements HookRunner {
       let list = this.byChain.get(key);
       if (!list) this.byChain.set(key, (list = []));
       list.push(rule);
+    }
+    for (const rules of this.byChain.values()) {
+      endpointsLeftByPlace(rules.map((r) => r.options.has('--probability'))).forEach((left, i) => {
+        if (left !== null) this.endpointsLeft.set(rules[i]!, left);
+      });
     }
   }
 
@@ -73,7 +82,12 @@ class IptablesHooks implements HookRunner {
     return {
       rules: (chain) => this.byChain.get(`${table} ${chain}`),
       apply: (rule, chain, state) =>
-        applyRule(rule, chain, state, { node: this.node, warn: (m) => this.warnings.push(m), isChain: (name) => this.byChain.has(`${table} ${name}`) }),
+        applyRule(rule, chain, state, {
+          node: this.node,
+          warn: (m) => this.warnings.push(m),
+          isChain: (name) => this.byChain.has(`${table} ${name}`),
+          endpointsLeft: this.endpointsLeft.get(rule) ?? null,
+        }),
       warn: (m) => this.warnings.push(m),
     };
   }
@@ -86,6 +100,8 @@ interface RuleContext {
   warn: (message: string) => void;
   /** A chain of this name exists in the rule's table (else a target is an extension such as LOG). */
   isChain: (name: string) => boolean;
+  /** For a statistic rule, the endpoints its place leaves in a kube-proxy chain. */
+  endpointsLeft: number | null;
 }
 
 /** Options that say nothing about which packets match (module arguments, target arguments, comments). */
@@ -117,16 +133,26 @@ function applyRule(rule: IptablesRule, chain: string, state: State, context: Rul
     }
     if (verdict === option.negated) matches = false;
   }
-  const unmatched: Branch = { share: 1, state: { ...state, affinitySeconds: affinity }, action: null };
+  const unmatched: Branch = { share: ONE, state: { ...state, affinitySeconds: affinity }, action: null };
   if (!matches) return [unmatched];
-  const probability = rule.options.has('--probability') ? Number(rule.options.get('--probability')!.value) : 1;
-  const note = probability < 1 ? `matches with probability ${probability}` : undefined;
+  const probability = probabilityOf(rule, chain, context);
+  const note = compare(probability, ONE) < 0 ? `matches with probability ${rule.options.get('--probability')!.value}, read as ${formatFraction(probability)}` : undefined;
   // Rules without a comment in a service's own chains (KUBE-EXT-X -j KUBE-SVL-X) belong to the service the packet is in.
   const service = commentService(comment(rule)) ?? (PER_SERVICE_CHAIN.test(chain) ? state.service : null);
   const hit = withStep({ ...state, affinitySeconds: affinity }, { table: rule.table, chain, rule: rule.text, service, note });
   const taken = target(rule, chain, hit, isChain, warn);
-  if (probability >= 1) return [taken];
-  return [{ ...taken, share: probability }, { ...unmatched, share: 1 - probability }];
+  if (compare(probability, ONE) >= 0) return [taken];
+  return [{ ...taken, share: probability }, { ...unmatched, share: subtract(ONE, probability) }];
+}
+
+/** The rule's exact chance of matching: 1 without a statistic match. */
+function probabilityOf(rule: IptablesRule, chain: string, context: RuleContext): Fraction {
+  const text = rule.options.get('--probability')?.value;
+  if (text === undefined) return ONE;
+  const share = statisticShare(text, context.endpointsLeft);
+  if (share) return share;
+  context.warn(`${rule.table} ${chain}: cannot read --probability ${text} (treated as always matching): ${rule.text}`);
+  return ONE;
 }
 
 function comment(rule: IptablesRule): string {
@@ -163,9 +189,9 @@ function condition(name: string, value: string, state: State, node: NodeFacts): 
 
 function target(rule: IptablesRule, chain: string, state: State, isChain: (name: string) => boolean, warn: (m: string) => void): Branch {
   const gotoChain = rule.options.get('-g')?.value;
-  if (gotoChain) return { share: 1, state, action: { kind: 'goto', chain: gotoChain } };
+  if (gotoChain) return { share: ONE, state, action: { kind: 'goto', chain: gotoChain } };
   const jump = rule.options.get('-j')?.value;
-  const act = (action: Action, next: State = state): Branch => ({ share: 1, state: next, action });
+  const act = (action: Action, next: State = state): Branch => ({ share: ONE, state: next, action });
   switch (jump) {
     case undefined:
     case '':

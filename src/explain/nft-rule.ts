@@ -1,3 +1,4 @@
+import { ONE } from '../read/fraction.js';
 import { Cursor, type NftRuleContext } from './nft-cursor.js';
 import { compare, lookupVerdict, selectors, type VerdictHit } from './nft-match.js';
 import { dnatNumgen, numgen, statementAt, verdictOf } from './nft-statement.js';
@@ -20,7 +21,7 @@ export function applyNftRule(rule: string, chain: string, state: State, context:
   const step = (s: State, service: string | null, note?: string): State => withStep(s, stepOf(rule, chain, context, service, note));
   const own = chainService(chain);
   let current = state;
-  const unmatched = (): Branch[] => [{ share: 1, state: current, action: null }];
+  const unmatched = (): Branch[] => [{ share: ONE, state: current, action: null }];
   while (!cursor.done()) {
     if (cursor.peek() === 'dnat') {
       const branches = dnatNumgen(cursor, current, chain, context, (s, note) => step(s, own, note));
@@ -31,7 +32,7 @@ export function applyNftRule(rule: string, chain: string, state: State, context:
       current = statement.state;
       continue;
     }
-    if (statement) return [{ share: 1, state: step(statement.state, own), action: statement.action }];
+    if (statement) return [{ share: ONE, state: step(statement.state, own), action: statement.action }];
     if (cursor.peek() === 'numgen') return numgen(cursor, current, chain, context, (s, note) => step(s, own, note));
     const fields = selectors(cursor, context);
     if (!fields) {
@@ -52,7 +53,7 @@ export function applyNftRule(rule: string, chain: string, state: State, context:
     if (!outcome.matches) return unmatched();
   }
   // Matches only (or only non-deciding statements): the rule applied and the packet goes on.
-  return [{ share: 1, state: step(current, own), action: { kind: 'continue' } }];
+  return [{ share: ONE, state: step(current, own), action: { kind: 'continue' } }];
 }
 
 /**
@@ -65,7 +66,7 @@ function viaMap(hit: VerdictHit, chain: string, state: State, own: string | null
   const refusal = action.kind === 'drop' || action.kind === 'reject' || hit.target === 'reject-chain';
   const reason = refusal ? nftRefusalReason(chain, hit.map, action.kind === 'drop' ? 'drop' : 'reject') : state.reason;
   const service = chainService(hit.target ?? '') ?? hit.comment ?? own;
-  return { share: 1, state: step({ ...state, reason }, service, `${hit.map ? `@${hit.map} ` : ''}element ${hit.element}`), action };
+  return { share: ONE, state: step({ ...state, reason }, service, `${hit.map ? `@${hit.map} ` : ''}element ${hit.element}`), action };
 }
 
 function stepOf(rule: string, chain: string, context: NftRuleContext, service: string | null, note: string | undefined): Step {

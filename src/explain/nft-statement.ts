@@ -1,3 +1,4 @@
+import { add, compare, formatFraction, fraction, ONE, subtract, ZERO } from '../read/fraction.js';
 import type { Cursor, NftRuleContext } from './nft-cursor.js';
 import { nftRefusalReason } from './reasons.js';
 import { splitElement } from './nft-values.js';
@@ -108,7 +109,7 @@ export function dnatNumgen(cursor: Cursor, state: State, chain: string, context:
   const words = cursor.tokens.slice(at, at + 5);
   if (words[1] !== 'random' || words[2] !== 'mod' || words[4] !== 'map') {
     context.warn(`${chain}: only "dnat ... to numgen random mod N map { ... }" is modelled`);
-    return [{ share: 1, state, action: null }];
+    return [{ share: ONE, state, action: null }];
   }
   const modulus = Number(words[3]);
   cursor.at = at + 5;
@@ -118,37 +119,41 @@ export function dnatNumgen(cursor: Cursor, state: State, chain: string, context:
     const [low, high = low] = index.trim().split('-').map(Number);
     const [ip, port] = value.trim().split(' . ');
     if (!ip || !port) continue;
-    const share = (Math.min(high!, modulus - 1) - low! + 1) / modulus;
+    const count = Math.min(high!, modulus - 1) - Math.max(low!, 0) + 1;
+    if (!(count > 0)) continue;
+    const share = fraction(count, modulus);
     const target = ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
-    branches.push({ share, state: step(translated(state, target), `numgen picks ${index.trim()} of 0-${modulus - 1} (probability ${round(share)})`), action: { kind: 'accept' } });
+    branches.push({ share, state: step(translated(state, target), `numgen picks ${index.trim()} of 0-${modulus - 1} (probability ${formatFraction(share)})`), action: { kind: 'accept' } });
   }
   cursor.at = cursor.tokens.length;
   return branches;
 }
 
-/** `numgen random mod N vmap { 0 : goto A, 1 : goto B }`: each index equally likely. */
+/**
+ * `numgen random mod N vmap { 0 : goto A, 1-2 : goto B }`: each index equally
+ * likely, so an element covering c indexes takes exactly c/N. Indexes no
+ * element covers (a partial map) go on to the next rule.
+ */
 export function numgen(cursor: Cursor, state: State, chain: string, context: NftRuleContext, step: (s: State, note: string) => State): Branch[] {
   const words = cursor.tokens.slice(cursor.at, cursor.at + 4);
-  if (words[1] !== 'random' || words[2] !== 'mod' || cursor.tokens[cursor.at + 4] !== 'vmap') {
-    context.warn(`${chain}: only "numgen random mod N vmap { ... }" is modelled`);
-    return [{ share: 1, state, action: null }];
-  }
   const modulus = Number(words[3]);
+  if (words[1] !== 'random' || words[2] !== 'mod' || cursor.tokens[cursor.at + 4] !== 'vmap' || !Number.isSafeInteger(modulus) || modulus < 1) {
+    context.warn(`${chain}: only "numgen random mod N vmap { ... }" is modelled`);
+    return [{ share: ONE, state, action: null }];
+  }
   cursor.at += 5;
   const branches: Branch[] = [];
-  let covered = 0;
+  let covered = ZERO;
   for (const element of cursor.values()) {
     const { key, verdict } = splitElement(element);
     if (verdict === null) continue;
     const [low, high = low] = key[0]!.split('-').map(Number);
-    const share = (Math.min(high!, modulus - 1) - low! + 1) / modulus;
-    covered += share;
-    branches.push({ share, state: step(state, `numgen picks ${key[0]} of 0-${modulus - 1} (probability ${round(share)})`), action: verdictOf(verdict) });
+    const count = Math.min(high!, modulus - 1) - Math.max(low!, 0) + 1;
+    if (!(count > 0)) continue;
+    const share = fraction(count, modulus);
+    covered = add(covered, share);
+    branches.push({ share, state: step(state, `numgen picks ${key[0]} of 0-${modulus - 1}, probability ${formatFraction(share)}`), action: verdictOf(verdict) });
   }
-  if (covered < 1) branches.push({ share: 1 - covered, state, action: null });
+  if (compare(covered, ONE) < 0) branches.push({ share: subtract(ONE, covered), state, action: null });
   return branches;
-}
-
-function round(n: number): number {
-  return Math.round(n * 1e4) / 1e4;
 }

@@ -1,5 +1,6 @@
 import { isLocal, type NodeFacts, type Origin, type Packet } from './packet.js';
-import { mergeOutcomes, roundProbability, type Explanation, type Outcome, type TracePath } from './trace.js';
+import { ONE } from '../read/fraction.js';
+import { chance, mergeOutcomes, traceResult, type Explanation, type Outcome, type TracePath } from './trace.js';
 import type { Ended, State } from './walk.js';
 
 /** The netfilter hooks a new connection's first packet can pass. */
@@ -18,7 +19,7 @@ export interface HookRunner {
  * itself it enters OUTPUT, then POSTROUTING (and INPUT for a local destination).
  */
 export function walkHooks(runner: HookRunner, mode: Explanation['mode'], packet: Packet, origin: Origin, node: NodeFacts): Explanation {
-  const start: State = { probability: 1, packet, mark: 0, dnat: null, masquerade: false, service: null, steps: [], reason: null, affinitySeconds: null, affinityRemembered: false };
+  const start: State = { probability: ONE, packet, mark: 0, dnat: null, masquerade: false, service: null, steps: [], reason: null, affinitySeconds: null, affinityRemembered: false };
   const ended: Ended[] = [];
   const finished: { state: State; delivered: 'local' | 'forwarded' }[] = [];
   const run = (hook: Hook, states: State[]) => {
@@ -37,10 +38,12 @@ export function walkHooks(runner: HookRunner, mode: Explanation['mode'], packet:
     finished.push(...run('input', routed.filter(local)).map((state) => ({ state, delivered: 'local' as const })));
     finished.push(...run('postrouting', run('forward', routed.filter((s) => !local(s)))).map((state) => ({ state, delivered: 'forwarded' as const })));
   }
-  const paths: TracePath[] = [
-    ...finished.map(({ state, delivered }) => ({ probability: roundProbability(state.probability), steps: state.steps, outcome: delivery(state, delivered) })),
-    ...ended.map(({ state, verdict }) => ({ probability: roundProbability(state.probability), steps: state.steps, outcome: refusal(state, verdict as 'drop' | 'reject') })),
+  const ways = [
+    ...finished.map(({ state, delivered }) => ({ state, outcome: delivery(state, delivered) })),
+    ...ended.map(({ state, verdict }) => ({ state, outcome: refusal(state, verdict as 'drop' | 'reject') })),
   ];
+  const paths: TracePath[] = ways.map(({ state, outcome }) => ({ ...chance(state.probability), steps: state.steps, outcome }));
+  const outcomes = mergeOutcomes(ways.map(({ state, outcome }) => ({ outcome, exact: state.probability })));
   const all = [...finished.map((f) => f.state), ...ended.map((e) => e.state)];
   const affinity = all.find((s) => s.affinitySeconds !== null)?.affinitySeconds ?? null;
   return {
@@ -49,7 +52,8 @@ export function walkHooks(runner: HookRunner, mode: Explanation['mode'], packet:
     origin,
     hook: origin === 'node' ? 'OUTPUT' : 'PREROUTING',
     paths,
-    outcomes: mergeOutcomes(paths),
+    outcomes,
+    result: traceResult(outcomes),
     affinitySeconds: affinity,
     affinityRemembered: all.some((s) => s.affinityRemembered),
     warnings: [...new Set(runner.warnings)],
@@ -57,10 +61,10 @@ export function walkHooks(runner: HookRunner, mode: Explanation['mode'], packet:
 }
 
 function delivery(state: State, delivered: 'local' | 'forwarded'): Outcome {
-  if (state.dnat) return { kind: 'backend', probability: roundProbability(state.probability), service: state.service, endpoint: state.dnat, masquerade: state.masquerade };
-  return { kind: 'untouched', probability: roundProbability(state.probability), delivered, masquerade: state.masquerade };
+  if (state.dnat) return { kind: 'backend', ...chance(state.probability), service: state.service, endpoint: state.dnat, masquerade: state.masquerade };
+  return { kind: 'untouched', ...chance(state.probability), delivered, masquerade: state.masquerade };
 }
 
 function refusal(state: State, verdict: 'drop' | 'reject'): Outcome {
-  return { kind: verdict, probability: roundProbability(state.probability), service: state.service, reason: state.reason ?? `${verdict} by the last rule shown` };
+  return { kind: verdict, ...chance(state.probability), service: state.service, reason: state.reason ?? `${verdict} by the last rule shown` };
 }

@@ -1,3 +1,4 @@
+import { add, formatFraction, toNumber, type Fraction } from '../read/fraction.js';
 import type { Origin, Packet } from './packet.js';
 
 /**
@@ -18,17 +19,32 @@ export interface Step {
   note?: string;
 }
 
+/**
+ * Where a way ends. `probability` is its chance as a number (nine decimals,
+ * for reading and sorting); `share` is the same chance exactly, as a fraction
+ * (`1/6`, `1`), so six ways of 1/6 are seen to add up to 1.
+ */
 export type Outcome =
-  | { kind: 'backend'; probability: number; service: string | null; endpoint: string; masquerade: boolean }
-  | { kind: 'reject' | 'drop'; probability: number; service: string | null; reason: string }
+  | { kind: 'backend'; probability: number; share: string; service: string | null; endpoint: string; masquerade: boolean }
+  | { kind: 'reject' | 'drop'; probability: number; share: string; service: string | null; reason: string }
   /** No rule translated the packet: it goes on as addressed (to the node itself or forwarded). */
-  | { kind: 'untouched'; probability: number; delivered: 'local' | 'forwarded'; masquerade: boolean };
+  | { kind: 'untouched'; probability: number; share: string; delivered: 'local' | 'forwarded'; masquerade: boolean };
 
 export interface TracePath {
   probability: number;
+  /** The exact chance of this way, as a fraction. */
+  share: string;
   steps: Step[];
   outcome: Outcome;
 }
+
+/**
+ * What the ways come to, for a script (kpc explain's exit status):
+ * 'backend' when every way reaches a backend, 'refused' when some way is
+ * rejected or dropped, else 'untranslated' (some way meets no rule that
+ * translates it: not a service address and port on this node).
+ */
+export type TraceResult = 'backend' | 'refused' | 'untranslated';
 
 export interface Explanation {
   mode: 'iptables' | 'nftables';
@@ -39,6 +55,7 @@ export interface Explanation {
   paths: TracePath[];
   /** The paths' outcomes merged: one entry per distinct result, probabilities summed. */
   outcomes: Outcome[];
+  result: TraceResult;
   /** ClientIP affinity seconds when a rule on the way checks it, else null. */
   affinitySeconds: number | null;
   /** The rule set's affinity table already holds this client (only a live nft listing can say so). */
@@ -47,22 +64,24 @@ export interface Explanation {
   warnings: string[];
 }
 
-/** Merges paths that end the same way, keeping the first path's order. */
-export function mergeOutcomes(paths: TracePath[]): Outcome[] {
-  const merged = new Map<string, Outcome>();
-  for (const { outcome } of paths) {
-    const key = JSON.stringify({ ...outcome, probability: 0 });
+/** Merges ways that end the same way, keeping the first one's order; their exact chances are summed. */
+export function mergeOutcomes(ways: { outcome: Outcome; exact: Fraction }[]): Outcome[] {
+  const merged = new Map<string, { outcome: Outcome; exact: Fraction }>();
+  for (const { outcome, exact } of ways) {
+    const key = JSON.stringify({ ...outcome, probability: 0, share: '' });
     const seen = merged.get(key);
-    if (seen) seen.probability = roundProbability(seen.probability + outcome.probability);
-    else merged.set(key, { ...outcome });
+    if (seen) seen.exact = add(seen.exact, exact);
+    else merged.set(key, { outcome, exact });
   }
-  return [...merged.values()];
+  return [...merged.values()].map(({ outcome, exact }) => ({ ...outcome, ...chance(exact) }));
 }
 
-/**
- * iptables writes probabilities with ten decimals (0.3333333333), so products
- * of them carry float noise; nine places keep every real difference.
- */
-export function roundProbability(p: number): number {
-  return Math.round(p * 1e9) / 1e9;
+/** A chance as outcomes and paths carry it: a rounded number and the exact fraction. */
+export function chance(exact: Fraction): { probability: number; share: string } {
+  return { probability: Math.round(toNumber(exact) * 1e9) / 1e9, share: formatFraction(exact) };
+}
+
+export function traceResult(outcomes: Outcome[]): TraceResult {
+  if (outcomes.some((o) => o.kind === 'reject' || o.kind === 'drop')) return 'refused';
+  return outcomes.every((o) => o.kind === 'backend') ? 'backend' : 'untranslated';
 }

@@ -1,3 +1,4 @@
+import { isZero, multiply, type Fraction } from '../read/fraction.js';
 import { hostPort, type Packet } from './packet.js';
 import type { Step } from './trace.js';
 
@@ -9,8 +10,8 @@ import type { Step } from './trace.js';
 
 /** One way the packet is going, with everything the rules did to it so far. */
 export interface State {
-  /** The chance of this way, 0..1. */
-  probability: number;
+  /** The chance of this way, exactly. */
+  probability: Fraction;
   /** The packet's header now (after DNAT). */
   packet: Packet;
   mark: number;
@@ -35,7 +36,8 @@ export type Action =
 
 /** One way a rule applies: `action` null means the rule did not match on this branch. */
 export interface Branch {
-  share: number;
+  /** Of the state's probability, exactly; a rule's branches add up to exactly 1. */
+  share: Fraction;
   state: State;
   action: Action | null;
 }
@@ -78,8 +80,8 @@ export function runChain<R>(interpreter: Interpreter<R>, chain: string, states: 
     const next: State[] = [];
     for (const state of live) {
       for (const branch of interpreter.apply(rule, chain, state)) {
-        const branched = { ...branch.state, probability: state.probability * branch.share };
-        if (branched.probability === 0) continue;
+        const branched = { ...branch.state, probability: multiply(state.probability, branch.share) };
+        if (isZero(branched.probability)) continue;
         if (!branch.action) next.push(branched);
         else follow(interpreter, branch.action, branched, depth, next, result);
       }

@@ -1,6 +1,8 @@
 import { readCIDR, readHost, readHostPort } from './addresses.js';
+import { add, isZero, multiply, ONE, subtract, toNumber, ZERO, type Fraction } from './fraction.js';
 import { readIptablesLines, readIptablesOptions, type IptablesLine, type IptablesOptions } from './iptables-rules.js';
 import { emptyModel, emptyShares, ipKey, newFrontend, nodePortKey, type Family, type Frontend, type RuleSetModel, type Shares } from './model.js';
+import { endpointsLeftByPlace, isOneIn, statisticShare } from './statistic.js';
 
 /** Reads iptables-save or iptables-restore text (one family) into the rule-set model. */
 export function readIptables(text: string): RuleSetModel {
@@ -220,11 +222,17 @@ class IptablesReader {
     return chosen;
   }
 
-  /** Each statistic rule takes p of what is left. */
+  /**
+   * Each statistic rule takes its probability of what is left; the rule
+   * without one takes the rest. kube-proxy's chain of n endpoints means
+   * exactly 1/n each, and is read so (see statisticShare), so the iptables
+   * and nftables forms of a rule set, and a kernel's listing of it, give
+   * equal shares; any other chain is added up exactly, in fractions.
+   */
   private readShares(chain: string): { shares: Shares; affinity: number | null } {
     const shares = emptyShares();
     let affinity: number | null = null;
-    let left = 1;
+    const picks: { endpoint: string; probability: string | undefined }[] = [];
     for (const rule of this.chain('nat', chain)) {
       const options = optionsOf(rule);
       const target = options.get('-j')?.value ?? '';
@@ -234,12 +242,25 @@ class IptablesReader {
         continue;
       }
       const endpoint = this.endpointOf(target);
-      if (!endpoint || left <= 0) continue;
-      const p = options.has('--probability') ? Number(options.get('--probability')!.value) : 1;
-      const share = left * p;
-      shares[endpoint] = (shares[endpoint] ?? 0) + share;
-      left -= share;
+      if (endpoint) picks.push({ endpoint, probability: options.get('--probability')?.value });
     }
+    const left = endpointsLeftByPlace(picks.map((p) => p.probability !== undefined));
+    if (isKubeProxyChain(picks, left)) {
+      // Endpoint i of n gets 1/n (k/n when kube-proxy lists an endpoint k times).
+      for (const { endpoint } of picks) shares[endpoint] = (shares[endpoint] ?? 0) + 1;
+      for (const endpoint in shares) shares[endpoint]! /= picks.length;
+      return { shares, affinity };
+    }
+    const exact = new Map<string, Fraction>();
+    let rest = ONE;
+    picks.forEach(({ endpoint, probability }, i) => {
+      if (isZero(rest)) return;
+      const p = probability === undefined ? ONE : (statisticShare(probability, left[i]!) ?? ONE);
+      const share = multiply(rest, p);
+      exact.set(endpoint, add(exact.get(endpoint) ?? ZERO, share));
+      rest = subtract(rest, share);
+    });
+    for (const [endpoint, share] of exact) shares[endpoint] = toNumber(share);
     return { shares, affinity };
   }
 
@@ -258,4 +279,14 @@ class IptablesReader {
 function serviceOf(comment: string): string | null {
   const first = comment.split(' ')[0] ?? '';
   return /^[a-z0-9-]+\/[a-z0-9-]+(:[a-z0-9-]+)?$/.test(first) ? first : null;
+}
+
+/**
+ * kube-proxy's layout: every endpoint's rule but the last has a statistic
+ * match, each 1/k for the k endpoints its place leaves (checked in plain
+ * numbers: this is every Service of a large rule set).
+ */
+function isKubeProxyChain(picks: { probability: string | undefined }[], left: (number | null)[]): boolean {
+  const last = picks.length - 1;
+  return picks.every(({ probability }, i) => (i === last ? probability === undefined : probability !== undefined && isOneIn(Number(probability), left[i]!)));
 }

@@ -155,11 +155,13 @@ class TableReader {
 
   /**
    * The endpoint shares of a service-/local- chain: numgen picks each of N
-   * equally, through endpoint chains (`vmap { 0 : goto endpoint-... }`) or,
-   * since kube-proxy folded endpoint chains into the service chain (2026),
+   * indexes equally, through endpoint chains (`vmap { 0 : goto endpoint-... }`)
+   * or, since kube-proxy folded endpoint chains into the service chain (2026),
    * straight from a DNAT map (`dnat ip addr . port to numgen random mod N map
    * { 0 : 10.0.0.1 . 80 }`, listed as `dnat ip to ...`); one endpoint may be a
-   * plain `dnat to 10.0.0.1:80` in the service chain (kubernetes#140723).
+   * plain `dnat to 10.0.0.1:80` in the service chain (kubernetes#140723). An
+   * endpoint on c indexes (`0-2 : ...` is three) gets c/N, divided once so that
+   * it is the same number as iptables' 1/n.
    */
   private choice(chain: string): { endpoints: Shares; affinitySeconds: number | null } {
     const endpoints = emptyShares();
@@ -170,11 +172,15 @@ class TableReader {
       const numgen = /numgen random mod (\d+) (vmap|map) \{(.*)\}/.exec(rule);
       if (numgen) {
         const n = Number(numgen[1]);
+        // Indexes per endpoint first, divided once: an endpoint twice in the map gets exactly 2/N.
+        const indexes = new Map<string, number>();
         for (const entry of splitElements(numgen[3]!)) {
-          const [index = '', value = ''] = entry.split(' : ');
+          const at = entry.indexOf(' : ');
+          const value = at < 0 ? '' : entry.slice(at + 3).trim();
           const endpoint = numgen[2] === 'vmap' ? this.endpointOf(value.replace(/^goto /, '')) : addressDotPort(value);
-          if (endpoint) endpoints[endpoint] = (endpoints[endpoint] ?? 0) + indexCount(index, n) / n;
+          if (endpoint) indexes.set(endpoint, (indexes.get(endpoint) ?? 0) + indexesCovered(entry, n));
         }
+        for (const [endpoint, count] of indexes) endpoints[endpoint] = (endpoints[endpoint] ?? 0) + count / n;
         continue;
       }
       const direct = /^(?:meta l4proto \S+ )?dnat (?:ip6? )?to (\S+)$/.exec(rule);
@@ -224,10 +230,6 @@ function addressDotPort(value: string): string | null {
 }
 
 /** How many of numgen's N values a key covers: `1`, or a range `0-2` as nft may list it. */
-function indexCount(index: string, n: number): number {
-  const [low, high = low] = index.trim().split('-').map(Number);
-  return Math.min(high!, n - 1) - low! + 1;
-}
 
 /** `key [comment "x"] : verdict` → parts. */
 function splitMapElement(element: string): { key: string; target: string; comment: string | null } {
@@ -254,4 +256,14 @@ function seconds(text: string): number {
     total += Number(n) * ({ d: 86400, h: 3600, m: 60, s: 1, ms: 0.001 } as Record<string, number>)[unit!]!;
   }
   return total;
+}
+
+/** How many of numgen's indexes 0..n-1 an element's key covers: `3 : goto ...` is one, `0-2 : goto ...` three. */
+function indexesCovered(element: string, n: number): number {
+  const key = /^\s*(\d+)(?:\s*-\s*(\d+))?/.exec(element);
+  if (!key) return 0;
+  const low = Number(key[1]);
+  const high = key[2] === undefined ? low : Number(key[2]);
+  const count = Math.min(high, n - 1) - Math.max(low, 0) + 1;
+  return count > 0 ? count : 0;
 }

@@ -32,7 +32,7 @@ describe('kpc explain', () => {
     const json = await explain('-f', MANIFESTS, '--mode', 'nftables', ...NODE_FLAGS, ...POD_TO_WEB, '-o', 'json');
     expect(json.exitCode, json.stderr).toBe(0);
     const parsed = JSON.parse(json.stdout);
-    expect(parsed.outcomes).toEqual([{ kind: 'backend', probability: 1, service: 'shop/web:http', endpoint: '10.244.1.2:8080', masquerade: false }]);
+    expect(parsed.outcomes).toEqual([{ kind: 'backend', probability: 1, share: '1', service: 'shop/web:http', endpoint: '10.244.1.2:8080', masquerade: false }]);
     expect(parsed.paths[0].steps.length).toBeGreaterThan(2);
     const file = join(dir, 'trace.json');
     const toFile = await explain('-f', MANIFESTS, '--mode', 'nftables', ...NODE_FLAGS, ...POD_TO_WEB, '-o', file, '--format', 'json');
@@ -46,9 +46,29 @@ describe('kpc explain', () => {
     for (const file of ['iptables.rules', 'nftables.nft']) {
       // The node port of a Local service with no endpoint on this node: dropped for outside clients.
       const run = await explain('--rules', join(rules, file), '--node-ip', '192.0.2.10', '--from', '203.0.113.5', '--to', '192.0.2.10:30083', '-o', 'json');
-      expect(run.exitCode, run.stderr).toBe(0);
-      expect(JSON.parse(run.stdout).outcomes).toEqual([{ kind: 'drop', probability: 1, service: 'default/elsewhere', reason: expect.stringMatching(/^no local endpoint/) }]);
+      expect(run.exitCode, run.stderr).toBe(3);
+      expect(JSON.parse(run.stdout).outcomes).toEqual([{ kind: 'drop', probability: 1, share: '1', service: 'default/elsewhere', reason: expect.stringMatching(/^no local endpoint/) }]);
     }
+  });
+
+  it('exit status says where the packet ends: 0 a backend on every way, 3 refused on some way, 4 not translated', async () => {
+    const run = (mode: string, to: string, ...more: string[]) => explain('-f', MANIFESTS, '--mode', mode, ...NODE_FLAGS, '--from', '10.244.1.9', '--to', to, ...more);
+    for (const mode of ['iptables', 'nftables']) {
+      const delivered = await run(mode, '10.96.0.10:80', '-o', 'json');
+      expect(delivered.exitCode, delivered.stderr).toBe(0);
+      expect(JSON.parse(delivered.stdout).result).toBe('backend');
+    }
+    // A port the Service does not have: nftables rejects it (cluster-ips-check); iptables has no rule for it.
+    const rejected = await run('nftables', '10.96.0.10:81', '-o', 'json');
+    expect(rejected.exitCode, rejected.stderr).toBe(3);
+    expect(JSON.parse(rejected.stdout).result).toBe('refused');
+    const untranslated = await run('iptables', '10.96.0.10:81');
+    expect(untranslated.exitCode, untranslated.stderr).toBe(4);
+    expect(untranslated.stdout).toMatch(/no rule translates this destination/);
+    // The file is written whatever the verdict.
+    const file = join(dir, 'rejected.txt');
+    expect((await run('nftables', '10.96.0.10:81', '-o', file)).exitCode).toBe(3);
+    expect(readFileSync(file, 'utf8')).toMatch(/REJECT/);
   });
 
   it('usage errors exit 2 before reading anything; IPVS is refused with a clear message', async () => {

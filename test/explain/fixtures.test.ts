@@ -107,11 +107,11 @@ function comparable(e: Explanation): object[] {
 /** What the graph decided for cluster-IP traffic from a pod that is not an endpoint. */
 function expectedInternal(route: ServicePortRoute, graph: RoutingGraph): object[] {
   if (route.internal.verdict) {
-    return [{ kind: route.internal.verdict, probability: 1, service: route.servicePortName, reason: expect.any(String) }];
+    return [{ kind: route.internal.verdict, probability: 1, share: '1', service: route.servicePortName, reason: expect.any(String) }];
   }
   const endpoints = route.internal.target === 'local' ? route.localEndpoints : route.clusterEndpoints;
   const masquerade = route.internal.masquerade === 'all' || graph.node.masqueradeAll;
   return endpoints
-    .map((ep) => ({ kind: 'backend', probability: Math.round((1 / endpoints.length) * 1e6) / 1e6, service: route.servicePortName, endpoint: ep.hostPort, masquerade }))
+    .map((ep) => ({ kind: 'backend', probability: Math.round((1 / endpoints.length) * 1e6) / 1e6, share: endpoints.length === 1 ? '1' : `1/${endpoints.length}`, service: route.servicePortName, endpoint: ep.hostPort, masquerade }))
     .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 }

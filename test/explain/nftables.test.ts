@@ -72,8 +72,8 @@ describe('nftables tracer', () => {
     const fromPod = trace(LISTED, packet('10.244.5.5', '10.96.0.10'));
     expect(fromPod.warnings).toEqual([]);
     expect(fromPod.outcomes).toEqual([
-      { kind: 'backend', probability: 0.75, service: 'ns/web:http', endpoint: '10.244.1.2:8080', masquerade: false },
-      { kind: 'backend', probability: 0.25, service: 'ns/web:http', endpoint: '10.244.1.3:8080', masquerade: false },
+      { kind: 'backend', probability: 0.75, share: '3/4', service: 'ns/web:http', endpoint: '10.244.1.2:8080', masquerade: false },
+      { kind: 'backend', probability: 0.25, share: '1/4', service: 'ns/web:http', endpoint: '10.244.1.3:8080', masquerade: false },
     ]);
     // Inside the anonymous set's range: not masqueraded; outside both: masqueraded.
     expect(trace(LISTED, packet('172.16.0.5', '10.96.0.10')).outcomes.every((o) => o.kind === 'backend' && !o.masquerade)).toBe(true);
@@ -82,13 +82,13 @@ describe('nftables tracer', () => {
 
   it('rejects through reject-chain with the no-endpoints reason and the element comment as service', () => {
     const e = trace(LISTED, packet('10.244.5.5', '10.96.0.11', 53, 'udp'));
-    expect(e.outcomes).toEqual([{ kind: 'reject', probability: 1, service: 'ns/dns:dns', reason: expect.stringMatching(/^no endpoints/) }]);
+    expect(e.outcomes).toEqual([{ kind: 'reject', probability: 1, share: '1', service: 'ns/dns:dns', reason: expect.stringMatching(/^no endpoints/) }]);
     expect(e.paths[0]!.steps.map((s) => s.chain)).toEqual(['nat-prerouting', 'filter-forward', 'service-endpoints-check', 'reject-chain']);
   });
 
   it('rejects an unknown port of a cluster IP (cluster-ips-check)', () => {
     expect(trace(LISTED, packet('10.244.5.5', '10.96.0.10', 81)).outcomes).toEqual([
-      { kind: 'reject', probability: 1, service: null, reason: expect.stringMatching(/^no such service port/) },
+      { kind: 'reject', probability: 1, share: '1', service: null, reason: expect.stringMatching(/^no such service port/) },
     ]);
   });
 
@@ -154,7 +154,7 @@ describe('nftables tracer', () => {
   it('a base chain with policy drop drops what it does not accept', () => {
     const text = 'add table inet fw\nadd chain inet fw input { type filter hook input priority 0 ; policy drop ; }\nadd rule inet fw input tcp dport 22 accept\n';
     expect(trace(text, packet('203.0.113.1', '192.0.2.10', 22)).outcomes).toMatchObject([{ kind: 'untouched', delivered: 'local' }]);
-    expect(trace(text, packet('203.0.113.1', '192.0.2.10', 23)).outcomes).toEqual([{ kind: 'drop', probability: 1, service: null, reason: 'chain input policy drop' }]);
+    expect(trace(text, packet('203.0.113.1', '192.0.2.10', 23)).outcomes).toEqual([{ kind: 'drop', probability: 1, share: '1', service: null, reason: 'chain input policy drop' }]);
   });
 
   it('reads a live affinity set: a remembered client goes back to its backend', () => {
@@ -184,7 +184,7 @@ describe('nftables tracer', () => {
     expect(fresh.outcomes).toHaveLength(2);
     const live = trace(sticky('\n\t\telements = { 10.244.5.5 timeout 10m expires 9m58s }'), packet('10.244.5.5', '10.96.0.10'));
     expect(live).toMatchObject({ affinitySeconds: 600, affinityRemembered: true, warnings: [] });
-    expect(live.outcomes).toEqual([{ kind: 'backend', probability: 1, service: null, endpoint: '10.244.1.2:80', masquerade: false }]);
+    expect(live.outcomes).toEqual([{ kind: 'backend', probability: 1, share: '1', service: null, endpoint: '10.244.1.2:80', masquerade: false }]);
   });
 });
 
