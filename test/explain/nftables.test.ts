@@ -98,7 +98,7 @@ describe('nftables tracer', () => {
       'ip daddr @cluster-ips reject comment "Reject traffic to invalid ports of ClusterIPs"\n\t\tip daddr 10.96.0.0/16 drop comment "Drop traffic to unallocated ClusterIPs"',
     );
     expect(trace(withDrop, packet('10.244.5.5', '10.96.0.99')).outcomes).toEqual([
-      { kind: 'drop', probability: 1, service: null, reason: expect.stringMatching(/^unallocated cluster IP/) },
+      { kind: 'drop', probability: 1, share: '1', service: null, reason: expect.stringMatching(/^unallocated cluster IP/) },
     ]);
     // A held cluster IP's other port is still rejected first; outside the range nothing applies.
     expect(trace(withDrop, packet('10.244.5.5', '10.96.0.10', 81)).outcomes).toMatchObject([{ kind: 'reject', reason: expect.stringMatching(/^no such service port/) }]);
@@ -213,16 +213,16 @@ describe("nftables tracer on kube-proxy's 2026 layout", () => {
     const fromPod = explainPacket(text, 'nftables', packet('10.244.0.9', '10.100.192.23'), LAB);
     expect(fromPod.warnings).toEqual([]);
     expect(fromPod.outcomes).toEqual([
-      { kind: 'backend', probability: 0.5, service: 'kproxy-lab/backend-api:http', endpoint: '10.244.0.10:9898', masquerade: false },
-      { kind: 'backend', probability: 0.5, service: 'kproxy-lab/backend-api:http', endpoint: '10.244.0.8:9898', masquerade: false },
+      { kind: 'backend', probability: 0.5, share: '1/2', service: 'kproxy-lab/backend-api:http', endpoint: '10.244.0.10:9898', masquerade: false },
+      { kind: 'backend', probability: 0.5, share: '1/2', service: 'kproxy-lab/backend-api:http', endpoint: '10.244.0.8:9898', masquerade: false },
     ]);
     // The node is outside the cluster CIDR: marked in the services chain.
     expect(explainPacket(text, 'nftables', packet('192.168.0.231', '10.100.192.23'), LAB).outcomes.map((o) => o.kind === 'backend' && o.masquerade)).toEqual([true, true]);
     // A backend reaching itself: only the hairpin set masquerades it.
     const hairpin = explainPacket(text, 'nftables', packet('10.244.0.8', '10.100.192.23'), LAB);
     expect(hairpin.outcomes).toEqual([
-      { kind: 'backend', probability: 0.5, service: 'kproxy-lab/backend-api:http', endpoint: '10.244.0.10:9898', masquerade: false },
-      { kind: 'backend', probability: 0.5, service: 'kproxy-lab/backend-api:http', endpoint: '10.244.0.8:9898', masquerade: true },
+      { kind: 'backend', probability: 0.5, share: '1/2', service: 'kproxy-lab/backend-api:http', endpoint: '10.244.0.10:9898', masquerade: false },
+      { kind: 'backend', probability: 0.5, share: '1/2', service: 'kproxy-lab/backend-api:http', endpoint: '10.244.0.8:9898', masquerade: true },
     ]);
   });
 });
