@@ -18,7 +18,7 @@ import { sweepPending } from './files.js';
 import { describePlan, ipvsadmText, ownedLiveServices, planIsEmpty } from './ipvs.js';
 import { acquireLock, LockBusyError } from './lock.js';
 import { Sandbox } from './sandbox.js';
-import { formatServiceChanges, ipvsFrontendNames, refusal, serviceChanges, type ServiceChanges } from './services.js';
+import { formatServiceChanges, ipvsFrontendNames, ipvsServiceChanges, refusal, serviceChanges, type ServiceChanges } from './services.js';
 import { readRecord, unionRecord, writeRecord, type ApplyRecord } from './state.js';
 
 export { ApplyError, ApplyRefusedError, HostError } from './errors.js';
@@ -210,15 +210,14 @@ async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph,
       const changedTables = job.iptables.filter((j) => j.restore !== null);
       const planText = describePlan(job.plan);
       const changed = !planIsEmpty(job.plan) || changedTables.length > 0;
-      // Only kpc's virtual services: the planner never touches the others, so neither the diff nor the count names them.
+      // Only kpc's virtual services: the planner never touches the others, so the diff does not show them.
       const before = ipvsadmText(ownedLiveServices(job.live, job.wanted, record.ipvsServices));
-      const names = { ...record.ipvsNames, ...ipvsFrontendNames(graph) };
       return {
         changed,
         describe: [...(planIsEmpty(job.plan) ? [] : ['IPVS services, ipsets and kube-ipvs0']), ...changedTables.map((j) => j.label)],
         diff: () => (planText ? `IPVS changes, in order:\n${planText}` : '') + job.iptables.map((j) => unified(j.label, ownedTexts(j, 'before'), ownedTexts(j, 'wanted'))).join(''),
         semantic: () => semantic('ipvs', before, job.saved.wanted) + job.iptables.map((j) => semantic('iptables', j.saved.before, j.saved.wanted)).join(''),
-        services: () => serviceChanges(readRuleSet(before, 'ipvs'), readRuleSet(job.saved.wanted, 'ipvs'), (key) => names[key] ?? null),
+        services: () => ipvsServiceChanges(job.live, job.wanted, record.ipvsServices, { ...record.ipvsNames, ...ipvsFrontendNames(graph) }),
         ipvsServices: job.serviceKeys,
         commit: (c) => commitIpvs(c, job),
       };

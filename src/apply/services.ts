@@ -2,7 +2,9 @@ import { diffModels } from '../diff/index.js';
 import { virtualServers } from '../emit/ipvs/virtual-servers.js';
 import type { RoutingGraph, SkippedService } from '../graph/types.js';
 import { readHostPort } from '../read/addresses.js';
+import { readRuleSet } from '../read/index.js';
 import type { Frontend, RuleSetModel } from '../read/model.js';
+import { ipvsadmText, ownedLiveServices, type IpvsState } from './ipvs.js';
 
 /**
  * What an apply does to the host's Services, counted per Service
@@ -71,6 +73,17 @@ export function ipvsFrontendNames(graph: RoutingGraph): Record<string, string> {
     for (const server of virtualServers(route, graph)) names[`IPv${route.family} ${route.protocol.toLowerCase()} ${readHostPort(server.address)}`] = `${route.namespace}/${route.name}`;
   }
   return names;
+}
+
+/**
+ * IPVS mode's count: only kpc's own live virtual services (the planner's
+ * ownership: the others it never touches), named by `names` (the graph's,
+ * over the record's) where the rules cannot say.
+ */
+export function ipvsServiceChanges(live: IpvsState, wanted: IpvsState, recorded: string[], names: Record<string, string>): ServiceChanges {
+  const before = readRuleSet(ipvsadmText(ownedLiveServices(live, wanted, recorded)), 'ipvs');
+  const after = readRuleSet(ipvsadmText(wanted.services.values()), 'ipvs');
+  return serviceChanges(before, after, (key) => names[key] ?? null);
 }
 
 /** How many removed Services are named on the summary line; the rest are counted. */
