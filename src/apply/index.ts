@@ -2,6 +2,7 @@ import { createTwoFilesPatch } from 'diff';
 import { resolve } from 'node:path';
 import { diffModels } from '../diff/index.js';
 import { mergeModels, readRuleSet, type RuleFormat, type RuleSetModel } from '../read/index.js';
+import { emptyModel } from '../read/model.js';
 import { formatText } from '../diff/format.js';
 import { emit } from '../compile.js';
 import { emitIpvsParts } from '../emit/ipvs/index.js';
@@ -117,7 +118,12 @@ export async function applyGraph(graph: RoutingGraph, options: ApplyOptions): Pr
     } finally {
       sandbox.close();
     }
-    const services = prepared.changed ? prepared.services() : null;
+    let services: ServiceChanges | null = null;
+    try {
+      if (prepared.changed) services = prepared.services();
+    } catch (error) {
+      throw new ApplyError(`reading the live and the new rules back to count Services failed (${(error as Error).message}); nothing was changed`);
+    }
     const refused = options.allowEmpty ? null : refusal(services, { objects: options.inputObjects ?? null, servicePorts: graph.servicePorts.length, skipped: graph.skipped });
     lap('read and check');
     const next: ApplyRecord = {
@@ -179,12 +185,14 @@ async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph,
         jobs.push(await prepareIptables(ctx.target, sandbox, family, tool, emit(graph, { mode: 'iptables', family })));
       }
       const changedJobs = jobs.filter((j) => j.restore !== null);
+      const pairs = jobs.map((j) => readBack('iptables', j.saved.before, j.saved.wanted));
       return {
         changed: changedJobs.length > 0,
         describe: changedJobs.map((j) => j.label),
         diff: () => jobs.map((j) => unified(j.label, ownedTexts(j, 'before'), ownedTexts(j, 'wanted'))).join(''),
-        semantic: () => jobs.map((j) => semantic('iptables', j.saved.before, j.saved.wanted)).join(''),
-        services: () => serviceChanges(readAll('iptables', jobs.map((j) => j.saved.before)), readAll('iptables', jobs.map((j) => j.saved.wanted))),
+        semantic: () => pairs.map(semantic).join(''),
+        // One Service may have rules in both families: counted once, over both.
+        services: () => serviceChanges(merged(pairs.map((p) => p().before)), merged(pairs.map((p) => p().after))),
         async commit(c) {
           for (const job of changedJobs) await checkIptables(c, job);
           return commitIptables(c, changedJobs);
@@ -193,12 +201,13 @@ async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph,
     }
     case 'nftables': {
       const job = await prepareNft(ctx.target, sandbox, emit(graph, { mode: 'nftables', family: 4 }));
+      const pair = readBack('nftables', job.before, job.wanted);
       return {
         changed: job.changed,
         describe: job.changed ? ['nftables (table kube-proxy)'] : [],
         diff: () => unified('nftables', job.before, job.wanted),
-        semantic: () => semantic('nftables', job.before, job.wanted),
-        services: () => serviceChanges(readRuleSet(job.before, 'nftables'), readRuleSet(job.wanted, 'nftables')),
+        semantic: () => semantic(pair),
+        services: () => serviceChanges(pair().before, pair().after),
         async commit(c) {
           await commitNft(c, job);
           return ['nftables (table kube-proxy)'];
@@ -216,7 +225,7 @@ async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph,
         changed,
         describe: [...(planIsEmpty(job.plan) ? [] : ['IPVS services, ipsets and kube-ipvs0']), ...changedTables.map((j) => j.label)],
         diff: () => (planText ? `IPVS changes, in order:\n${planText}` : '') + job.iptables.map((j) => unified(j.label, ownedTexts(j, 'before'), ownedTexts(j, 'wanted'))).join(''),
-        semantic: () => semantic('ipvs', before, job.saved.wanted) + job.iptables.map((j) => semantic('iptables', j.saved.before, j.saved.wanted)).join(''),
+        semantic: () => semantic(readBack('ipvs', before, job.saved.wanted)) + job.iptables.map((j) => semantic(readBack('iptables', j.saved.before, j.saved.wanted))).join(''),
         services: () => ipvsServiceChanges(job.live, job.wanted, record.ipvsServices, { ...record.ipvsNames, ...ipvsFrontendNames(graph) }),
         ipvsServices: job.serviceKeys,
         commit: (c) => commitIpvs(c, job),
@@ -250,15 +259,27 @@ function onlyOnOneSide(label: string, before: string, after: string): string {
   return lines.join('\n') + '\n';
 }
 
-/** Several texts of one format (one per family) as one model. */
-function readAll(format: RuleFormat, texts: string[]): RuleSetModel {
-  return mergeModels(texts.map((text) => readRuleSet(text, format)));
+type ReadBack = () => { before: RuleSetModel; after: RuleSetModel };
+
+/**
+ * Live and wanted rules read into src/read's model, once: a dry run uses them
+ * for the diff by meaning and for the Service count (reading is what costs,
+ * about a second per side at 10,000 service ports).
+ */
+function readBack(format: RuleFormat, before: string, after: string): ReadBack {
+  let pair: { before: RuleSetModel; after: RuleSetModel } | undefined;
+  return () => (pair ??= { before: readRuleSet(before, format), after: readRuleSet(after, format) });
+}
+
+/** Per-family models as one, leaving them as they are. */
+function merged(models: RuleSetModel[]): RuleSetModel {
+  return mergeModels([emptyModel(models[0]?.format ?? 'iptables'), ...models]);
 }
 
 /** kpc diff's report by meaning (service ports, frontends, endpoints); '' when the same or when a side cannot be read. */
-function semantic(format: RuleFormat, before: string, after: string): string {
+function semantic(pair: ReadBack): string {
   try {
-    return formatText(diffModels(readRuleSet(before, format), readRuleSet(after, format)), (_style, text) => text);
+    return formatText(diffModels(pair().before, pair().after), (_style, text) => text);
   } catch {
     return '';
   }
