@@ -51,7 +51,7 @@ export interface ApplyOptions {
   /** Go ahead even with an input of no objects, or one that would remove every Service kpc has on the host. */
   allowEmpty?: boolean;
   /** Told what the apply does to Services (`+N ~M -K services ...`) before it changes anything. */
-  onServices?: (summary: string) => void;
+  onServices?: (summary: string) => void | Promise<void>;
 }
 
 export interface ApplyReport {
@@ -140,7 +140,7 @@ export async function applyGraph(graph: RoutingGraph, options: ApplyOptions): Pr
     }
     if (refused) throw new ApplyRefusedError(refused, services);
     if (prepared.changed) {
-      if (services) options.onServices?.(formatServiceChanges(services));
+      if (services) await options.onServices?.(formatServiceChanges(services));
       onStep('loading the new rules');
       await writeRecord(runDir, unionRecord(record, next));
       report.applied = await prepared.commit(ctx);

@@ -71,9 +71,9 @@ export function registerApply(program: Command): void {
         runDir: process.env.KPC_RUN_DIR || DEFAULT_RUN_DIR,
         onStep: (step) => progress.step(step),
         // Said before anything changes, so a user sees what goes even if the commit then fails.
-        onServices: (summary) => {
+        onServices: async (summary) => {
           progress.clear();
-          process.stdout.write(`${summary}\n`);
+          await writeStdout(`${summary}\n`);
         },
       });
     } catch (error) {
