@@ -105,7 +105,8 @@ export function describe(report: ApplyReport): string {
     if (report.semantic) lines.push('By service port (as kpc diff reads them):', report.semantic.trimEnd(), '');
     if (report.diff) lines.push(report.diff.trimEnd());
     if (report.services) lines.push(formatServiceChanges(report.services));
-    lines.push(report.changed ? `dry run: would replace kpc's rules in ${report.applied.join(', ')}; nothing was changed` : `dry run: no change: the live rules already are these (${report.mode})`);
+    if (report.refused) lines.push('dry run: kpc apply would refuse this without --allow-empty (the reason follows on stderr); nothing was changed');
+    else lines.push(report.changed ? `dry run: would replace kpc's rules in ${report.applied.join(', ')}; nothing was changed` : `dry run: no change: the live rules already are these (${report.mode})`);
   } else if (report.changed) {
     lines.push(`applied: kpc's rules replaced in ${report.applied.join(', ')}`);
   } else {

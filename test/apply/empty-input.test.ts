@@ -94,7 +94,8 @@ describeKernel('kpc apply refuses an input that would remove every Service', () 
     const dry = await apply(file('empty.yaml', ''), mode, '--dry-run');
     expect(dry.exitCode, dry.stderr).toBe(1);
     expect(dry.stdout).toMatch(/^\+0 ~0 -3 services \(removed: test\/api, test\/db, test\/web\)$/m);
-    expect(dry.stderr).toMatch(/--allow-empty/);
+    expect(dry.stdout).toMatch(/^dry run: kpc apply would refuse this without --allow-empty/m);
+    expect(dry.stderr).toMatch(/^kpc: kpc apply would refuse this: the input has no objects.*--allow-empty$/m);
     expect(await fullDump(ns.name)).toBe(before);
 
     // What is removed is said before it is removed, and the dry run agrees with the apply.
