@@ -1,7 +1,8 @@
 import { createTwoFilesPatch } from 'diff';
 import { resolve } from 'node:path';
 import { diffModels } from '../diff/index.js';
-import { readRuleSet, type RuleFormat } from '../read/index.js';
+import { mergeModels, readRuleSet, type RuleFormat, type RuleSetModel } from '../read/index.js';
+import { emptyModel } from '../read/model.js';
 import { formatText } from '../diff/format.js';
 import { emit } from '../compile.js';
 import { emitIpvsParts } from '../emit/ipvs/index.js';
@@ -12,15 +13,17 @@ import { commitIpvs, prepareIpvs } from './apply-ipvs.js';
 import { commitNft, prepareNft } from './apply-nftables.js';
 import { conntrackDeletions, runConntrack, udpFrontends } from './conntrack.js';
 import type { ApplyContext, ApplyHooks } from './context.js';
-import { ApplyError } from './errors.js';
+import { ApplyError, ApplyRefusedError } from './errors.js';
 import { hostTarget, type Scratch, type Target } from './exec.js';
 import { sweepPending } from './files.js';
-import { describePlan, planIsEmpty } from './ipvs.js';
+import { describePlan, ipvsadmText, ownedLiveServices, planIsEmpty } from './ipvs.js';
 import { acquireLock, LockBusyError } from './lock.js';
 import { Sandbox } from './sandbox.js';
+import { formatServiceChanges, ipvsFrontendNames, ipvsServiceChanges, refusal, serviceChanges, type ServiceChanges } from './services.js';
 import { readRecord, unionRecord, writeRecord, type ApplyRecord } from './state.js';
 
-export { ApplyError, HostError } from './errors.js';
+export { ApplyError, ApplyRefusedError, HostError } from './errors.js';
+export { formatServiceChanges, type ServiceChanges } from './services.js';
 export type { ApplyHooks } from './context.js';
 export { hostTarget, netnsTarget, prefixedExec, type Exec, type ExecResult, type Scratch, type Target } from './exec.js';
 
@@ -43,6 +46,12 @@ export interface ApplyOptions {
   hooks?: ApplyHooks;
   /** Told as each step starts, in words (the CLI's progress line). */
   onStep?: (step: string) => void;
+  /** Objects in the input, when the caller knows: an input with none is refused (as kubectl apply refuses one). */
+  inputObjects?: number;
+  /** Go ahead even with an input of no objects, or one that would remove every Service kpc has on the host. */
+  allowEmpty?: boolean;
+  /** Told what the apply does to Services (`+N ~M -K services ...`) before it changes anything. */
+  onServices?: (summary: string) => void | Promise<void>;
 }
 
 export interface ApplyReport {
@@ -56,6 +65,10 @@ export interface ApplyReport {
   diff: string;
   /** The same change by meaning (kpc diff's report: frontends and endpoints per service port); '' when none or unreadable. Only in a dry run. */
   semantic: string;
+  /** Services added, changed and removed (read back from the live and the new rules); null when nothing changes. */
+  services: ServiceChanges | null;
+  /** Only in a dry run: why the apply itself would be refused (ApplyRefusedError's message), or null. */
+  refused: string | null;
   /** conntrack -D commands run (UDP entries whose endpoint went away). */
   conntrack: string[];
   /** Steps and their milliseconds. */
@@ -67,6 +80,8 @@ export interface ApplyReport {
  * kpc's own rules, atomically where the kernel allows, and leave the previous
  * rules in place when anything fails (ApplyError says what failed and what
  * was left). A second apply of the same graph changes nothing and says so.
+ * An input with no objects, or one that would leave none of the Services the
+ * host has from kpc, is refused (ApplyRefusedError) unless allowEmpty says so.
  */
 export async function applyGraph(graph: RoutingGraph, options: ApplyOptions): Promise<ApplyReport> {
   const target = options.target ?? hostTarget();
@@ -103,14 +118,29 @@ export async function applyGraph(graph: RoutingGraph, options: ApplyOptions): Pr
     } finally {
       sandbox.close();
     }
+    let services: ServiceChanges | null = null;
+    try {
+      if (prepared.changed) services = prepared.services();
+    } catch (error) {
+      throw new ApplyError(`reading the live and the new rules back to count Services failed (${(error as Error).message}); nothing was changed`);
+    }
+    const refused = options.allowEmpty ? null : refusal(services, { objects: options.inputObjects ?? null, servicePorts: graph.servicePorts.length, skipped: graph.skipped });
     lap('read and check');
-    const next: ApplyRecord = { version: 1, udp: udpFrontends(graph), ipvsServices: prepared.ipvsServices ?? record.ipvsServices };
-    const report: ApplyReport = { mode: options.mode, dryRun, changed: prepared.changed, applied: prepared.describe, diff: '', semantic: '', conntrack: [], timings };
+    const next: ApplyRecord = {
+      version: 1,
+      udp: udpFrontends(graph),
+      ipvsServices: prepared.ipvsServices ?? record.ipvsServices,
+      ipvsNames: options.mode === 'ipvs' ? ipvsFrontendNames(graph) : record.ipvsNames,
+    };
+    const report: ApplyReport = { mode: options.mode, dryRun, changed: prepared.changed, applied: prepared.describe, diff: '', semantic: '', services, refused: null, conntrack: [], timings };
     if (dryRun) {
       if (prepared.changed) Object.assign(report, { diff: prepared.diff(), semantic: prepared.semantic() });
+      report.refused = refused;
       return report;
     }
+    if (refused) throw new ApplyRefusedError(refused, services);
     if (prepared.changed) {
+      if (services) await options.onServices?.(formatServiceChanges(services));
       onStep('loading the new rules');
       await writeRecord(runDir, unionRecord(record, next));
       report.applied = await prepared.commit(ctx);
@@ -139,6 +169,8 @@ interface Prepared {
   describe: string[];
   diff(): string;
   semantic(): string;
+  /** Services added, changed and removed, live to wanted. */
+  services(): ServiceChanges;
   ipvsServices?: string[];
   commit(ctx: ApplyContext): Promise<string[]>;
 }
@@ -153,11 +185,14 @@ async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph,
         jobs.push(await prepareIptables(ctx.target, sandbox, family, tool, emit(graph, { mode: 'iptables', family })));
       }
       const changedJobs = jobs.filter((j) => j.restore !== null);
+      const pairs = jobs.map((j) => readBack('iptables', j.saved.before, j.saved.wanted));
       return {
         changed: changedJobs.length > 0,
         describe: changedJobs.map((j) => j.label),
         diff: () => jobs.map((j) => unified(j.label, ownedTexts(j, 'before'), ownedTexts(j, 'wanted'))).join(''),
-        semantic: () => jobs.map((j) => semantic('iptables', j.saved.before, j.saved.wanted)).join(''),
+        semantic: () => pairs.map(semantic).join(''),
+        // One Service may have rules in both families: counted once, over both.
+        services: () => serviceChanges(merged(pairs.map((p) => p().before)), merged(pairs.map((p) => p().after))),
         async commit(c) {
           for (const job of changedJobs) await checkIptables(c, job);
           return commitIptables(c, changedJobs);
@@ -166,11 +201,13 @@ async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph,
     }
     case 'nftables': {
       const job = await prepareNft(ctx.target, sandbox, emit(graph, { mode: 'nftables', family: 4 }));
+      const pair = readBack('nftables', job.before, job.wanted);
       return {
         changed: job.changed,
         describe: job.changed ? ['nftables (table kube-proxy)'] : [],
         diff: () => unified('nftables', job.before, job.wanted),
-        semantic: () => semantic('nftables', job.before, job.wanted),
+        semantic: () => semantic(pair),
+        services: () => serviceChanges(pair().before, pair().after),
         async commit(c) {
           await commitNft(c, job);
           return ['nftables (table kube-proxy)'];
@@ -182,11 +219,14 @@ async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph,
       const changedTables = job.iptables.filter((j) => j.restore !== null);
       const planText = describePlan(job.plan);
       const changed = !planIsEmpty(job.plan) || changedTables.length > 0;
+      // Only kpc's virtual services: the planner never touches the others, so the diff does not show them.
+      const before = ipvsadmText(ownedLiveServices(job.live, job.wanted, record.ipvsServices));
       return {
         changed,
         describe: [...(planIsEmpty(job.plan) ? [] : ['IPVS services, ipsets and kube-ipvs0']), ...changedTables.map((j) => j.label)],
         diff: () => (planText ? `IPVS changes, in order:\n${planText}` : '') + job.iptables.map((j) => unified(j.label, ownedTexts(j, 'before'), ownedTexts(j, 'wanted'))).join(''),
-        semantic: () => semantic('ipvs', job.saved.before, job.saved.wanted) + job.iptables.map((j) => semantic('iptables', j.saved.before, j.saved.wanted)).join(''),
+        semantic: () => semantic(readBack('ipvs', before, job.saved.wanted)) + job.iptables.map((j) => semantic(readBack('iptables', j.saved.before, j.saved.wanted))).join(''),
+        services: () => ipvsServiceChanges(job.live, job.wanted, record.ipvsServices, { ...record.ipvsNames, ...ipvsFrontendNames(graph) }),
         ipvsServices: job.serviceKeys,
         commit: (c) => commitIpvs(c, job),
       };
@@ -219,10 +259,27 @@ function onlyOnOneSide(label: string, before: string, after: string): string {
   return lines.join('\n') + '\n';
 }
 
+type ReadBack = () => { before: RuleSetModel; after: RuleSetModel };
+
+/**
+ * Live and wanted rules read into src/read's model, once: a dry run uses them
+ * for the diff by meaning and for the Service count (reading is what costs,
+ * about a second per side at 10,000 service ports).
+ */
+function readBack(format: RuleFormat, before: string, after: string): ReadBack {
+  let pair: { before: RuleSetModel; after: RuleSetModel } | undefined;
+  return () => (pair ??= { before: readRuleSet(before, format), after: readRuleSet(after, format) });
+}
+
+/** Per-family models as one, leaving them as they are. */
+function merged(models: RuleSetModel[]): RuleSetModel {
+  return mergeModels([emptyModel(models[0]?.format ?? 'iptables'), ...models]);
+}
+
 /** kpc diff's report by meaning (service ports, frontends, endpoints); '' when the same or when a side cannot be read. */
-function semantic(format: RuleFormat, before: string, after: string): string {
+function semantic(pair: ReadBack): string {
   try {
-    return formatText(diffModels(readRuleSet(before, format), readRuleSet(after, format)), (_style, text) => text);
+    return formatText(diffModels(pair().before, pair().after), (_style, text) => text);
   } catch {
     return '';
   }

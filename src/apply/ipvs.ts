@@ -218,12 +218,31 @@ export function planIpvs(live: IpvsState, wanted: IpvsState, recorded: string[])
     }
     for (const real of current.reals.keys()) if (!service.reals.has(real)) plan.staleServices.push(`-d ${service.key} -r ${real}`);
   }
-  const bound = new Set(liveAddresses.map((a) => a.replace(/\/\d+$/, '')));
-  for (const service of live.services.values()) {
-    if (wanted.services.has(service.key)) continue;
-    if (bound.has(serviceIP(service.key)) || recorded.includes(service.key)) plan.staleServices.push(`-D ${service.key}`);
+  for (const service of ownedLiveServices(live, wanted, recorded)) {
+    if (!wanted.services.has(service.key)) plan.staleServices.push(`-D ${service.key}`);
   }
   return plan;
+}
+
+/**
+ * The live virtual services that are kpc's (see Ownership above): wanted now,
+ * on an address bound to kube-ipvs0, or recorded by the last apply. The
+ * planner deletes the stale ones among them; apply counts Services on them.
+ */
+export function ownedLiveServices(live: IpvsState, wanted: IpvsState, recorded: string[]): VirtualService[] {
+  const bound = new Set((live.addresses ?? []).map((a) => a.replace(/\/\d+$/, '')));
+  const remembered = new Set(recorded);
+  return [...live.services.values()].filter((s) => wanted.services.has(s.key) || bound.has(serviceIP(s.key)) || remembered.has(s.key));
+}
+
+/** Virtual services back as `ipvsadm -Sn` prints them, for the readers in src/read. */
+export function ipvsadmText(services: Iterable<VirtualService>): string {
+  const lines: string[] = [];
+  for (const service of services) {
+    lines.push(`-A ${service.key} ${service.options}`.trimEnd());
+    for (const [real, options] of service.reals) lines.push(`-a ${service.key} -r ${real} ${options}`.trimEnd());
+  }
+  return lines.map((l) => l + '\n').join('');
 }
 
 /** The IP of `-t 10.96.0.10:80` or `-u [fd00::10]:53`; '' for a firewall-mark service. */

@@ -18,6 +18,8 @@ export interface ApplyRecord {
   version: 1;
   udp: UdpFrontend[];
   ipvsServices: string[];
+  /** IPVS frontends (as src/read keys them) to their Service `ns/name`: IPVS rules name none, and a removed one is still counted by name. */
+  ipvsNames?: Record<string, string>;
 }
 
 export const STATE_FILE = 'state.json';
@@ -54,5 +56,10 @@ export function unionRecord(a: ApplyRecord, b: ApplyRecord): ApplyRecord {
     version: 1,
     udp: [...udp.values()].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0)),
     ipvsServices: [...new Set([...a.ipvsServices, ...b.ipvsServices])].sort(),
+    ipvsNames: sortedKeys({ ...a.ipvsNames, ...b.ipvsNames }),
   };
+}
+
+function sortedKeys(record: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
 }

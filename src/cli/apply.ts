@@ -3,7 +3,7 @@ import { compileGraph } from '../compile.js';
 import { InputError } from '../diagnostics/diagnostic.js';
 import type { IPFamily, RoutingGraph } from '../graph/types.js';
 import { nftFamilies } from '../emit/nftables/index.js';
-import { ApplyError, applyGraph, DEFAULT_RUN_DIR, HostError, type ApplyMode, type ApplyReport } from '../apply/index.js';
+import { ApplyError, applyGraph, ApplyRefusedError, DEFAULT_RUN_DIR, formatServiceChanges, HostError, type ApplyMode, type ApplyReport } from '../apply/index.js';
 import { hostProblem, missingTools, toolsFor } from '../apply/preflight.js';
 import { UsageError, UserError } from './errors.js';
 import { parseMode } from './generate.js';
@@ -18,6 +18,7 @@ interface ApplyFlags extends RawNodeFlags {
   mode: string;
   family?: string;
   dryRun?: boolean;
+  allowEmpty?: boolean;
   quiet?: boolean;
 }
 
@@ -29,6 +30,7 @@ export function registerApply(program: Command): void {
     .requiredOption('--mode <mode>', 'backend: iptables, ipvs, nftables')
     .option('--family <family>', 'iptables mode: apply only ipv4 or only ipv6 (default: every family the node uses)')
     .option('--dry-run', 'show what would change (a diff of kpc\'s rules, live to new) and change nothing')
+    .option('--allow-empty', 'apply even an input with no objects, or one that removes every Service kpc has on this host (refused otherwise)')
     .option('-q, --quiet', 'no progress line on a terminal');
   addNodeOptions(command).action(async (flags: ApplyFlags) => {
     const mode = parseMode(flags.mode) as ApplyMode;
@@ -41,11 +43,13 @@ export function registerApply(program: Command): void {
     // An apply is long whatever the input: it reads and checks rules through the kernel.
     const progress = Progress.onStderr({ quiet: flags.quiet, large: true });
     let graph: RoutingGraph;
+    let objects: number;
     try {
       const result = compileGraph(sources, nodeOptions, (step) => progress.step(compileStepText(step)));
       progress.clear();
       printDiagnostics(result.warnings);
       graph = result.graph;
+      objects = result.checked;
     } catch (error) {
       progress.clear();
       if (!(error instanceof InputError)) throw error;
@@ -62,16 +66,29 @@ export function registerApply(program: Command): void {
         mode,
         families: mode === 'iptables' ? families : undefined,
         dryRun: flags.dryRun,
+        inputObjects: objects,
+        allowEmpty: flags.allowEmpty,
         runDir: process.env.KPC_RUN_DIR || DEFAULT_RUN_DIR,
         onStep: (step) => progress.step(step),
+        // Said before anything changes, so a user sees what goes even if the commit then fails.
+        onServices: async (summary) => {
+          progress.clear();
+          await writeStdout(`${summary}\n`);
+        },
       });
     } catch (error) {
+      if (error instanceof ApplyRefusedError) {
+        progress.clear();
+        if (error.services) await writeStdout(`${formatServiceChanges(error.services)}\n`);
+        throw new UserError(error.message);
+      }
       if (error instanceof ApplyError || error instanceof HostError) throw new UserError(`apply failed: ${error.message}`);
       throw error;
     } finally {
       progress.clear();
     }
     await writeStdout(describe(report));
+    if (report.refused) throw new UserError(report.refused.replace(/^refusing to apply/, 'kpc apply would refuse this'));
   });
 }
 
@@ -87,7 +104,9 @@ export function describe(report: ApplyReport): string {
   if (report.dryRun) {
     if (report.semantic) lines.push('By service port (as kpc diff reads them):', report.semantic.trimEnd(), '');
     if (report.diff) lines.push(report.diff.trimEnd());
-    lines.push(report.changed ? `dry run: would replace kpc's rules in ${report.applied.join(', ')}; nothing was changed` : `dry run: no change: the live rules already are these (${report.mode})`);
+    if (report.services) lines.push(formatServiceChanges(report.services));
+    if (report.refused) lines.push('dry run: kpc apply would refuse this without --allow-empty (the reason follows on stderr); nothing was changed');
+    else lines.push(report.changed ? `dry run: would replace kpc's rules in ${report.applied.join(', ')}; nothing was changed` : `dry run: no change: the live rules already are these (${report.mode})`);
   } else if (report.changed) {
     lines.push(`applied: kpc's rules replaced in ${report.applied.join(', ')}`);
   } else {
