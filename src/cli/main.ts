@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { InputError, printable } from '../diagnostics/diagnostic.js';
-import { UsageError, UserError } from './errors.js';
+import { CLOSED_PIPE_STATUS, ClosedPipe, UsageError, UserError } from './errors.js';
 import { printDiagnostics, printLine } from './report.js';
 
 type Register = (program: Command) => void;
@@ -48,12 +48,17 @@ export async function main(argv: string[]): Promise<number> {
     return Number(process.exitCode ?? 0);
   } catch (error) {
     const status = failure(error);
-    // diff follows diff(1): 0 same, 1 different, 2 trouble of any kind.
-    return argv[0] === 'diff' && status !== 0 ? 2 : status;
+    // diff follows diff(1): 0 same, 1 different, 2 trouble of any kind; a reader that left is no trouble.
+    return argv[0] === 'diff' && status !== 0 && status !== CLOSED_PIPE_STATUS ? 2 : status;
   }
 }
 
 function failure(error: unknown): number {
+  if (error instanceof ClosedPipe) {
+    // Writes still queued fail the same way once kpc is done; they must not surface as an unhandled 'error'.
+    process.stdout.on('error', () => {});
+    return CLOSED_PIPE_STATUS;
+  }
   if (error instanceof CommanderError) {
     // --help and --version end through here too, successfully.
     return error.exitCode === 0 ? 0 : 2;
