@@ -33,12 +33,13 @@ export function registerGenerate(program: Command): void {
   addNodeOptions(command).action(async (flags: GenerateFlags) => {
     // Every flag is checked before any file is read: a usage error must not pass for an input error.
     if (flags.mode === undefined && flags.config === undefined) throw new UsageError('--mode is required (or a --config whose KubeProxyConfiguration sets mode)');
-    if (flags.mode !== undefined) parseMode(flags.mode);
     const familyFlag = parseFamily(flags.family);
+    if (flags.mode !== undefined) checkFamilyFits(familyFlag, parseMode(flags.mode), '');
     checkNodeFlags(flags);
     const sources = await readInputs(flags.file);
     const nodeOptions = await nodeOptionsFrom(flags);
     const mode = modeFrom(flags.mode, nodeOptions.config?.mode);
+    if (flags.mode === undefined) checkFamilyFits(familyFlag, mode, ' (from --config)');
     const bytes = sources.reduce((sum, source) => sum + source.text.length, 0);
     const progress = Progress.onStderr({ quiet: flags.quiet, large: bytes >= LARGE_INPUT_BYTES });
     try {
@@ -80,6 +81,23 @@ function parseFamily(family: string | undefined): IPFamily | undefined {
   if (family === 'ipv4') return 4;
   if (family === 'ipv6') return 6;
   throw new UsageError(`--family ${JSON.stringify(family)}: use ipv4 or ipv6`);
+}
+
+/** What each mode writes instead of one family's rules, for the message that refuses --family there. */
+const BOTH_FAMILIES: Partial<Record<Mode, string>> = {
+  nftables: 'writes both families into one file (table ip and table ip6)',
+  ipvs: "writes both families' parts (iptables and ip6tables)",
+};
+
+/**
+ * --family picks iptables-restore or ip6tables-restore. nftables and IPVS
+ * output always holds both families, so --family there could not be honoured:
+ * a usage error rather than a warning, since a script asking for IPv6 only
+ * would otherwise load IPv4 rules too without noticing.
+ */
+function checkFamilyFits(family: IPFamily | undefined, mode: Mode, from: string): void {
+  const both = BOTH_FAMILIES[mode];
+  if (family !== undefined && both !== undefined) throw new UsageError(`--family is for iptables mode only: ${mode} mode${from} ${both}; leave --family out`);
 }
 
 /** iptables handles one family per script: IPv4 unless asked, or unless the node has only IPv6 addresses. */

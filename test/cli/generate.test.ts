@@ -185,6 +185,9 @@ describe.concurrent('kpc generate: exit status 2 on usage errors', () => {
     // Every flag is checked before any file is read, so the usage error wins over an input error.
     ['a bad flag with a missing file', ['generate', '--mode', 'iptables', '--node-ip', 'nope', '-f', join(dir, 'absent.yaml')], /--node-ip "nope" is not an IP address/],
     ['a bad --family with invalid input', ['generate', '--mode', 'iptables', '--family', 'ipv5', '-f', MULTI], /^kpc: --family "ipv5": use ipv4 or ipv6/m],
+    // nftables and IPVS modes always write both families: a --family they cannot honour must not pass silently.
+    ['--family ipv6 in nftables mode', ['generate', '--mode', 'nftables', '--family', 'ipv6', '-f', VALID], /^kpc: --family is for iptables mode only: nftables mode writes both families into one file \(table ip and table ip6\); leave --family out \(see kpc --help\)$/m],
+    ['--family ipv4 in IPVS mode', ['generate', '--mode', 'ipvs', '--family', 'ipv4', '-f', VALID], /^kpc: --family is for iptables mode only: ipvs mode writes both families' parts \(iptables and ip6tables\); leave --family out \(see kpc --help\)$/m],
   ];
   for (const [what, args, message] of cases) {
     it(`exits 2 on ${what}`, async () => {
@@ -334,5 +337,14 @@ describe('generate --verbose and --config', () => {
     const result = await kpc(['generate', '-f', join(BIN, '..', '..', 'examples', 'shop'), '--config', config]);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^add table ip kube-proxy$/m);
+  });
+
+  it('refuses --family when the mode --config names writes both families (exit 2)', async () => {
+    const config = join(dir, 'kube-proxy-nft.yaml');
+    writeFileSync(config, 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\n');
+    const result = await kpc(['generate', '-f', join(BIN, '..', '..', 'examples', 'shop'), '--config', config, '--family', 'ipv6']);
+    expect(result.exitCode, result.stderr).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(stderrLines(result)).toEqual(['kpc: --family is for iptables mode only: nftables mode (from --config) writes both families into one file (table ip and table ip6); leave --family out (see kpc --help)']);
   });
 });
