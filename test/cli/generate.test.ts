@@ -254,12 +254,41 @@ describe.concurrent('kpc generate --mode ipvs -o FOLDER', () => {
 
   it('writes one file per part and nothing else', async () => {
     const out = join(dir, 'ipvs-ok');
+    mkdirSync(out);
     const run = await ipvs('-o', out);
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stdout).toBe('');
     const files = readdirSync(out).sort();
     expect(files).toEqual(expect.arrayContaining(['ipset.rules', 'ipvsadm.rules', 'iptables.rules']));
     expect(files.filter((f) => f.startsWith('.') || f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('creates a folder that does not exist when the path ends in /', async () => {
+    const out = join(dir, 'ipvs-new', 'deeper');
+    const run = await ipvs('-o', `${out}/`);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stderr).toBe('');
+    expect(readdirSync(out)).toEqual(expect.arrayContaining(['ipset.rules', 'ipvsadm.rules', 'iptables.rules']));
+  });
+
+  // `-o out.txt` made a folder out.txt holding five files, without a word.
+  it('refuses a path that is neither an existing folder nor ends in / (exit 2), creating nothing', async () => {
+    const out = join(dir, 'ipvs-out.txt');
+    const run = await ipvs('-o', out);
+    expect(run.exitCode, run.stderr).toBe(2);
+    expect(run.stdout).toBe('');
+    expectNoStackTrace(run);
+    expect(stderrLines(run)).toEqual([`kpc: -o ${out}: IPVS mode writes one file per part into a folder, and there is no folder of that name; give an existing folder, or end the path with / to create it (see kpc --help)`]);
+    expect(readdirSync(dir)).not.toContain('ipvs-out.txt');
+  });
+
+  it('refuses an existing file as the folder (exit 2), leaving it as it was', async () => {
+    const out = join(dir, 'ipvs-a-file.txt');
+    writeFileSync(out, 'not a folder\n');
+    const run = await ipvs('-o', out);
+    expect(run.exitCode, run.stderr).toBe(2);
+    expect(stderrLines(run)).toEqual([`kpc: -o ${out}: IPVS mode writes one file per part into a folder, and this is a file; give a folder (see kpc --help)`]);
+    expect(readFileSync(out, 'utf8')).toBe('not a folder\n');
   });
 
   it('replaces no file when one of them cannot be written, and leaves no temporary file', async () => {
