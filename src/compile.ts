@@ -67,13 +67,13 @@ export function compileGraph(sources: SourceText[], options: NodeOptions, onStep
  * The DNS records CoreDNS would serve for the input. Throws InputError like
  * compileGraph; no node is involved (DNS is the same on every node).
  */
-export function compileDns(sources: SourceText[], options: DnsOptions): { zone: DnsZone; warnings: Diagnostic[] } {
+export function compileDns(sources: SourceText[], options: DnsOptions): { zone: DnsZone; warnings: Diagnostic[]; checked: number } {
   const loaded = loadSources(sources);
   const validated = validateObjects(loaded.objects);
   const diagnostics = [...loaded.diagnostics, ...validated.diagnostics];
   if (diagnostics.some((d) => d.severity === 'error')) throw new InputError(diagnostics);
   const resolved = resolveEndpoints(validated.inventory, '');
-  return { zone: buildDnsZone(validated.inventory, resolved, options), warnings: diagnostics };
+  return { zone: buildDnsZone(validated.inventory, resolved, options), warnings: diagnostics, checked: validated.checked };
 }
 
 /** Only validation: every problem found, and how many objects were checked. */

@@ -5,7 +5,7 @@ import { dns1123Subdomain } from '../validate/names.js';
 import { UsageError } from './errors.js';
 import { appendFile, readInputs } from './inputs.js';
 import { writeAtomically, writeStdout } from './output.js';
-import { printDiagnostics } from './report.js';
+import { printDiagnostics, warnIfNoObjects } from './report.js';
 
 interface DnsFlags {
   file: string[];
@@ -28,6 +28,7 @@ export function registerDns(program: Command): void {
       const ttl = parseTtl(flags.ttl);
       const result = compileDns(await readInputs(flags.file), { clusterDomain, ttl });
       printDiagnostics(result.warnings);
+      warnIfNoObjects(result.checked);
       const text = formatZone(result.zone);
       if (flags.output) await writeAtomically(flags.output, text);
       else await writeStdout(text);

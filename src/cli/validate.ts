@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { validateSources } from '../compile.js';
 import { appendFile, readInputs } from './inputs.js';
-import { printDiagnostics, printLine } from './report.js';
+import { printDiagnostics, printLine, warnIfNoObjects } from './report.js';
 
 export function registerValidate(program: Command): void {
   program
@@ -12,6 +12,7 @@ export function registerValidate(program: Command): void {
       const sources = await readInputs(flags.file);
       const { diagnostics, checked } = validateSources(sources);
       printDiagnostics(diagnostics);
+      warnIfNoObjects(checked);
       const errors = diagnostics.filter((d) => d.severity === 'error').length;
       const warnings = diagnostics.length - errors;
       const also = warnings ? `, ${count(warnings, 'warning')}` : '';
