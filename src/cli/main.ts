@@ -32,8 +32,22 @@ function commandsFor(argv: string[]): string[] {
   return Object.keys(COMMANDS);
 }
 
+/**
+ * Messages whose reader went away (`kpc generate -v -o FILE 2>&1 | head`) are
+ * lost, and nothing more: the work and its output go on. Unheard, the
+ * stream's EPIPE crashed kpc before FILE was written. There is nowhere left to
+ * report a failure to write stderr, so every such error is dropped.
+ */
+let stderrErrorsDropped = false;
+function dropStderrErrors(): void {
+  if (stderrErrorsDropped) return;
+  stderrErrorsDropped = true;
+  process.stderr.on('error', () => {});
+}
+
 /** Runs kpc with the given arguments and returns the exit status: 0 ok, 1 bad input or failed apply, 2 usage. */
 export async function main(argv: string[]): Promise<number> {
+  dropStderrErrors();
   const program = new Command('kpc')
     .description('Kubernetes Service rule compiler: manifests in, kube-proxy rules out')
     .version('0.1.0')

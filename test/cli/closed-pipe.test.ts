@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, ROOT, expectNoStackTrace, kpc, tempDir, type Run } from '../helpers/cli.js';
@@ -23,8 +23,11 @@ function manyPorts(count: number): string {
 const WIDE = join(dir, 'wide.yaml');
 writeFileSync(WIDE, manyPorts(8000));
 
-/** Runs `node bin/kpc ARGS | head -c 1` with an OS pipe between them; kpc's status and stderr. */
-function intoHead(args: string[]): Promise<Run> {
+/**
+ * Runs `node bin/kpc ARGS | head -c 1` with an OS pipe between them; kpc's
+ * status and stderr. With `stream: 'stderr'`, `node bin/kpc ARGS 2>&1 >/dev/null | head -c 1`.
+ */
+function intoHead(args: string[], stream: 'stdout' | 'stderr' = 'stdout'): Promise<Run> {
   return new Promise((resolve, reject) => {
     const head = spawn('head', ['-c', '1'], { stdio: ['pipe', 'ignore', 'inherit'] });
     head.on('error', reject);
@@ -32,12 +35,12 @@ function intoHead(args: string[]): Promise<Run> {
       cwd: ROOT,
       env: { ...process.env, KPC_DEBUG: '', NODE_OPTIONS: '' },
       // kpc writes straight into head's stdin: the pipe's write end is handed to kpc.
-      stdio: ['ignore', head.stdin, 'pipe'],
+      stdio: stream === 'stdout' ? ['ignore', head.stdin, 'pipe'] : ['ignore', 'ignore', head.stdin],
     });
     // Only kpc holds the write end now; head sees end of input when kpc exits.
     head.stdin.destroy();
     let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    child.stderr?.setEncoding('utf8').on('data', (text: string) => (stderr += text));
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ exitCode: code ?? (signal ? -1 : -2), stdout: '', stderr }));
   });
@@ -62,12 +65,24 @@ describe.concurrent('a closed standard output', () => {
   });
 
   it('does not touch -o FILE: the file is written whole and kpc exits 0', async () => {
-    const out = join(dir, 'out');
-    const run = await intoHead(['generate', '--mode', 'iptables', ...NODE_FLAGS, '-f', WIDE, '-o', join(dir, 'out')]);
+    const out = join(dir, 'out', 'rules');
+    mkdirSync(join(dir, 'out'));
+    const run = await intoHead(['generate', '--mode', 'iptables', ...NODE_FLAGS, '-f', WIDE, '-o', out]);
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.stderr).toBe('');
     const expected = await kpc(['generate', '--mode', 'iptables', ...NODE_FLAGS, '-f', WIDE]);
     expect(readFileSync(out, 'utf8')).toBe(expected.stdout);
-    expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    expect(readdirSync(join(dir, 'out'))).toEqual(['rules']);
+  });
+
+  // `kpc generate -v -o FILE 2>&1 | head`: the messages' reader left. It crashed kpc before FILE was written.
+  it('on stderr loses only the messages: -o FILE is still written whole and kpc exits 0', async () => {
+    const out = join(dir, 'verbose', 'rules');
+    mkdirSync(join(dir, 'verbose'));
+    const run = await intoHead(['generate', '--mode', 'iptables', ...NODE_FLAGS, '-v', '-f', WIDE, '-o', out], 'stderr');
+    expect(run.exitCode).toBe(0);
+    const expected = await kpc(['generate', '--mode', 'iptables', ...NODE_FLAGS, '-f', WIDE]);
+    expect(readFileSync(out, 'utf8')).toBe(expected.stdout);
+    expect(readdirSync(join(dir, 'verbose'))).toEqual(['rules']);
   });
 });
