@@ -76,14 +76,14 @@ export function compileGraph(sources: SourceText[], options: CompileOptions, onS
  * The DNS records CoreDNS would serve for the input. Throws InputError like
  * compileGraph; no node is involved (DNS is the same on every node).
  */
-export function compileDns(sources: SourceText[], options: DnsOptions & ValidateOptions): { zone: DnsZone; warnings: Diagnostic[] } {
+export function compileDns(sources: SourceText[], options: DnsOptions & ValidateOptions): { zone: DnsZone; warnings: Diagnostic[]; checked: number } {
   const loaded = loadSources(sources);
   const validated = validateObjects(loaded.objects, options);
   const diagnostics = [...loaded.diagnostics, ...validated.diagnostics];
   if (diagnostics.some((d) => d.severity === 'error')) throw new InputError(diagnostics);
   diagnostics.push(...orphanWarnings(validated.inventory, loaded.objects));
   const resolved = resolveEndpoints(validated.inventory, '');
-  return { zone: buildDnsZone(validated.inventory, resolved, options), warnings: diagnostics };
+  return { zone: buildDnsZone(validated.inventory, resolved, options), warnings: diagnostics, checked: validated.checked };
 }
 
 /** Only validation: every problem found, and how many objects were checked. */

@@ -6,7 +6,7 @@ import { UsageError } from './errors.js';
 import { appendFile, readInputs } from './inputs.js';
 import { addInputOptions, inputOptionsFrom, type RawInputFlags } from './input-options.js';
 import { writeAtomically, writeStdout } from './output.js';
-import { printDiagnostics } from './report.js';
+import { printDiagnostics, warnIfNoObjects } from './report.js';
 
 interface DnsFlags extends RawInputFlags {
   file: string[];
@@ -31,6 +31,7 @@ export function registerDns(program: Command): void {
       const input = inputOptionsFrom(flags);
       const result = compileDns(await readInputs(flags.file), { clusterDomain, ttl, ...input });
       printDiagnostics(result.warnings);
+      warnIfNoObjects(result.checked);
       const text = formatZone(result.zone);
       if (flags.output) await writeAtomically(flags.output, text);
       else await writeStdout(text);

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { compileGraph, emitChunks, type Mode } from '../compile.js';
 import type { IPFamily, RoutingGraph } from '../graph/types.js';
@@ -7,7 +8,7 @@ import { appendFile, readInputs } from './inputs.js';
 import { writeAtomically, writeFilesAtomically, writeStdout } from './output.js';
 import { IPVS_FILES, emitIpvsPartChunks } from '../emit/ipvs/index.js';
 import { compileStepText, LARGE_INPUT_BYTES, Progress } from './progress.js';
-import { printDiagnostics, printLine } from './report.js';
+import { printDiagnostics, printLine, warnIfNoObjects } from './report.js';
 
 const MODES: Mode[] = ['iptables', 'ipvs', 'nftables'];
 
@@ -26,25 +27,27 @@ export function registerGenerate(program: Command): void {
     .description("compile manifests into the rules kube-proxy would program on one node")
     .requiredOption('-f, --file <path>', "manifest file, folder (recursive) or '-' for stdin; repeatable", appendFile)
     .option('--mode <mode>', `backend: ${MODES.join(', ')} (required unless --config names one)`)
-    .option('-o, --output <path>', 'write here (atomically) instead of stdout; for --mode ipvs a folder that gets one file per part')
+    .option('-o, --output <path>', 'write here (atomically) instead of stdout; for --mode ipvs an existing folder, or a path ending in / to create, that gets one file per part')
     .option('--family <family>', 'iptables mode: ipv4 (iptables-restore) or ipv6 (ip6tables-restore)')
     .option('-v, --verbose', 'say on stderr why services are skipped and how endpoints were chosen')
     .option('-q, --quiet', 'no progress line on a terminal for large inputs');
   addNodeOptions(command).action(async (flags: GenerateFlags) => {
     // Every flag is checked before any file is read: a usage error must not pass for an input error.
     if (flags.mode === undefined && flags.config === undefined) throw new UsageError('--mode is required (or a --config whose KubeProxyConfiguration sets mode)');
-    if (flags.mode !== undefined) parseMode(flags.mode);
     const familyFlag = parseFamily(flags.family);
+    if (flags.mode !== undefined) await checkModeFlags(parseMode(flags.mode), '', familyFlag, flags.output);
     checkNodeFlags(flags);
     const sources = await readInputs(flags.file);
     const nodeOptions = await nodeOptionsFrom(flags);
     const mode = modeFrom(flags.mode, nodeOptions.config?.mode);
+    if (flags.mode === undefined) await checkModeFlags(mode, ' (from --config)', familyFlag, flags.output);
     const bytes = sources.reduce((sum, source) => sum + source.text.length, 0);
     const progress = Progress.onStderr({ quiet: flags.quiet, large: bytes >= LARGE_INPUT_BYTES });
     try {
       const result = compileGraph(sources, nodeOptions, (step) => progress.step(compileStepText(step)));
       progress.clear();
       printDiagnostics(result.warnings);
+      warnIfNoObjects(result.checked);
       if (flags.verbose) describeChoices(result.graph);
       const family = familyFlag ?? defaultFamily(result.graph);
       if (flags.output) progress.step(`writing ${mode} rules to a file`);
@@ -80,6 +83,49 @@ function parseFamily(family: string | undefined): IPFamily | undefined {
   if (family === 'ipv4') return 4;
   if (family === 'ipv6') return 6;
   throw new UsageError(`--family ${JSON.stringify(family)}: use ipv4 or ipv6`);
+}
+
+/** The flags whose meaning depends on the mode; `from` says where the mode came from, for the message. */
+async function checkModeFlags(mode: Mode, from: string, family: IPFamily | undefined, output: string | undefined): Promise<void> {
+  checkFamilyFits(family, mode, from);
+  if (mode === 'ipvs' && output !== undefined) await checkIpvsFolder(output);
+}
+
+/**
+ * IPVS mode's -o is a folder for its part files. A path that is no folder and
+ * does not end in / was most likely meant as one file (`-o out.txt`): refuse
+ * it rather than quietly make a folder of that name.
+ */
+async function checkIpvsFolder(path: string): Promise<void> {
+  const what = 'IPVS mode writes one file per part into a folder';
+  let info;
+  try {
+    info = await stat(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // Anything else (a folder kpc may not read) is reported when the files are written.
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') return;
+  }
+  if (info?.isDirectory()) return;
+  if (info) throw new UsageError(`-o ${path}: ${what}, and this is a file; give a folder`);
+  if (!path.endsWith('/')) throw new UsageError(`-o ${path}: ${what}, and there is no folder of that name; give an existing folder, or end the path with / to create it`);
+}
+
+/** What each mode writes instead of one family's rules, for the message that refuses --family there. */
+const BOTH_FAMILIES: Partial<Record<Mode, string>> = {
+  nftables: 'writes both families into one file (table ip and table ip6)',
+  ipvs: "writes both families' parts (iptables and ip6tables)",
+};
+
+/**
+ * --family picks iptables-restore or ip6tables-restore. nftables and IPVS
+ * output always holds both families, so --family there could not be honoured:
+ * a usage error rather than a warning, since a script asking for IPv6 only
+ * would otherwise load IPv4 rules too without noticing.
+ */
+function checkFamilyFits(family: IPFamily | undefined, mode: Mode, from: string): void {
+  const both = BOTH_FAMILIES[mode];
+  if (family !== undefined && both !== undefined) throw new UsageError(`--family is for iptables mode only: ${mode} mode${from} ${both}; leave --family out`);
 }
 
 /** iptables handles one family per script: IPv4 unless asked, or unless the node has only IPv6 addresses. */

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { InputError, printable } from '../diagnostics/diagnostic.js';
-import { UsageError, UserError } from './errors.js';
+import { CLOSED_PIPE_STATUS, ClosedPipe, UsageError, UserError } from './errors.js';
 import { printDiagnostics, printLine } from './report.js';
 
 type Register = (program: Command) => void;
@@ -39,8 +39,22 @@ function commandsFor(argv: string[]): string[] {
   return Object.keys(COMMANDS);
 }
 
+/**
+ * Messages whose reader went away (`kpc generate -v -o FILE 2>&1 | head`) are
+ * lost, and nothing more: the work and its output go on. Unheard, the
+ * stream's EPIPE crashed kpc before FILE was written. There is nowhere left to
+ * report a failure to write stderr, so every such error is dropped.
+ */
+let stderrErrorsDropped = false;
+function dropStderrErrors(): void {
+  if (stderrErrorsDropped) return;
+  stderrErrorsDropped = true;
+  process.stderr.on('error', () => {});
+}
+
 /** Runs kpc with the given arguments and returns the exit status: 0 ok, 1 bad input or failed apply, 2 usage. */
 export async function main(argv: string[]): Promise<number> {
+  dropStderrErrors();
   const program = new Command('kpc')
     .description('Kubernetes Service rule compiler: manifests in, kube-proxy rules out')
     .version(VERSION)
@@ -55,12 +69,17 @@ export async function main(argv: string[]): Promise<number> {
     return Number(process.exitCode ?? 0);
   } catch (error) {
     const status = failure(error);
-    // diff follows diff(1): 0 same, 1 different, 2 trouble of any kind.
-    return argv[0] === 'diff' && status !== 0 ? 2 : status;
+    // diff follows diff(1): 0 same, 1 different, 2 trouble of any kind; a reader that left is no trouble.
+    return argv[0] === 'diff' && status !== 0 && status !== CLOSED_PIPE_STATUS ? 2 : status;
   }
 }
 
 function failure(error: unknown): number {
+  if (error instanceof ClosedPipe) {
+    // Writes still queued fail the same way once kpc is done; they must not surface as an unhandled 'error'.
+    process.stdout.on('error', () => {});
+    return CLOSED_PIPE_STATUS;
+  }
   if (error instanceof CommanderError) {
     // --help and --version end through here too, successfully.
     return error.exitCode === 0 ? 0 : 2;

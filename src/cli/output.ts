@@ -1,6 +1,6 @@
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { UserError } from './errors.js';
+import { ClosedPipe, UserError } from './errors.js';
 import { writeChunksToFile, writeChunksToStream, type Content } from './write-chunks.js';
 
 /** A system error (from the file system or a stream) has a code; anything else is a bug and stays as it is. */
@@ -38,15 +38,16 @@ export async function writeAtomically(path: string, content: Content): Promise<v
 
 /**
  * Writes to standard output, chunk by chunk as the stream takes them. A
- * reader that goes away early (`kpc ... | head`) makes the stream emit EPIPE;
- * unhandled, Node would crash with a stack trace.
+ * reader that goes away early (`kpc ... | head`) makes the stream emit EPIPE:
+ * the user stopped reading on purpose, so kpc ends as `cat` would there,
+ * without a word (see ClosedPipe). Unhandled, Node would crash with a stack trace.
  */
 export async function writeStdout(content: Content): Promise<void> {
   try {
     await writeChunksToStream(process.stdout, content);
   } catch (error) {
     const code = codeOf(error);
-    if (code === 'EPIPE') throw new UserError('standard output was closed before all the output was written; the output is incomplete');
+    if (code === 'EPIPE') throw new ClosedPipe('standard output was closed');
     if (code === undefined) throw error;
     throw new UserError(`standard output cannot be written (${code})`);
   }

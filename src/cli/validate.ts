@@ -6,7 +6,7 @@ import { addInputOptions, inputOptionsFrom, type RawInputFlags } from './input-o
 import { appendFile, readInputs } from './inputs.js';
 import { writeStdout } from './output.js';
 import { compileStepText, LARGE_INPUT_BYTES, Progress } from './progress.js';
-import { printDiagnostics, printLine } from './report.js';
+import { printDiagnostics, printLine, warnIfNoObjects } from './report.js';
 
 interface ValidateFlags extends RawInputFlags {
   file?: string[];
@@ -51,6 +51,7 @@ Examples:
     if (counts(report).errors) process.exitCode = 1;
     if (format === 'text') {
       printDiagnostics(diagnostics);
+      warnIfNoObjects(checked);
       printLine(summary(report));
     } else await writeStdout(formatReport(report, format));
   });
