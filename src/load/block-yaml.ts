@@ -450,7 +450,7 @@ class Reader {
     if (cached !== null) return cached;
     const raw = text.slice(at, keyEnd);
     if (raw.includes(' #')) throw UNSUPPORTED;
-    // A key kubectl cannot write as a JSON field name (null, a float) is js-yaml's to judge.
+    // A float, null or huge integer key is js-yaml's (kubectl-scalars.ts, resolvePlainKey).
     const name = resolvePlainKey(raw);
     if (name === undefined) throw UNSUPPORTED;
     if (name === raw) this.keys.remember(raw);

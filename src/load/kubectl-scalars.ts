@@ -26,10 +26,46 @@ export class FloatScalar extends Number {
     super(value);
   }
 
-  /** As written, so that a message quoting the value shows what the user wrote. */
+  /**
+   * As sigs.k8s.io/yaml writes a float mapping key into JSON (js-yaml makes
+   * keys with String()): Go's strconv.FormatFloat(value, 'g', -1, 32).
+   * Messages quote `text`, what the user wrote.
+   */
   override toString(): string {
-    return this.text;
+    return goFloat32(this.valueOf());
   }
+}
+
+/**
+ * Go's FormatFloat(value, 'g', -1, 32): the shortest decimal that reads back
+ * as the same 32-bit float, with an exponent (at least two digits) when it is
+ * below -4 or from 6 up; and sigs.k8s.io/yaml's names for the non-finite.
+ */
+export function goFloat32(value: number): string {
+  const single = Math.fround(value);
+  if (Number.isNaN(single)) return '.nan';
+  if (!Number.isFinite(single)) return single > 0 ? '.inf' : '-.inf';
+  if (single === 0) return Object.is(single, -0) ? '-0' : '0';
+  let scientific = single.toExponential(8);
+  for (let precision = 0; precision < 8; precision++) {
+    const shorter = single.toExponential(precision);
+    if (Math.fround(Number(shorter)) === single) {
+      scientific = shorter;
+      break;
+    }
+  }
+  const [mantissa, exponentText] = scientific.split('e') as [string, string];
+  const sign = mantissa.startsWith('-') ? '-' : '';
+  const digits = mantissa.replace(/[-.]/g, '');
+  const exponent = Number(exponentText);
+  if (exponent < -4 || exponent >= 6) {
+    const magnitude = String(Math.abs(exponent)).padStart(2, '0');
+    return `${sign}${digits[0]}${digits.length > 1 ? `.${digits.slice(1)}` : ''}e${exponent < 0 ? '-' : '+'}${magnitude}`;
+  }
+  if (exponent < 0) return `${sign}0.${'0'.repeat(-exponent - 1)}${digits}`;
+  const whole = digits.slice(0, exponent + 1).padEnd(exponent + 1, '0');
+  const fraction = digits.slice(exponent + 1);
+  return `${sign}${whole}${fraction ? `.${fraction}` : ''}`;
 }
 
 /** The values go-yaml looks up by exact text, for scalars that start with one of `yYnNtTfFoO~.+-`. */
@@ -138,9 +174,10 @@ function float(value: number, raw: string): unknown {
 
 /**
  * A plain mapping key as sigs.k8s.io/yaml writes it into JSON: booleans and
- * integers as their decimal text. Keys it cannot convert (null) or converts
- * by rules of its own (a float is printed as a 32-bit float) give undefined:
- * kpc does not read those, and asks for quotes instead.
+ * integers as their decimal text. The rarer keys give undefined, and the
+ * block reader leaves them to js-yaml: a float (which js-yaml turns into a
+ * key with FloatScalar.toString, Go's format), an integer beyond 2^53, and
+ * null (which kubectl cannot convert; js-yaml makes it "null").
  */
 export function resolvePlainKey(raw: string): string | undefined {
   const value = resolvePlainScalar(raw);

@@ -12,7 +12,7 @@ import { locateField } from '../../src/load/locate.js';
 
 /** A value as a test reads it: a float is a Number object that shows its text (kpc's FloatScalar). */
 function shown(value: unknown): string {
-  if (value instanceof Number) return `float ${String(value)} = ${value.valueOf()}`;
+  if (value instanceof Number) return `float ${(value as unknown as { text: string }).text} = ${value.valueOf()}`;
   if (value instanceof Date) return `date ${value.toISOString()}`;
   if (typeof value === 'number') return `int ${Object.is(value, -0) ? '-0' : value}`;
   if (typeof value === 'string') return `str ${JSON.stringify(value)}`;
@@ -131,6 +131,15 @@ describe('plain scalars, read as kubectl reads them', () => {
   it('writes mapping keys as sigs.k8s.io/yaml writes them into JSON: booleans and integers as their text', () => {
     const expected = { true: 'a', false: 'b', '80': 'c', '31': 'd', '2024-01-01': 'e', name: 'f' };
     for (const text of ['yes: a\nn: b\n0120: c\n0x1F: d\n2024-01-01: e\nname: f\n', '{ yes: a, n: b, 0120: c, 0x1F: d, 2024-01-01: e, name: f }\n']) {
+      const { objects, diagnostics } = loadSources([{ name: 'k.yaml', text }]);
+      expect(diagnostics).toEqual([]);
+      expect(objects[0]!.value).toEqual(expected);
+    }
+  });
+
+  it('writes a float mapping key as Go prints a 32-bit float, as sigs.k8s.io/yaml does', () => {
+    const expected = { '1.5': 'a', '1000': 'b', '1e+06': 'c', '3.1415927': 'd', '.inf': 'e', '0.0001': 'f', '1e-05': 'g' };
+    for (const text of ['1.50: a\n1e3: b\n1000000.0: c\n3.14159265358979: d\n.inf: e\n0.0001: f\n0.00001: g\n', '{ 1.50: a, 1e3: b, 1000000.0: c, 3.14159265358979: d, .inf: e, 0.0001: f, 0.00001: g }\n']) {
       const { objects, diagnostics } = loadSources([{ name: 'k.yaml', text }]);
       expect(diagnostics).toEqual([]);
       expect(objects[0]!.value).toEqual(expected);
