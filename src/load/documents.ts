@@ -37,12 +37,12 @@ function parseSource(source: SourceText, diagnostics: Diagnostic[]): unknown[] {
   // JSON.parse is several times faster than a YAML parser on large kubectl dumps.
   if (/^\s*[{[]/.test(text)) {
     const json = parseJson(text);
-    if (json !== null && 'problem' in json) {
+    if (json !== null && 'value' in json) return [json.value];
+    if (json !== null) {
       diagnostics.push({ severity: 'error', file: source.name, line: lineOfProblem(text, json.problem), object: null, field: null, message: json.problem.message });
       return [];
     }
     // Not strict JSON (a flow-style YAML document, or broken): the YAML parser decides and explains.
-    if (json !== null) return [json.value];
   }
   // Most manifests are plain block YAML, which the subset reader reads several times faster than js-yaml.
   const fast = loadBlockYaml(text);

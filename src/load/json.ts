@@ -15,11 +15,13 @@ export interface JsonProblem {
  * integer field can say what was written instead of taking 80 or calling
  * Infinity "null".
  *
- * JSON.parse stays the reader: a scan of the text (strings skipped whole with
- * indexOf) counts the keys written and looks for such numbers, and only when
- * it finds a number of that kind, or more keys than the parsed objects hold,
- * is the text read again by the exact reader below. Returns null when the
- * text is not JSON at all (the YAML reader then decides).
+ * JSON.parse stays the reader. A scan of the text counts the keys written
+ * and reads the numbers that are their values; a walk of the parsed value
+ * counts the keys it holds. Only when they differ (a key written twice), a
+ * value is a float, or a list holds a number (which the scan does not reach,
+ * and Kubernetes objects hardly have), is the text read again by the exact
+ * reader below. Returns null when the text is not JSON at all (the YAML
+ * reader then decides).
  */
 export function parseJson(text: string): { value: unknown } | { problem: JsonProblem } | null {
   let value: unknown;
@@ -29,7 +31,10 @@ export function parseJson(text: string): { value: unknown } | { problem: JsonPro
     return null;
   }
   const written = scanJson(text);
-  if (written !== null && !written.floats && written.keys === keysHeld(value)) return { value };
+  if (written !== null && !written.floats) {
+    const held = keysHeld(value);
+    if (!held.numberInList && held.keys === written.keys) return { value };
+  }
   try {
     return { value: new ExactReader(text).document() };
   } catch (error) {
@@ -43,33 +48,33 @@ const BACKSLASH = 92;
 const COLON = 58;
 
 /**
- * How many keys the text writes, and whether any number has a fraction or an
- * exponent; null if a string does not end (JSON.parse would have refused it).
+ * How many keys the text writes, and whether a key's value is a number with
+ * a fraction or an exponent; null if a string does not end. It jumps from
+ * string to string with indexOf, so the indentation between them, half of a
+ * `kubectl -o json` text, is never looked at character by character.
  */
 function scanJson(text: string): { keys: number; floats: boolean } | null {
   let keys = 0;
-  const n = text.length;
-  let i = 0;
-  while (i < n) {
-    const c = text.charCodeAt(i);
-    if (c === QUOTE) {
-      const end = stringEnd(text, i);
-      if (end === -1) return null;
-      i = end + 1;
-      let d = text.charCodeAt(i);
-      while (d === 32 || d === 10 || d === 13 || d === 9) d = text.charCodeAt(++i);
-      if (d === COLON) {
-        keys++;
-        i++;
-      }
-    } else if ((c >= 48 && c <= 57) || c === 45) {
-      let d = text.charCodeAt(++i);
-      while (d >= 48 && d <= 57) d = text.charCodeAt(++i);
+  let at = 0;
+  for (;;) {
+    const open = text.indexOf('"', at);
+    if (open === -1) return { keys, floats: false };
+    const end = stringEnd(text, open);
+    if (end === -1) return null;
+    at = end + 1;
+    let c = text.charCodeAt(at);
+    while (c === 32 || c === 10 || c === 13 || c === 9) c = text.charCodeAt(++at);
+    if (c !== COLON) continue;
+    keys++;
+    c = text.charCodeAt(++at);
+    while (c === 32 || c === 10 || c === 13 || c === 9) c = text.charCodeAt(++at);
+    if ((c >= 48 && c <= 57) || c === 45) {
+      c = text.charCodeAt(++at);
+      while (c >= 48 && c <= 57) c = text.charCodeAt(++at);
       // 46 '.', 101 'e', 69 'E'
-      if (d === 46 || d === 101 || d === 69) return { keys, floats: true };
-    } else i++;
+      if (c === 46 || c === 101 || c === 69) return { keys, floats: true };
+    }
   }
-  return { keys, floats: false };
 }
 
 /** The offset of the quote that closes the string opening at `start`, or -1. */
@@ -85,15 +90,19 @@ function stringEnd(text: string, start: number): number {
   return end;
 }
 
-/** How many keys the parsed objects hold, walked without recursion (JSON.parse nests without limit). */
-function keysHeld(root: unknown): number {
+/** How many keys the parsed objects hold, and whether a list holds a number; walked without recursion (JSON.parse nests without limit). */
+function keysHeld(root: unknown): { keys: number; numberInList: boolean } {
   let keys = 0;
+  let numberInList = typeof root === 'number';
   const stack: unknown[] = [root];
   while (stack.length > 0) {
     const value = stack.pop();
     if (typeof value !== 'object' || value === null) continue;
     if (Array.isArray(value)) {
-      for (const item of value) if (typeof item === 'object' && item !== null) stack.push(item);
+      for (const item of value) {
+        if (typeof item === 'object' && item !== null) stack.push(item);
+        else if (typeof item === 'number') numberInList = true;
+      }
       continue;
     }
     for (const key in value) {
@@ -102,7 +111,7 @@ function keysHeld(root: unknown): number {
       if (typeof item === 'object' && item !== null) stack.push(item);
     }
   }
-  return keys;
+  return { keys, numberInList };
 }
 
 class ExactReaderProblem extends Error {

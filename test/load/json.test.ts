@@ -13,6 +13,7 @@ function randomValue(next: () => number, depth: number): unknown {
     if (s < 0.6) return Math.floor(next() * 70000) - 100;
     if (s < 0.7) return next() < 0.5;
     if (s < 0.8) return null;
+    if (s < 0.85) return 2.5;
     return `v${Math.floor(next() * 100)}`;
   }
   if (r < 0.75) {
@@ -85,6 +86,11 @@ describe('parseJson', () => {
       }
     }
     expect(found).toBeGreaterThan(500);
+  });
+
+  it('finds a float in a list, where the scan does not look', () => {
+    const read = parseJson('{"a": [80, [80.0], {"b": [1e3]}]}');
+    expect(read && 'value' in read && JSON.stringify(read.value, (_, v: unknown) => (v instanceof FloatScalar ? `float ${v.text}` : v))).toBe('{"a":[80,["float 80.0"],{"b":["float 1e3"]}]}');
   });
 
   it('leaves text JSON.parse refuses to the YAML reader', () => {
