@@ -56,9 +56,12 @@ const COLON = 58;
 function scanJson(text: string): { keys: number; floats: boolean } | null {
   let keys = 0;
   let at = 0;
+  // Where the next string opens, when a key's value is one (found without a search).
+  let next = -1;
   for (;;) {
-    const open = text.indexOf('"', at);
+    const open = next !== -1 ? next : text.indexOf('"', at);
     if (open === -1) return { keys, floats: false };
+    next = -1;
     const end = stringEnd(text, open);
     if (end === -1) return null;
     at = end + 1;
@@ -68,7 +71,8 @@ function scanJson(text: string): { keys: number; floats: boolean } | null {
     keys++;
     c = text.charCodeAt(++at);
     while (c === 32 || c === 10 || c === 13 || c === 9) c = text.charCodeAt(++at);
-    if ((c >= 48 && c <= 57) || c === 45) {
+    if (c === QUOTE) next = at;
+    else if ((c >= 48 && c <= 57) || c === 45) {
       c = text.charCodeAt(++at);
       while (c >= 48 && c <= 57) c = text.charCodeAt(++at);
       // 46 '.', 101 'e', 69 'E'
