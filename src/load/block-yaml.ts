@@ -1,5 +1,7 @@
-import { DEFAULT_SCHEMA, load } from 'js-yaml';
+import { load } from 'js-yaml';
 import { excessiveAliasing } from './aliasing.js';
+import { resolvePlainKey, resolvePlainScalar } from './kubectl-scalars.js';
+import { KUBECTL_SCHEMA } from './kubectl-schema.js';
 
 /**
  * A fast reader for the block-style YAML that `kubectl get -o yaml` and most
@@ -8,7 +10,8 @@ import { excessiveAliasing } from './aliasing.js';
  *
  * js-yaml stays the reference. This reader only answers for text it fully
  * understands and gives every value exactly as js-yaml's `loadAll` would
- * (plain scalars are resolved by js-yaml's own implicit types); any document
+ * with KUBECTL_SCHEMA (plain scalars are resolved as kubectl resolves them,
+ * kubectl-scalars.ts, in both); any document
  * with something else (anchors, tags, flow collections, folded or multi-line
  * scalars, escapes, odd indentation, duplicate keys) is handed to js-yaml
  * whole. A differential test (test/load/block-yaml.test.ts) holds the two
@@ -138,7 +141,7 @@ function readDocument(text: string, from: number, to: number, state: TextState):
   }
   state.handedToJsYaml++;
   try {
-    const value = load(text.slice(from, to));
+    const value = load(text.slice(from, to), { schema: KUBECTL_SCHEMA });
     // js-yaml's aliases are shared values that later steps walk as trees: past Kubernetes' bound, loadAll over the whole text reports it.
     if (excessiveAliasing(value) !== null) return FAILED;
     // Without a `---`, an empty first document and a null one look alike here: js-yaml must read the whole text.
@@ -169,28 +172,17 @@ function indexIn(codes: Codes, code: number, from: number, to: number): number {
   return -1;
 }
 
-interface ImplicitType {
-  resolve(data: string): boolean;
-  construct(data: string): unknown;
-}
-
-/** js-yaml's implicit scalar types (null, bool, int, float, timestamp, merge), in its order. */
-const IMPLICIT = (DEFAULT_SCHEMA as unknown as { compiledImplicit: ImplicitType[] }).compiledImplicit;
-
-/** A plain scalar's value, as js-yaml's composeNode resolves it. */
+/** A plain scalar's value, as kubectl reads it (kubectl-scalars.ts), with shortcuts for what manifests hold most. */
 function resolvePlain(raw: string): unknown {
   const c = raw.charCodeAt(0);
-  // Only null/Null/NULL, true/True/TRUE and false/False/FALSE start with a letter and are not strings.
-  if (((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) && c !== 110 && c !== 78 && c !== 116 && c !== 84 && c !== 102 && c !== 70) return raw;
   if (c >= 48 && c <= 57) {
     const shape = digitsShape(raw);
-    // Decimal digits are an int (js-yaml: parseInt(raw, 10), leading zeros and all).
-    if (shape === DIGITS) return Number(raw);
-    // Digits with two or more dots (an IPv4 address), a slash, or a letter no number has (a uid), match no int, float or timestamp.
+    // Decimal digits without a leading zero (octal to kubectl) are an int.
+    if (shape === DIGITS && (c !== 48 || raw.length === 1)) return Number(raw);
+    // Digits with two or more dots (an IPv4 address), a slash, or a letter no number has (a uid), match no int or float.
     if (shape === DOTTED || shape === SLASHED || shape === WORDY) return raw;
   }
-  for (const type of IMPLICIT) if (type.resolve(raw)) return type.construct(raw);
-  return raw;
+  return resolvePlainScalar(raw);
 }
 
 const DIGITS = 0;
@@ -202,12 +194,12 @@ const WORDY = 4;
 /**
  * What a scalar that starts with a digit can be: decimal digits; digits and
  * two or more dots (an IPv4 address); a slash somewhere (a CIDR), which no
- * int, float or timestamp holds; a letter other than those of exponents and
- * timestamps (e, t, z) outside a 0x, 0o or 0b prefix, which none holds either
- * (a uid); or anything else, for js-yaml's types.
+ * int or float holds; a letter other than that of exponents (e, and t and z,
+ * which only timestamps hold, kept as text anyway) outside a 0x, 0o or 0b
+ * prefix, which none holds either (a uid); or anything else, for the resolver.
  */
 function digitsShape(raw: string): number {
-  const prefix = raw.charCodeAt(1);
+  const prefix = raw.charCodeAt(1) | 32;
   if (raw.charCodeAt(0) === 48 && (prefix === 120 || prefix === 111 || prefix === 98)) return OTHER;
   let dots = 0;
   let other = false;
@@ -461,9 +453,9 @@ class Reader {
     if (cached !== null) return cached;
     const raw = text.slice(at, keyEnd);
     if (raw.includes(' #')) throw UNSUPPORTED;
-    const value = resolvePlain(raw);
-    if (typeof value === 'object' && value !== null) throw UNSUPPORTED;
-    const name = String(value);
+    // A float, null or huge integer key is js-yaml's (kubectl-scalars.ts, resolvePlainKey).
+    const name = resolvePlainKey(raw);
+    if (name === undefined) throw UNSUPPORTED;
     if (name === raw) this.keys.remember(raw);
     return name;
   }

@@ -2,6 +2,8 @@ import { loadAll, YAMLException } from 'js-yaml';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { excessiveAliasing } from './aliasing.js';
 import { loadBlockYaml } from './block-yaml.js';
+import { KUBECTL_SCHEMA } from './kubectl-schema.js';
+import { lineOfProblem, parseJson } from './json.js';
 import { locateField } from './locate.js';
 import type { LoadedObject, SourceText } from './source.js';
 
@@ -35,18 +37,20 @@ function parseSource(source: SourceText, diagnostics: Diagnostic[]): unknown[] {
   const text = source.text.replace(/^\uFEFF/, '');
   // JSON.parse is several times faster than a YAML parser on large kubectl dumps.
   if (/^\s*[{[]/.test(text)) {
-    try {
-      return [JSON.parse(text)];
-    } catch {
-      // Not strict JSON (a flow-style YAML document, or broken): let the YAML parser decide and explain.
+    const json = parseJson(text);
+    if (json !== null && 'value' in json) return [json.value];
+    if (json !== null) {
+      diagnostics.push({ severity: 'error', file: source.name, line: lineOfProblem(text, json.problem), object: null, field: null, message: json.problem.message });
+      return [];
     }
+    // Not strict JSON (a flow-style YAML document, or broken): the YAML parser decides and explains.
   }
   // Most manifests are plain block YAML, which the subset reader reads several times faster than js-yaml.
   const fast = loadBlockYaml(text);
   if (fast !== null) return fast;
   let documents: unknown[];
   try {
-    documents = loadAll(text, null, { filename: source.name });
+    documents = loadAll(text, null, { filename: source.name, schema: KUBECTL_SCHEMA });
   } catch (error) {
     diagnostics.push(yamlDiagnostic(source, error));
     return [];

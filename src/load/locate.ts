@@ -76,7 +76,9 @@ function indexDocuments(text: string): Map<number, Map<string, number>> {
           top.key = getScalarValue(text, event);
           offsets.set(pathKey([...top.path, top.key]), event.valueStart);
         } else if (!offsets.has(pathKey(path))) {
-          offsets.set(pathKey(path), event.valueStart);
+          // An empty node (`--- !!map` with nothing after it) has no value: it stands where its tag or anchor does.
+          const at = event.valueStart >= 0 ? event.valueStart : Math.max(event.tagStart, event.anchorStart);
+          if (at >= 0) offsets.set(pathKey(path), at);
         }
         break;
       }

@@ -1,4 +1,5 @@
 import type { ErrorObject } from 'ajv';
+import { FloatScalar } from '../load/kubectl-scalars.js';
 import type { FieldPath } from './reporter.js';
 import * as generated from './shape-validators.generated.js';
 
@@ -50,6 +51,7 @@ function describe(error: ErrorObject): SchemaProblem {
     case 'required':
       return { path: [...path, String(params.missingProperty)], message: 'is required' };
     case 'type':
+      if (error.data instanceof FloatScalar) return { path, message: floatMessage(String(params.type), error.data) };
       return { path, message: `must be ${article(String(params.type))}, got ${typeName(error.data)} ${shortValue(error.data)}` };
     case 'enum':
       return { path, message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}; got ${shortValue(error.data)}` };
@@ -75,6 +77,19 @@ function rangeMessage(error: ErrorObject): string {
   return `must be an integer from ${min} to ${max}; got ${shortValue(error.data)}`;
 }
 
+/**
+ * A scalar written as a float (80.0, 1e3, .inf) where the schema wants
+ * something else: kubectl's YAML reader and the API server read it as a float
+ * too, so say what to write instead.
+ */
+function floatMessage(type: string, value: FloatScalar): string {
+  const number = value.valueOf();
+  let hint = '';
+  if (type.includes('integer') && Number.isInteger(number)) hint = `; write ${number}`;
+  else if (type.includes('string')) hint = `; quote it ("${value.text}") for a string`;
+  return `must be ${article(type)}, got ${value.text}, which is a float${hint}`;
+}
+
 function article(type: string): string {
   const words = type.split(',').map((t) => (t === 'integer' ? 'an integer' : t === 'object' ? 'an object' : t === 'array' ? 'a list' : `a ${t}`));
   return words.join(' or ');
@@ -88,6 +103,7 @@ function typeName(value: unknown): string {
 }
 
 function shortValue(value: unknown): string {
+  if (value instanceof FloatScalar) return value.text;
   if (typeof value === 'object' && value !== null) return '';
   const text = JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;

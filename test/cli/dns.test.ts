@@ -31,9 +31,9 @@ describe('kpc dns', () => {
       expectNoStackTrace(run);
     }
     const out = join(dir, 'never.zone');
-    const bad = await kpc(['dns', '-f', '-', '-o', out], { input: 'apiVersion: v1\nkind: Service\nmetadata: { name: x, namespace: y }\nspec: { clusterIP: 10.96.0.1, ports: [{ port: 0 }] }\n' });
+    const bad = await kpc(['dns', '-f', '-', '-o', out], { input: 'apiVersion: v1\nkind: Service\nmetadata: { name: x, namespace: web }\nspec: { clusterIP: 10.96.0.1, ports: [{ port: 0 }] }\n' });
     expect(bad.exitCode).toBe(1);
-    expect(bad.stderr).toMatch(/-:4: Service y\/x: spec\.ports\[0\]\.port/);
+    expect(bad.stderr).toMatch(/-:4: Service web\/x: spec\.ports\[0\]\.port/);
     expect(() => readFileSync(out)).toThrow();
     expectNoStackTrace(bad);
   });
