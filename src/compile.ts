@@ -10,12 +10,22 @@ import type { IPFamily, RoutingGraph } from './graph/types.js';
 import { loadSources } from './load/documents.js';
 import type { SourceText } from './load/source.js';
 import { resolveEndpoints } from './resolve/index.js';
-import { validateObjects, type ValidateOptions } from './validate/index.js';
+import { validateObjects, type ValidateOptions, type ValidationResult } from './validate/index.js';
+import { simulate, type SimulateOptions, type SimulationContext } from './simulate/index.js';
+import type { Inventory, KubeProxyConfiguration } from './model/k8s.js';
+import type { LoadedObject } from './load/source.js';
+import { ObjectReporter } from './validate/reporter.js';
+import { where } from './validate/inventory.js';
 
 export type Mode = 'iptables' | 'ipvs' | 'nftables';
 
-/** How the input is read (`-n`), and the node it is compiled for. */
-export type CompileOptions = NodeOptions & ValidateOptions;
+/** What --simulate adds to the input; absent, nothing is simulated. */
+export interface SimulateFlags {
+  simulate?: SimulateOptions;
+}
+
+/** How the input is read (`-n`, `--simulate`), and the node it is compiled for. */
+export type CompileOptions = NodeOptions & ValidateOptions & SimulateFlags;
 
 export interface CompileTimings {
   load: number;
@@ -30,6 +40,8 @@ export interface GraphResult {
   /** Objects checked, List items counted one by one. */
   checked: number;
   timings: CompileTimings;
+  /** With --simulate: one line per allocation and placement, for -v. */
+  simulated: string[] | null;
 }
 
 /** A step of compileGraph, told to an optional listener as it starts (the CLI shows progress with it). */
@@ -45,45 +57,120 @@ export function compileGraph(sources: SourceText[], options: CompileOptions, onS
   const loaded = loadSources(sources);
   const t1 = performance.now();
   onStep({ step: 'validate', objects: loaded.objects.length });
-  const validated = validateObjects(loaded.objects, options);
+  const validated = validateObjects(loaded.objects, { ...options, workloads: options.simulate !== undefined });
   const t2 = performance.now();
   const diagnostics = [...loaded.diagnostics, ...validated.diagnostics];
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) throw new InputError(diagnostics);
   const config = options.config ?? validated.configs[0]?.value;
-  const node = buildNodeContext({ ...options, config }, validated.inventory.nodes, validated.inventory.serviceCIDRs);
+  const simulation = options.simulate ? simulateValidated(loaded.objects, validated, options, config, diagnostics) : null;
+  const inventory = simulation?.inventory ?? validated.inventory;
+  const node = buildNodeContext({ ...options, config }, inventory.nodes, inventory.serviceCIDRs);
   onStep({ step: 'resolve' });
-  const resolved = resolveEndpoints(validated.inventory, node.name);
+  const resolved = resolveEndpoints(inventory, node.name);
   const t3 = performance.now();
   onStep({ step: 'graph' });
-  const graph = buildGraph(validated.inventory, resolved, node);
+  const graph = buildGraph(inventory, resolved, node);
   const t4 = performance.now();
   return {
     graph,
     warnings: diagnostics,
     checked: validated.checked,
     timings: { load: t1 - t0, validate: t2 - t1, resolve: t3 - t2, graph: t4 - t3 },
+    simulated: simulation?.notes ?? null,
   };
+}
+
+/**
+ * Runs the simulation on validated objects; its errors (a clash, an address
+ * outside the range) are thrown with the warnings found so far, each at its
+ * object's file and line.
+ */
+function simulateValidated(
+  objects: LoadedObject[],
+  validated: ValidationResult,
+  options: CompileOptions,
+  config: KubeProxyConfiguration | undefined,
+  diagnostics: Diagnostic[],
+): { inventory: Inventory; notes: string[] } {
+  const origins = new Map<unknown, LoadedObject>();
+  for (const loaded of objects) origins.set(loaded.value, loaded);
+  const errors: Diagnostic[] = [];
+  const notes: string[] = [];
+  const context: SimulationContext = {
+    error: (object, path, message) => new ObjectReporter(origins.get(object)!, errors, undefined, undefined, options.namespace ?? 'default').error(path, message),
+    where: (object, path) => where(origins.get(object)!, path),
+    note: (line) => notes.push(line),
+  };
+  const clusterCIDRs = options.clusterCIDRs?.length ? options.clusterCIDRs : (config?.clusterCIDR ?? '').split(',').filter(Boolean);
+  const inventory = simulate(
+    {
+      inventory: validated.inventory,
+      workloads: validated.workloads,
+      serviceCIDRs: options.serviceCIDRs ?? [],
+      clusterCIDRs,
+      nodeName: options.nodeName ?? (config?.hostnameOverride || undefined),
+      nodeIPs: options.nodeIPs ?? [],
+      options: options.simulate!,
+    },
+    context,
+  );
+  if (errors.length) throw new InputError([...diagnostics, ...errors]);
+  return { inventory, notes };
+}
+
+/**
+ * `kpc simulate`: the input's objects as the control plane would complete
+ * them, in the order the rest of kpc reads them, with the configuration
+ * documents kept, so that compiling them gives what --simulate gives.
+ */
+export function simulateSources(sources: SourceText[], options: CompileOptions): { objects: unknown[]; warnings: Diagnostic[]; notes: string[] } {
+  const loaded = loadSources(sources);
+  const validated = validateObjects(loaded.objects, { ...options, workloads: true });
+  const diagnostics = [...loaded.diagnostics, ...validated.diagnostics];
+  if (diagnostics.some((d) => d.severity === 'error')) throw new InputError(diagnostics);
+  const config = options.config ?? validated.configs[0]?.value;
+  const { inventory, notes } = simulateValidated(loaded.objects, validated, { ...options, simulate: options.simulate ?? {} }, config, diagnostics);
+  const objects = [
+    ...validated.configs.map((c) => c.value),
+    ...inventory.serviceCIDRs,
+    ...inventory.nodes,
+    ...inventory.services,
+    ...inventory.endpointSlices,
+    ...inventory.endpoints,
+    ...inventory.pods,
+  ];
+  return { objects, warnings: diagnostics, notes };
 }
 
 /**
  * The DNS records CoreDNS would serve for the input. Throws InputError like
  * compileGraph; no node is involved (DNS is the same on every node).
  */
-export function compileDns(sources: SourceText[], options: DnsOptions & ValidateOptions): { zone: DnsZone; warnings: Diagnostic[] } {
+export function compileDns(sources: SourceText[], options: DnsOptions & ValidateOptions & SimulateFlags): { zone: DnsZone; warnings: Diagnostic[] } {
   const loaded = loadSources(sources);
-  const validated = validateObjects(loaded.objects, options);
+  const validated = validateObjects(loaded.objects, { ...options, workloads: options.simulate !== undefined });
   const diagnostics = [...loaded.diagnostics, ...validated.diagnostics];
   if (diagnostics.some((d) => d.severity === 'error')) throw new InputError(diagnostics);
-  const resolved = resolveEndpoints(validated.inventory, '');
-  return { zone: buildDnsZone(validated.inventory, resolved, options), warnings: diagnostics };
+  const inventory = options.simulate ? simulateValidated(loaded.objects, validated, options, validated.configs[0]?.value, diagnostics).inventory : validated.inventory;
+  const resolved = resolveEndpoints(inventory, '');
+  return { zone: buildDnsZone(inventory, resolved, options), warnings: diagnostics };
 }
 
 /** Only validation: every problem found, and how many objects were checked. */
-export function validateSources(sources: SourceText[], options: ValidateOptions = {}): { diagnostics: Diagnostic[]; checked: number } {
+export function validateSources(sources: SourceText[], options: ValidateOptions & SimulateFlags = {}): { diagnostics: Diagnostic[]; checked: number } {
   const loaded = loadSources(sources);
-  const validated = validateObjects(loaded.objects, options);
-  return { diagnostics: [...loaded.diagnostics, ...validated.diagnostics], checked: validated.checked };
+  const validated = validateObjects(loaded.objects, { ...options, workloads: options.simulate !== undefined });
+  const diagnostics = [...loaded.diagnostics, ...validated.diagnostics];
+  if (options.simulate && !diagnostics.some((d) => d.severity === 'error')) {
+    try {
+      simulateValidated(loaded.objects, validated, options, validated.configs[0]?.value, []);
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      diagnostics.push(...error.diagnostics);
+    }
+  }
+  return { diagnostics, checked: validated.checked };
 }
 
 export interface EmitOptions {

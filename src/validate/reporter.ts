@@ -71,7 +71,7 @@ export function formatPath(path: FieldPath): string {
   return out;
 }
 
-const NAMESPACED = new Set(['Service', 'EndpointSlice', 'Endpoints', 'Pod']);
+const NAMESPACED = new Set(['Service', 'EndpointSlice', 'Endpoints', 'Pod', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'ReplicationController']);
 
 /** An object's kind, name and namespace as it gave them, whatever their types. */
 interface ObjectIdentity {
