@@ -11,7 +11,7 @@ import { loadSources } from './load/documents.js';
 import type { SourceText } from './load/source.js';
 import { resolveEndpoints } from './resolve/index.js';
 import { validateObjects, type ValidateOptions, type ValidationResult } from './validate/index.js';
-import { simulate, type SimulateOptions, type SimulationContext } from './simulate/index.js';
+import { isSimulated, simulate, type SimulateOptions, type SimulationContext } from './simulate/index.js';
 import type { Inventory, KubeProxyConfiguration } from './model/k8s.js';
 import type { LoadedObject } from './load/source.js';
 import { ObjectReporter } from './validate/reporter.js';
@@ -71,6 +71,7 @@ export function compileGraph(sources: SourceText[], options: CompileOptions, onS
   const t3 = performance.now();
   onStep({ step: 'graph' });
   const graph = buildGraph(inventory, resolved, node);
+  if (simulation || isSimulated(inventory)) graph.simulated = true;
   const t4 = performance.now();
   return {
     graph,
@@ -158,7 +159,7 @@ export function compileDns(sources: SourceText[], options: DnsOptions & Validate
 }
 
 /** Only validation: every problem found, and how many objects were checked. */
-export function validateSources(sources: SourceText[], options: ValidateOptions & SimulateFlags = {}): { diagnostics: Diagnostic[]; checked: number } {
+export function validateSources(sources: SourceText[], options: ValidateOptions & SimulateFlags = {}): { diagnostics: Diagnostic[]; checked: number; unallocated: number } {
   const loaded = loadSources(sources);
   const validated = validateObjects(loaded.objects, { ...options, workloads: options.simulate !== undefined });
   const diagnostics = [...loaded.diagnostics, ...validated.diagnostics];
@@ -170,7 +171,9 @@ export function validateSources(sources: SourceText[], options: ValidateOptions 
       diagnostics.push(...error.diagnostics);
     }
   }
-  return { diagnostics, checked: validated.checked };
+  // Without --simulate, Services with no cluster IP get no rules: said once, as a warning.
+  const unallocated = options.simulate ? 0 : validated.inventory.services.filter((s) => s.spec.type !== 'ExternalName' && !s.spec.clusterIP && !s.spec.clusterIPs?.length).length;
+  return { diagnostics, checked: validated.checked, unallocated };
 }
 
 export interface EmitOptions {

@@ -6,7 +6,7 @@ import { appendFile, readInputs } from './inputs.js';
 import { addNodeOptions, checkNodeFlags, nodeOptionsFrom, type RawNodeFlags } from './node-options.js';
 import { writeAtomically, writeStdout } from './output.js';
 import { outputTarget } from './output-target.js';
-import { printDiagnostics } from './report.js';
+import { printDiagnostics, printSimulation } from './report.js';
 
 const FORMATS = ['dot', 'mermaid', 'json', 'svg'];
 
@@ -29,6 +29,7 @@ export function registerGraph(program: Command): void {
     checkNodeFlags(flags);
     const result = compileGraph(await readInputs(flags.file), await nodeOptionsFrom(flags));
     printDiagnostics(result.warnings);
+      printSimulation(result, false);
     const picture = buildPicture(result.graph);
     const text = await render(target.format, picture);
     if (target.file) await writeAtomically(target.file, text);

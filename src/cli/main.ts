@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   explain: async () => (await import('./explain.js')).registerExplain,
   graph: async () => (await import('./graph.js')).registerGraph,
   dns: async () => (await import('./dns.js')).registerDns,
+  simulate: async () => (await import('./simulate.js')).registerSimulate,
 };
 
 /**

@@ -39,7 +39,26 @@ export function simulate(input: SimulationInput, context: SimulationContext): In
   let nodes = clusterNodes(inventory.nodes, { nodeName: input.nodeName, nodeIPs: input.nodeIPs, extra: options.extraNodes ?? 0 }, context);
   nodes = withPodCIDRs(nodes, input.clusterCIDRs.length ? input.clusterCIDRs : [DEFAULT_CLUSTER_CIDR], context);
   const pods = addressPods(placePods(podsFor(inventory.pods, input.workloads, nodes, context), nodes, context), nodes, context);
-  return { ...inventory, services, nodes, pods, serviceCIDRs: serviceCIDRObjects };
+  const before = new Set<object>([...inventory.services, ...inventory.nodes, ...inventory.pods, ...inventory.serviceCIDRs]);
+  const marked = <T extends { metadata: { annotations?: Record<string, string> } }>(list: T[]) => list.map((o) => (before.has(o) ? o : markSimulated(o)));
+  return { ...inventory, services: marked(services), nodes: marked(nodes), pods: marked(pods), serviceCIDRs: marked(serviceCIDRObjects) };
+}
+
+/**
+ * Set on every object the simulation made or completed, so that rules
+ * compiled from `kpc simulate`'s output still say their addresses were
+ * simulated (see isSimulated).
+ */
+export const SIMULATED_ANNOTATION = 'kpc.dev/simulated';
+
+function markSimulated<T extends { metadata: { annotations?: Record<string, string> } }>(object: T): T {
+  return { ...object, metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, [SIMULATED_ANNOTATION]: 'true' } } };
+}
+
+/** Whether any object of the inventory was made or completed by a simulation. */
+export function isSimulated(inventory: Inventory): boolean {
+  const marked = (o: { metadata: { annotations?: Record<string, string> } }) => o.metadata.annotations?.[SIMULATED_ANNOTATION] !== undefined;
+  return inventory.serviceCIDRs.some(marked) || inventory.nodes.some(marked) || inventory.services.some(marked) || inventory.pods.some(marked);
 }
 
 /**

@@ -119,11 +119,14 @@ function kindOf(value: unknown, r: ObjectReporter): KnownKind | null {
     return null;
   }
   if (!isKnownKind(kind)) {
-    r.warning(['kind'], `${quoted(kind)} is not a kind kpc reads; skipped`);
+    r.warning(['kind'], `${quoted(kind)}${UNREAD_KIND}`);
     return null;
   }
   return kind;
 }
+
+/** The end of the warning for an object of a kind kpc does not read (the CLI sums these up by kind). */
+export const UNREAD_KIND = ' is not a kind kpc reads; skipped';
 
 const CLUSTER_SCOPED = new Set<KnownKind>(['Node', 'ServiceCIDR', 'KubeProxyConfiguration']);
 
