@@ -32,9 +32,14 @@ export function registerSimulate(program: Command): void {
     const result = simulateSources(sources, await nodeOptionsFrom(withSimulate));
     printDiagnostics(result.warnings);
     if (flags.verbose) for (const note of result.notes) printLine(note);
-    const list = { apiVersion: 'v1', kind: 'List', items: result.objects };
-    const text = format === 'json' ? `${JSON.stringify(list, null, 2)}\n` : dump(list, { noRefs: true, lineWidth: -1 });
+    const text = formatList(result.objects, format);
     if (flags.output) await writeAtomically(flags.output, [text]);
     else await writeStdout([text]);
   });
+}
+
+/** The objects as one kubectl-style List, in YAML (block style, no anchors, no folding) or JSON. */
+export function formatList(objects: unknown[], format: 'yaml' | 'json'): string {
+  const list = { apiVersion: 'v1', kind: 'List', items: objects };
+  return format === 'json' ? `${JSON.stringify(list, null, 2)}\n` : dump(list, { noRefs: true, lineWidth: -1 });
 }
