@@ -88,3 +88,16 @@ describe('kpc simulate', () => {
     );
   });
 });
+
+describe('examples/chart (the README\'s example)', () => {
+  it('compiles with --simulate to a Service with three endpoints, and to no Service without', async () => {
+    const args = ['generate', '-f', 'examples/chart', '--mode', 'nftables', ...NODE];
+    const simulated = await kpc([...args, '--simulate', '--simulate-nodes', '2', '-v']);
+    expect(simulated.exitCode, simulated.stderr).toBe(0);
+    expect(simulated.stderr).toContain('default/web:http TCP IPv4: 3 cluster / ');
+    expect(simulated.stderr).toContain('default/node-metrics:metrics TCP IPv4: 1 cluster');
+    const plain = await kpc(args);
+    expect(plain.stderr).toContain('2 Services have no cluster IP and got no rules; add --simulate');
+    expect(plain.stdout).not.toContain('default/web');
+  });
+});
