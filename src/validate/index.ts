@@ -119,7 +119,7 @@ function kindOf(value: unknown, r: ObjectReporter): KnownKind | null {
     return null;
   }
   if (!isKnownKind(kind)) {
-    r.warning(['kind'], `${quoted(kind)}${UNREAD_KIND}`);
+    r.lazyWarning(['kind'], `${quoted(kind)}${UNREAD_KIND}`);
     return null;
   }
   return kind;
