@@ -16,6 +16,7 @@ import type { Inventory, KubeProxyConfiguration } from './model/k8s.js';
 import type { LoadedObject } from './load/source.js';
 import { ObjectReporter } from './validate/reporter.js';
 import { where } from './validate/inventory.js';
+import { orphanEndpoints } from './validate/orphans.js';
 
 export type Mode = 'iptables' | 'ipvs' | 'nftables';
 
@@ -59,7 +60,7 @@ export function compileGraph(sources: SourceText[], options: CompileOptions, onS
   onStep({ step: 'validate', objects: loaded.objects.length });
   const validated = validateObjects(loaded.objects, { ...options, workloads: options.simulate !== undefined });
   const t2 = performance.now();
-  const diagnostics = [...loaded.diagnostics, ...validated.diagnostics];
+  const diagnostics = inputDiagnostics(loaded, validated, options);
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) throw new InputError(diagnostics);
   const config = options.config ?? validated.configs[0]?.value;
@@ -128,7 +129,7 @@ function simulateValidated(
 export function simulateSources(sources: SourceText[], options: CompileOptions): { objects: unknown[]; warnings: Diagnostic[]; notes: string[] } {
   const loaded = loadSources(sources);
   const validated = validateObjects(loaded.objects, { ...options, workloads: true });
-  const diagnostics = [...loaded.diagnostics, ...validated.diagnostics];
+  const diagnostics = inputDiagnostics(loaded, validated, options);
   if (diagnostics.some((d) => d.severity === 'error')) throw new InputError(diagnostics);
   const config = options.config ?? validated.configs[0]?.value;
   const { inventory, notes } = simulateValidated(loaded.objects, validated, { ...options, simulate: options.simulate ?? {} }, config, diagnostics);
@@ -145,13 +146,24 @@ export function simulateSources(sources: SourceText[], options: CompileOptions):
 }
 
 /**
+ * Load's and validation's problems, and, when there is no error (an invalid
+ * Service is missing from the inventory, and its slices are not orphans),
+ * a warning for each EndpointSlice or Endpoints whose Service is not in the input.
+ */
+function inputDiagnostics(loaded: { diagnostics: Diagnostic[]; objects: LoadedObject[] }, validated: ValidationResult, options: ValidateOptions): Diagnostic[] {
+  const diagnostics = [...loaded.diagnostics, ...validated.diagnostics];
+  if (diagnostics.some((d) => d.severity === 'error')) return diagnostics;
+  return [...diagnostics, ...orphanEndpoints(validated.inventory, loaded.objects, options.namespace ?? 'default')];
+}
+
+/**
  * The DNS records CoreDNS would serve for the input. Throws InputError like
  * compileGraph; no node is involved (DNS is the same on every node).
  */
 export function compileDns(sources: SourceText[], options: DnsOptions & ValidateOptions & SimulateFlags): { zone: DnsZone; warnings: Diagnostic[] } {
   const loaded = loadSources(sources);
   const validated = validateObjects(loaded.objects, { ...options, workloads: options.simulate !== undefined });
-  const diagnostics = [...loaded.diagnostics, ...validated.diagnostics];
+  const diagnostics = inputDiagnostics(loaded, validated, options);
   if (diagnostics.some((d) => d.severity === 'error')) throw new InputError(diagnostics);
   const inventory = options.simulate ? simulateValidated(loaded.objects, validated, options, validated.configs[0]?.value, diagnostics).inventory : validated.inventory;
   const resolved = resolveEndpoints(inventory, '');
@@ -162,7 +174,7 @@ export function compileDns(sources: SourceText[], options: DnsOptions & Validate
 export function validateSources(sources: SourceText[], options: ValidateOptions & SimulateFlags = {}): { diagnostics: Diagnostic[]; checked: number; unallocated: number } {
   const loaded = loadSources(sources);
   const validated = validateObjects(loaded.objects, { ...options, workloads: options.simulate !== undefined });
-  const diagnostics = [...loaded.diagnostics, ...validated.diagnostics];
+  const diagnostics = inputDiagnostics(loaded, validated, options);
   if (options.simulate && !diagnostics.some((d) => d.severity === 'error')) {
     try {
       simulateValidated(loaded.objects, validated, options, validated.configs[0]?.value, []);

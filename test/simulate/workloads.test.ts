@@ -55,6 +55,16 @@ describe('workloads to pods', () => {
     expect(new Set([...pods.values()].map((p) => p.status!.podIP)).size).toBe(20);
   });
 
+  it('gives dual-stack nodes a pod CIDR of each family (/24 and /64) and their pods an address of each', () => {
+    const { pods, nodes } = simulateText(deployment('web', 2, { app: 'web' }), { clusterCIDRs: ['10.244.0.0/16', 'fd00:10:244::/56'] });
+    const node = [...nodes.values()][0]!;
+    expect(node.spec!.podCIDRs!.map((c) => c.split('/')[1])).toEqual(['24', '64']);
+    for (const pod of pods.values()) {
+      expect(pod.status!.podIPs!.map((p) => p.ip)).toHaveLength(2);
+      expect(pod.status!.podIPs![1]!.ip).toMatch(/^fd00:10:244:/);
+    }
+  });
+
   it('resolves a Service\'s selector and named targetPort through the simulated pods', () => {
     const text = deployment('web', 3, { app: 'web' }) + service('web', { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 'http' }] });
     const { graph } = compileGraph([{ name: 'in.yaml', text }], { simulate: {}, nodeName: 'node-a' });
