@@ -93,7 +93,7 @@ function podsFor(inputPods: Pod[], workloads: Workload[], nodes: Inventory['node
   const key = (pod: Pod) => `${pod.metadata.namespace}/${pod.metadata.name}`;
   const names = new Set(inputPods.map(key));
   const pods = [...inputPods];
-  for (const workload of workloads) {
+  for (const workload of distinct(workloads, context)) {
     for (const pod of podsOf(workload, nodes, context)) {
       if (names.has(key(pod))) context.note(`Pod ${key(pod)}: in the input already; ${workload.kind} ${workload.metadata.namespace}/${workload.metadata.name}'s pod of that name is left out`);
       else {
@@ -103,4 +103,24 @@ function podsFor(inputPods: Pod[], workloads: Workload[], nodes: Inventory['node
     }
   }
   return pods.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+/**
+ * The workloads by kind and namespace/name; a second one of the same identity
+ * is an error (which one made the pods would depend on input order).
+ */
+function distinct(workloads: Workload[], context: SimulationContext): Workload[] {
+  const key = (w: Workload) => `${w.kind}/${w.metadata.namespace}/${w.metadata.name}`;
+  // Stable: copies of one identity stay in input order, next to each other.
+  const sorted = workloads.map((w) => ({ w, k: key(w) })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+  const out: Workload[] = [];
+  let first: { w: Workload; k: string } | null = null;
+  for (const entry of sorted) {
+    if (first && first.k === entry.k) context.error(entry.w, ['metadata', 'name'], `is defined twice (first at ${context.where(first.w, ['metadata', 'name'])}); remove one copy`);
+    else {
+      first = entry;
+      out.push(entry.w);
+    }
+  }
+  return out;
 }

@@ -72,6 +72,14 @@ describe('workloads to pods', () => {
     expect(graph.servicePorts[0]!.clusterEndpoints.map((e) => e.port)).toEqual([8080, 8080, 8080]);
   });
 
+  it('refuses a workload defined twice (its pods would depend on input order)', () => {
+    expect(simulationErrors(deployment('web', 3, { app: 'web' }) + deployment('web', 1, { app: 'web' }))).toEqual([
+      'in.yaml:4: Deployment default/web: metadata.name: is defined twice (first at in.yaml:2); remove one copy',
+    ]);
+    // The same name in another kind is another workload.
+    expect(simulateText(deployment('web', 1, { app: 'web' }) + deployment('web', 1, { app: 'web' }, {}, 'ReplicaSet')).pods.size).toBe(2);
+  });
+
   it('reads workloads only with --simulate, and checks only what it reads of them', () => {
     const text = deployment('web', 3, { app: 'web' });
     expect(compileGraph([{ name: 'in.yaml', text }], {}).warnings.map((d) => d.message)).toEqual(['"Deployment" is not a kind kpc reads; skipped']);
