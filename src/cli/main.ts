@@ -6,7 +6,7 @@ import { printDiagnostics, printLine } from './report.js';
 type Register = (program: Command) => void;
 
 /**
- * Each command's module, loaded only when it may run: importing all seven
+ * Each command's module, loaded only when it may run: importing all eight
  * (the compiler, three emitters, the packet tracer, the rule readers, apply)
  * cost more than kpc --version's whole run. In --help's order.
  */
