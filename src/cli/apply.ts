@@ -11,7 +11,7 @@ import { appendFile, readInputs } from './inputs.js';
 import { addNodeOptions, checkNodeFlags, nodeOptionsFrom, type RawNodeFlags } from './node-options.js';
 import { writeStdout } from './output.js';
 import { compileStepText, Progress } from './progress.js';
-import { printDiagnostics } from './report.js';
+import { printDiagnostics, printSimulation } from './report.js';
 
 interface ApplyFlags extends RawNodeFlags {
   file: string[];
@@ -48,6 +48,7 @@ export function registerApply(program: Command): void {
       const result = compileGraph(sources, nodeOptions, (step) => progress.step(compileStepText(step)));
       progress.clear();
       printDiagnostics(result.warnings);
+      printSimulation(result, false);
       graph = result.graph;
       objects = result.checked;
     } catch (error) {

@@ -9,7 +9,7 @@ import { readInputFile, readInputs, statPath } from './inputs.js';
 import { readLiveRules } from './live-rules.js';
 import { addNodeOptions, nodeOptionsFrom, type RawNodeFlags } from './node-options.js';
 import { writeStdout } from './output.js';
-import { printDiagnostics } from './report.js';
+import { printDiagnostics, printSimulation } from './report.js';
 
 interface DiffFlags extends RawNodeFlags {
   live?: boolean;
@@ -79,6 +79,7 @@ async function readSide(side: Side, mode: Mode, flags: DiffFlags): Promise<RuleS
     case 'manifests': {
       const result = compileGraph(await readInputs(side.paths), await nodeOptionsFrom(flags));
       printDiagnostics(result.warnings);
+      printSimulation(result, false);
       const families = mode === 'iptables' ? ([4, 6] as const) : ([4] as const);
       return mergeModels(families.map((family) => readRuleSet(emit(result.graph, { mode, family }), mode)));
     }

@@ -9,7 +9,7 @@ import { parseMode } from './generate.js';
 import { appendFile, readInputFile, readInputs } from './inputs.js';
 import { addNodeOptions, checkNodeFlags, nodeOptionsFrom, type RawNodeFlags } from './node-options.js';
 import { writeAtomically, writeStdout } from './output.js';
-import { printDiagnostics } from './report.js';
+import { printDiagnostics, printSimulation } from './report.js';
 import { outputTarget, type OutputTarget } from './output-target.js';
 
 interface ExplainFlags extends RawNodeFlags {
@@ -94,6 +94,7 @@ async function fromManifests(flags: ExplainFlags, packet: Packet): Promise<RuleS
   const mode = traceableMode(flags.mode ?? options.config?.mode);
   const result = compileGraph(sources, options);
   printDiagnostics(result.warnings);
+      printSimulation(result, false);
   const { node } = result.graph;
   return {
     text: emit(result.graph, { mode, family: packet.family }),

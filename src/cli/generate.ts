@@ -8,7 +8,7 @@ import { appendFile, readInputs } from './inputs.js';
 import { writeAtomically, writeFilesAtomically, writeStdout } from './output.js';
 import { IPVS_FILES, emitIpvsPartChunks } from '../emit/ipvs/index.js';
 import { compileStepText, LARGE_INPUT_BYTES, Progress } from './progress.js';
-import { printDiagnostics, printLine, warnIfNoObjects } from './report.js';
+import { printDiagnostics, printLine, printSimulation, warnIfNoObjects } from './report.js';
 
 const MODES: Mode[] = ['iptables', 'ipvs', 'nftables'];
 
@@ -46,8 +46,9 @@ export function registerGenerate(program: Command): void {
     try {
       const result = compileGraph(sources, nodeOptions, (step) => progress.step(compileStepText(step)));
       progress.clear();
-      printDiagnostics(result.warnings);
+      printDiagnostics(result.warnings, flags.verbose);
       warnIfNoObjects(result.checked);
+      printSimulation(result, flags.verbose === true);
       if (flags.verbose) describeChoices(result.graph);
       const family = familyFlag ?? defaultFamily(result.graph);
       if (flags.output) progress.step(`writing ${mode} rules to a file`);

@@ -9,7 +9,7 @@ import { appendFile, readInputs } from './inputs.js';
 import { addNodeOptions, checkNodeFlags, nodeOptionsFrom, type RawNodeFlags } from './node-options.js';
 import { writeAtomically, writeStdout } from './output.js';
 import { outputTarget } from './output-target.js';
-import { printDiagnostics, printLine, warnIfNoObjects } from './report.js';
+import { printDiagnostics, printLine, printSimulation, warnIfNoObjects } from './report.js';
 
 const FORMATS = ['dot', 'mermaid', 'json', 'svg'];
 
@@ -61,6 +61,7 @@ Examples:
     const result = compileGraph(await readInputs(flags.file), await nodeOptionsFrom(flags));
     printDiagnostics(result.warnings);
     warnIfNoObjects(result.checked);
+    printSimulation(result, false);
     const labels = new Map(result.services.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s.metadata.labels ?? {}]));
     const graph = isEmptyFilter(filter) ? result.graph : filterGraph(result.graph, filter, (id) => labels.get(id) ?? {});
     const picture = buildPicture(graph);

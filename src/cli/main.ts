@@ -10,7 +10,7 @@ declare const KPC_VERSION: string | undefined;
 const VERSION = typeof KPC_VERSION === 'string' ? KPC_VERSION : '0.0.0-unbundled';
 
 /**
- * Each command's module, loaded only when it may run: importing all seven
+ * Each command's module, loaded only when it may run: importing all eight
  * (the compiler, three emitters, the packet tracer, the rule readers, apply)
  * cost more than kpc --version's whole run. In --help's order.
  */
@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   dns: async () => (await import('./dns.js')).registerDns,
   completion: async () => (await import('./completion.js')).registerCompletion,
   manual: async () => (await import('./manual.js')).registerManual,
+  simulate: async () => (await import('./simulate.js')).registerSimulate,
 };
 
 /**

@@ -3,12 +3,12 @@ import { InputError } from '../diagnostics/diagnostic.js';
 import type { CompileOptions } from '../compile.js';
 import { loadSources } from '../load/documents.js';
 import type { KubeProxyConfiguration } from '../model/k8s.js';
-import { ipFamily, parseCIDR } from '../net/ip.js';
+import { ipFamily } from '../net/ip.js';
 import { dns1123Subdomain, labelValue } from '../validate/names.js';
 import { validateObjects } from '../validate/index.js';
 import { UsageError } from './errors.js';
 import { readInputs } from './inputs.js';
-import { addInputOptions, inputOptionsFrom, type RawInputFlags } from './input-options.js';
+import { addInputOptions, checkCIDRFlag, inputOptionsFrom, type RawInputFlags } from './input-options.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -18,7 +18,6 @@ export function addNodeOptions(command: Command): Command {
     .option('--node-name <name>', 'the node to compile for (endpoints on it are local)')
     .option('--node-ip <ip>', "the node's address; repeat for more (first of each family is primary)", collect, [])
     .option('--cluster-cidr <cidr>', 'the pod network, one per IP family; repeat for dual stack', collect, [])
-    .option('--service-cidr <cidr>', 'the range cluster IPs come from, one per IP family (default: the ServiceCIDR objects in the input)', collect, [])
     .option('--zone <zone>', "the node's topology zone (default: its Node object's label)")
     .option('--masquerade-all', 'masquerade all traffic to cluster IPs, as kube-proxy --masquerade-all')
     .option('--no-random-fully', "the host's iptables lacks MASQUERADE --random-fully, so kube-proxy leaves it out")
@@ -30,7 +29,6 @@ export interface RawNodeFlags extends RawInputFlags {
   nodeName?: string;
   nodeIp: string[];
   clusterCidr: string[];
-  serviceCidr: string[];
   zone?: string;
   masqueradeAll?: boolean;
   randomFully?: boolean;
@@ -46,7 +44,6 @@ export async function nodeOptionsFrom(flags: RawNodeFlags): Promise<CompileOptio
     nodeName: flags.nodeName,
     nodeIPs: flags.nodeIp,
     clusterCIDRs: flags.clusterCidr,
-    serviceCIDRs: flags.serviceCidr,
     zone: flags.zone,
     masqueradeAll: flags.masqueradeAll,
     randomFully: flags.randomFully,
@@ -63,18 +60,6 @@ export function checkNodeFlags(flags: RawNodeFlags): void {
   for (const ip of flags.nodeIp) if (!ipFamily(ip)) throw new UsageError(`--node-ip ${JSON.stringify(ip)} is not an IP address`);
   inputOptionsFrom(flags);
   checkCIDRFlag('--cluster-cidr', flags.clusterCidr, '10.244.0.0/16', 'kube-proxy detects pod traffic by one CIDR per family');
-  checkCIDRFlag('--service-cidr', flags.serviceCidr ?? [], '10.96.0.0/12', 'as the API server takes one range per family');
-}
-
-/** A repeatable CIDR flag: each a CIDR, at most one per family. */
-function checkCIDRFlag(flag: string, texts: string[], example: string, why: string): void {
-  const families = new Set<number>();
-  for (const text of texts) {
-    const cidr = text.includes('/') ? parseCIDR(text) : null;
-    if (!cidr) throw new UsageError(`${flag} ${JSON.stringify(text)} is not a CIDR such as ${example}`);
-    if (families.has(cidr.family)) throw new UsageError(`${flag}: give at most one IPv${cidr.family} CIDR (${why})`);
-    families.add(cidr.family);
-  }
 }
 
 /** --config: one KubeProxyConfiguration, checked like any manifest (see validate/kube-proxy-config.ts). */

@@ -6,12 +6,14 @@ import { addInputOptions, inputOptionsFrom, type RawInputFlags } from './input-o
 import { appendFile, readInputs } from './inputs.js';
 import { writeStdout } from './output.js';
 import { compileStepText, LARGE_INPUT_BYTES, Progress } from './progress.js';
-import { printDiagnostics, printLine, warnIfNoObjects } from './report.js';
+import { printDiagnostics, printLine, simulateHint, warnIfNoObjects } from './report.js';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
 
 interface ValidateFlags extends RawInputFlags {
   file?: string[];
   format: string;
   quiet?: boolean;
+  verbose?: boolean;
 }
 
 export function registerValidate(program: Command): void {
@@ -22,6 +24,7 @@ export function registerValidate(program: Command): void {
     .option('-f, --file <path>', "manifest file, folder (recursive) or '-' for stdin; repeatable", appendFile)
     .option('--format <format>', `report as ${REPORT_FORMATS.join(', ')} (all but text go to stdout)`, 'text')
     .option('-q, --quiet', 'no progress line on a terminal for large inputs')
+    .option('-v, --verbose', 'list each object of a kind kpc does not read, not one line per kind')
     .addHelpText(
       'after',
       `
@@ -46,15 +49,21 @@ Examples:
     } finally {
       progress.clear();
     }
-    const { diagnostics, checked } = result;
+    const { checked, unallocated } = result;
+    const diagnostics = unallocated ? [...result.diagnostics, unallocatedWarning(sources.map((s) => s.name), unallocated)] : result.diagnostics;
     const report = { files: sources.map((s) => s.name), objects: checked, diagnostics };
     if (counts(report).errors) process.exitCode = 1;
     if (format === 'text') {
-      printDiagnostics(diagnostics);
+      printDiagnostics(diagnostics, flags.verbose);
       warnIfNoObjects(checked);
       printLine(summary(report));
     } else await writeStdout(formatReport(report, format));
   });
+}
+
+/** Services without a cluster IP get no rules without --simulate: one warning for them all, in every format. */
+function unallocatedWarning(files: string[], unallocated: number): Diagnostic {
+  return { severity: 'warning', file: files.length === 1 ? files[0]! : '(input)', line: null, object: null, field: null, message: simulateHint(unallocated) };
 }
 
 function parseFormat(text: string): ReportFormat {

@@ -27,6 +27,8 @@ export interface RoutingGraph {
   servicePorts: ServicePortRoute[];
   /** Services that get no rules on any node, with the reason (for --verbose). */
   skipped: SkippedService[];
+  /** Whether --simulate (or a `kpc simulate` List) supplied addresses or pods; rule files say so. */
+  simulated?: boolean;
 }
 
 export interface NodeContext {

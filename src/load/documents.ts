@@ -113,8 +113,25 @@ function* unwrapLists(doc: unknown, path: (string | number)[], seen: Set<object>
     return;
   }
   seen.add(items);
+  if (!Array.isArray(doc)) typeItems(doc as { kind: string; apiVersion?: unknown }, items);
   const at = Array.isArray(doc) ? path : [...path, 'items'];
   for (let i = 0; i < items.length; i++) yield* unwrapLists(items[i], [...at, i], seen, repeated);
+}
+
+/**
+ * A typed list as the API server returns it (a ServiceList, an
+ * EndpointSliceList: `kubectl get --raw`, client libraries) leaves out each
+ * item's kind and apiVersion; they are the list's, kind without "List".
+ */
+function typeItems(list: { kind: string; apiVersion?: unknown }, items: unknown[]): void {
+  if (list.kind === 'List') return;
+  const kind = list.kind.slice(0, -'List'.length);
+  for (const item of items) {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) continue;
+    const typed = item as { kind?: unknown; apiVersion?: unknown };
+    if (typed.kind === undefined) typed.kind = kind;
+    if (typed.apiVersion === undefined && list.apiVersion !== undefined) typed.apiVersion = list.apiVersion;
+  }
 }
 
 function isList(doc: unknown): boolean {

@@ -38,6 +38,7 @@ export interface Service {
     externalTrafficPolicy?: 'Cluster' | 'Local';
     internalTrafficPolicy?: 'Cluster' | 'Local';
     healthCheckNodePort?: number;
+    allocateLoadBalancerNodePorts?: boolean;
     loadBalancerSourceRanges?: string[];
     loadBalancerIP?: string;
     publishNotReadyAddresses?: boolean;
@@ -97,6 +98,10 @@ export interface Pod {
     hostname?: string;
     subdomain?: string;
     restartPolicy?: 'Always' | 'OnFailure' | 'Never';
+    /** Read only by --simulate, to place the pod. */
+    nodeSelector?: Record<string, string>;
+    /** Read only by --simulate: such a pod has its node's address. */
+    hostNetwork?: boolean;
     containers?: { name: string; ports?: { name?: string; containerPort: number; protocol?: 'TCP' | 'UDP' | 'SCTP' }[] }[];
   };
   status?: {
@@ -139,6 +144,22 @@ export interface ServiceCIDR {
   metadata: ObjectMeta;
   spec?: { cidrs?: string[] };
 }
+
+/** The pod template of a workload, as --simulate reads it. */
+export interface PodTemplate {
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: NonNullable<Pod['spec']>;
+}
+
+/** A controller whose pods --simulate makes: apps/v1 Deployment, ReplicaSet, StatefulSet, DaemonSet, v1 ReplicationController. */
+export interface Workload {
+  apiVersion: 'apps/v1' | 'v1';
+  kind: WorkloadKind;
+  metadata: ObjectMeta;
+  spec: { replicas?: number; serviceName?: string; template: PodTemplate };
+}
+
+export type WorkloadKind = 'Deployment' | 'ReplicaSet' | 'StatefulSet' | 'DaemonSet' | 'ReplicationController';
 
 export type KubeObject = Service | EndpointSlice | Endpoints | Pod | Node | ServiceCIDR;
 

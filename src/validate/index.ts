@@ -1,6 +1,6 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { LoadedObject } from '../load/source.js';
-import type { Inventory, KubeProxyConfiguration } from '../model/k8s.js';
+import type { Inventory, KubeProxyConfiguration, Workload } from '../model/k8s.js';
 import { validateEndpointSlice } from './endpoint-slice.js';
 import { validateEndpoints } from './endpoints.js';
 import { validateKubeProxyConfiguration } from './kube-proxy-config.js';
@@ -11,10 +11,13 @@ import { ObjectReporter, quoted, type FieldPath } from './reporter.js';
 import { checkShape, isKnownKind, type KnownKind, type SchemaProblem } from './schemas.js';
 import { validateService } from './service.js';
 import { validateServiceCIDR } from './service-cidr.js';
+import { isWorkload, validateWorkload } from './workload.js';
 
 export interface ValidateOptions {
   /** The namespace of objects that name none, as `kubectl apply -n` gives them (default `default`). */
   namespace?: string;
+  /** --simulate: read Deployments, ReplicaSets, StatefulSets, DaemonSets and ReplicationControllers too. */
+  workloads?: boolean;
 }
 
 export interface ValidationResult {
@@ -24,6 +27,8 @@ export interface ValidationResult {
   diagnostics: Diagnostic[];
   /** How many objects were checked (List items count one each). */
   checked: number;
+  /** The workloads, valid, in input order (only with `workloads`). */
+  workloads: Workload[];
 }
 
 type Semantic = (value: never, r: ObjectReporter) => void;
@@ -48,9 +53,14 @@ export function validateObjects(objects: LoadedObject[], options: ValidateOption
   const inventory = new InventoryBuilder();
   const configs: ValidationResult['configs'] = [];
   const reporters: ObjectReporter[] = [];
+  const workloads: Workload[] = [];
   for (const loaded of objects) {
     const r = new ObjectReporter(loaded, [], undefined, undefined, namespace);
     reporters.push(r);
+    if (options.workloads && readWorkload(loaded, r, namespace)) {
+      if (!r.failed) workloads.push(loaded.value as Workload);
+      continue;
+    }
     const kind = kindOf(loaded.value, r);
     if (kind !== null) {
       const shape = checkShape(kind, loaded.value);
@@ -71,7 +81,16 @@ export function validateObjects(objects: LoadedObject[], options: ValidateOption
   // In input order, each object's problems together, now that repeats are known too.
   const diagnostics: Diagnostic[] = [];
   for (const r of reporters) if (r.diagnostics.length) diagnostics.push(...r.diagnostics);
-  return { inventory: filed, configs, diagnostics, checked: objects.length };
+  return { inventory: filed, configs, diagnostics, checked: objects.length, workloads };
+}
+
+/** With --simulate, a workload is checked for what the simulation reads; false when the object is no workload. */
+function readWorkload(loaded: LoadedObject, r: ObjectReporter, namespace: string): boolean {
+  const value = loaded.value as { kind?: unknown; metadata?: { namespace?: string } } | null;
+  if (typeof value !== 'object' || value === null || typeof value.kind !== 'string' || !isWorkload(value.kind, value)) return false;
+  validateWorkload(loaded, r);
+  if (!r.failed && value.metadata && !value.metadata.namespace) value.metadata.namespace = namespace;
+  return true;
 }
 
 /**
@@ -141,11 +160,14 @@ function kindOf(value: unknown, r: ObjectReporter): KnownKind | null {
     return null;
   }
   if (!isKnownKind(kind)) {
-    r.warning(['kind'], `${quoted(kind)} is not a kind kpc reads; skipped`);
+    r.lazyWarning(['kind'], `${quoted(kind)}${UNREAD_KIND}`);
     return null;
   }
   return kind;
 }
+
+/** The end of the warning for an object of a kind kpc does not read (the CLI sums these up by kind). */
+export const UNREAD_KIND = ' is not a kind kpc reads; skipped';
 
 const CLUSTER_SCOPED = new Set<KnownKind>(['Node', 'ServiceCIDR', 'KubeProxyConfiguration']);
 

@@ -40,7 +40,7 @@ export function checkShape(kind: KnownKind, value: unknown): SchemaProblem[] {
   return dedupe((validate.errors ?? []).map(describe));
 }
 
-function describe(error: ErrorObject): SchemaProblem {
+export function describe(error: ErrorObject): SchemaProblem {
   const path: FieldPath = error.instancePath
     .split('/')
     .slice(1)

@@ -2271,7 +2271,7 @@ return errors === 0;
 }
 
 export const Pod = validate11;
-const schema25 = {"$id":"kpc:Pod","type":"object","required":["apiVersion","kind","metadata"],"properties":{"apiVersion":{"const":"v1"},"metadata":{"$ref":"kpc:definitions#/$defs/metadata"},"spec":{"type":"object","properties":{"nodeName":{"type":"string"},"hostname":{"type":"string"},"subdomain":{"type":"string"},"restartPolicy":{"enum":["Always","OnFailure","Never"]},"containers":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"ports":{"type":"array","items":{"type":"object","required":["containerPort"],"properties":{"name":{"type":"string"},"containerPort":{"$ref":"kpc:definitions#/$defs/port"},"protocol":{"$ref":"kpc:definitions#/$defs/protocol"}}}}}}}}},"status":{"type":"object","properties":{"phase":{"type":"string"},"podIP":{"type":"string"},"podIPs":{"type":"array","items":{"type":"object","required":["ip"],"properties":{"ip":{"type":"string"}}}},"conditions":{"type":"array","items":{"type":"object","required":["type","status"],"properties":{"type":{"type":"string"},"status":{"type":"string"}}}}}}}};
+const schema25 = {"$id":"kpc:Pod","type":"object","required":["apiVersion","kind","metadata"],"properties":{"apiVersion":{"const":"v1"},"metadata":{"$ref":"kpc:definitions#/$defs/metadata"},"spec":{"type":"object","properties":{"nodeName":{"type":"string"},"hostname":{"type":"string"},"subdomain":{"type":"string"},"restartPolicy":{"enum":["Always","OnFailure","Never"]},"nodeSelector":{"$ref":"kpc:definitions#/$defs/stringMap"},"hostNetwork":{"type":"boolean"},"containers":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"ports":{"type":"array","items":{"type":"object","required":["containerPort"],"properties":{"name":{"type":"string"},"containerPort":{"$ref":"kpc:definitions#/$defs/port"},"protocol":{"$ref":"kpc:definitions#/$defs/protocol"}}}}}}}}},"status":{"type":"object","properties":{"phase":{"type":"string"},"podIP":{"type":"string"},"podIPs":{"type":"array","items":{"type":"object","required":["ip"],"properties":{"ip":{"type":"string"}}}},"conditions":{"type":"array","items":{"type":"object","required":["type","status"],"properties":{"type":{"type":"string"},"status":{"type":"string"}}}}}}}};
 
 function validate12(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2507,17 +2507,13 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data2.containers !== undefined){
-let data7 = data2.containers;
-if(Array.isArray(data7)){
-const len0 = data7.length;
-for(let i0=0; i0<len0; i0++){
-let data8 = data7[i0];
-if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
-if(data8.name !== undefined){
-let data9 = data8.name;
-if(typeof data9 !== "string"){
-const err8 = {instancePath:instancePath+"/spec/containers/" + i0+"/name",schemaPath:"#/properties/spec/properties/containers/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.properties.spec.properties.containers.items.properties.name.type,parentSchema:schema25.properties.spec.properties.containers.items.properties.name,data:data9};
+if(data2.nodeSelector !== undefined){
+let data7 = data2.nodeSelector;
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+for(const key0 in data7){
+let data8 = data7[key0];
+if(typeof data8 !== "string"){
+const err8 = {instancePath:instancePath+"/spec/nodeSelector/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"kpc:definitions#/$defs/stringMap/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema3.additionalProperties.type,parentSchema:schema3.additionalProperties,data:data8};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -2527,15 +2523,9 @@ vErrors.push(err8);
 errors++;
 }
 }
-if(data8.ports !== undefined){
-let data10 = data8.ports;
-if(Array.isArray(data10)){
-const len1 = data10.length;
-for(let i1=0; i1<len1; i1++){
-let data11 = data10[i1];
-if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
-if(data11.containerPort === undefined){
-const err9 = {instancePath:instancePath+"/spec/containers/" + i0+"/ports/" + i1,schemaPath:"#/properties/spec/properties/containers/items/properties/ports/items/required",keyword:"required",params:{missingProperty: "containerPort"},message:"must have required property '"+"containerPort"+"'",schema:schema25.properties.spec.properties.containers.items.properties.ports.items.required,parentSchema:schema25.properties.spec.properties.containers.items.properties.ports.items,data:data11};
+}
+else {
+const err9 = {instancePath:instancePath+"/spec/nodeSelector",schemaPath:"kpc:definitions#/$defs/stringMap/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema3.type,parentSchema:schema3,data:data7};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -2544,10 +2534,11 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(data11.name !== undefined){
-let data12 = data11.name;
-if(typeof data12 !== "string"){
-const err10 = {instancePath:instancePath+"/spec/containers/" + i0+"/ports/" + i1+"/name",schemaPath:"#/properties/spec/properties/containers/items/properties/ports/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.properties.spec.properties.containers.items.properties.ports.items.properties.name.type,parentSchema:schema25.properties.spec.properties.containers.items.properties.ports.items.properties.name,data:data12};
+}
+if(data2.hostNetwork !== undefined){
+let data9 = data2.hostNetwork;
+if(typeof data9 !== "boolean"){
+const err10 = {instancePath:instancePath+"/spec/hostNetwork",schemaPath:"#/properties/spec/properties/hostNetwork/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema25.properties.spec.properties.hostNetwork.type,parentSchema:schema25.properties.spec.properties.hostNetwork,data:data9};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -2557,10 +2548,17 @@ vErrors.push(err10);
 errors++;
 }
 }
-if(data11.containerPort !== undefined){
-let data13 = data11.containerPort;
-if(!((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13)))){
-const err11 = {instancePath:instancePath+"/spec/containers/" + i0+"/ports/" + i1+"/containerPort",schemaPath:"kpc:definitions#/$defs/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema7.type,parentSchema:schema7,data:data13};
+if(data2.containers !== undefined){
+let data10 = data2.containers;
+if(Array.isArray(data10)){
+const len0 = data10.length;
+for(let i0=0; i0<len0; i0++){
+let data11 = data10[i0];
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+if(data11.name !== undefined){
+let data12 = data11.name;
+if(typeof data12 !== "string"){
+const err11 = {instancePath:instancePath+"/spec/containers/" + i0+"/name",schemaPath:"#/properties/spec/properties/containers/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.properties.spec.properties.containers.items.properties.name.type,parentSchema:schema25.properties.spec.properties.containers.items.properties.name,data:data12};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -2569,9 +2567,16 @@ vErrors.push(err11);
 }
 errors++;
 }
-if(typeof data13 == "number"){
-if(data13 > 65535 || isNaN(data13)){
-const err12 = {instancePath:instancePath+"/spec/containers/" + i0+"/ports/" + i1+"/containerPort",schemaPath:"kpc:definitions#/$defs/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema7,data:data13};
+}
+if(data11.ports !== undefined){
+let data13 = data11.ports;
+if(Array.isArray(data13)){
+const len1 = data13.length;
+for(let i1=0; i1<len1; i1++){
+let data14 = data13[i1];
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+if(data14.containerPort === undefined){
+const err12 = {instancePath:instancePath+"/spec/containers/" + i0+"/ports/" + i1,schemaPath:"#/properties/spec/properties/containers/items/properties/ports/items/required",keyword:"required",params:{missingProperty: "containerPort"},message:"must have required property '"+"containerPort"+"'",schema:schema25.properties.spec.properties.containers.items.properties.ports.items.required,parentSchema:schema25.properties.spec.properties.containers.items.properties.ports.items,data:data14};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -2580,8 +2585,10 @@ vErrors.push(err12);
 }
 errors++;
 }
-if(data13 < 1 || isNaN(data13)){
-const err13 = {instancePath:instancePath+"/spec/containers/" + i0+"/ports/" + i1+"/containerPort",schemaPath:"kpc:definitions#/$defs/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema7,data:data13};
+if(data14.name !== undefined){
+let data15 = data14.name;
+if(typeof data15 !== "string"){
+const err13 = {instancePath:instancePath+"/spec/containers/" + i0+"/ports/" + i1+"/name",schemaPath:"#/properties/spec/properties/containers/items/properties/ports/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.properties.spec.properties.containers.items.properties.ports.items.properties.name.type,parentSchema:schema25.properties.spec.properties.containers.items.properties.ports.items.properties.name,data:data15};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -2591,11 +2598,10 @@ vErrors.push(err13);
 errors++;
 }
 }
-}
-if(data11.protocol !== undefined){
-let data14 = data11.protocol;
-if(!(((data14 === "TCP") || (data14 === "UDP")) || (data14 === "SCTP"))){
-const err14 = {instancePath:instancePath+"/spec/containers/" + i0+"/ports/" + i1+"/protocol",schemaPath:"kpc:definitions#/$defs/protocol/enum",keyword:"enum",params:{allowedValues: schema8.enum},message:"must be equal to one of the allowed values",schema:schema8.enum,parentSchema:schema8,data:data14};
+if(data14.containerPort !== undefined){
+let data16 = data14.containerPort;
+if(!((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16)))){
+const err14 = {instancePath:instancePath+"/spec/containers/" + i0+"/ports/" + i1+"/containerPort",schemaPath:"kpc:definitions#/$defs/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema7.type,parentSchema:schema7,data:data16};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -2604,10 +2610,9 @@ vErrors.push(err14);
 }
 errors++;
 }
-}
-}
-else {
-const err15 = {instancePath:instancePath+"/spec/containers/" + i0+"/ports/" + i1,schemaPath:"#/properties/spec/properties/containers/items/properties/ports/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema25.properties.spec.properties.containers.items.properties.ports.items.type,parentSchema:schema25.properties.spec.properties.containers.items.properties.ports.items,data:data11};
+if(typeof data16 == "number"){
+if(data16 > 65535 || isNaN(data16)){
+const err15 = {instancePath:instancePath+"/spec/containers/" + i0+"/ports/" + i1+"/containerPort",schemaPath:"kpc:definitions#/$defs/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema7,data:data16};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -2616,10 +2621,8 @@ vErrors.push(err15);
 }
 errors++;
 }
-}
-}
-else {
-const err16 = {instancePath:instancePath+"/spec/containers/" + i0+"/ports",schemaPath:"#/properties/spec/properties/containers/items/properties/ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema25.properties.spec.properties.containers.items.properties.ports.type,parentSchema:schema25.properties.spec.properties.containers.items.properties.ports,data:data10};
+if(data16 < 1 || isNaN(data16)){
+const err16 = {instancePath:instancePath+"/spec/containers/" + i0+"/ports/" + i1+"/containerPort",schemaPath:"kpc:definitions#/$defs/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema7,data:data16};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -2630,8 +2633,10 @@ errors++;
 }
 }
 }
-else {
-const err17 = {instancePath:instancePath+"/spec/containers/" + i0,schemaPath:"#/properties/spec/properties/containers/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema25.properties.spec.properties.containers.items.type,parentSchema:schema25.properties.spec.properties.containers.items,data:data8};
+if(data14.protocol !== undefined){
+let data17 = data14.protocol;
+if(!(((data17 === "TCP") || (data17 === "UDP")) || (data17 === "SCTP"))){
+const err17 = {instancePath:instancePath+"/spec/containers/" + i0+"/ports/" + i1+"/protocol",schemaPath:"kpc:definitions#/$defs/protocol/enum",keyword:"enum",params:{allowedValues: schema8.enum},message:"must be equal to one of the allowed values",schema:schema8.enum,parentSchema:schema8,data:data17};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -2643,7 +2648,7 @@ errors++;
 }
 }
 else {
-const err18 = {instancePath:instancePath+"/spec/containers",schemaPath:"#/properties/spec/properties/containers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema25.properties.spec.properties.containers.type,parentSchema:schema25.properties.spec.properties.containers,data:data7};
+const err18 = {instancePath:instancePath+"/spec/containers/" + i0+"/ports/" + i1,schemaPath:"#/properties/spec/properties/containers/items/properties/ports/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema25.properties.spec.properties.containers.items.properties.ports.items.type,parentSchema:schema25.properties.spec.properties.containers.items.properties.ports.items,data:data14};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -2655,7 +2660,7 @@ errors++;
 }
 }
 else {
-const err19 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema25.properties.spec.type,parentSchema:schema25.properties.spec,data:data2};
+const err19 = {instancePath:instancePath+"/spec/containers/" + i0+"/ports",schemaPath:"#/properties/spec/properties/containers/items/properties/ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema25.properties.spec.properties.containers.items.properties.ports.type,parentSchema:schema25.properties.spec.properties.containers.items.properties.ports,data:data13};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -2665,13 +2670,9 @@ vErrors.push(err19);
 errors++;
 }
 }
-if(data.status !== undefined){
-let data15 = data.status;
-if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
-if(data15.phase !== undefined){
-let data16 = data15.phase;
-if(typeof data16 !== "string"){
-const err20 = {instancePath:instancePath+"/status/phase",schemaPath:"#/properties/status/properties/phase/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.properties.status.properties.phase.type,parentSchema:schema25.properties.status.properties.phase,data:data16};
+}
+else {
+const err20 = {instancePath:instancePath+"/spec/containers/" + i0,schemaPath:"#/properties/spec/properties/containers/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema25.properties.spec.properties.containers.items.type,parentSchema:schema25.properties.spec.properties.containers.items,data:data11};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -2681,10 +2682,9 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(data15.podIP !== undefined){
-let data17 = data15.podIP;
-if(typeof data17 !== "string"){
-const err21 = {instancePath:instancePath+"/status/podIP",schemaPath:"#/properties/status/properties/podIP/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.properties.status.properties.podIP.type,parentSchema:schema25.properties.status.properties.podIP,data:data17};
+}
+else {
+const err21 = {instancePath:instancePath+"/spec/containers",schemaPath:"#/properties/spec/properties/containers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema25.properties.spec.properties.containers.type,parentSchema:schema25.properties.spec.properties.containers,data:data10};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -2694,15 +2694,9 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data15.podIPs !== undefined){
-let data18 = data15.podIPs;
-if(Array.isArray(data18)){
-const len2 = data18.length;
-for(let i2=0; i2<len2; i2++){
-let data19 = data18[i2];
-if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
-if(data19.ip === undefined){
-const err22 = {instancePath:instancePath+"/status/podIPs/" + i2,schemaPath:"#/properties/status/properties/podIPs/items/required",keyword:"required",params:{missingProperty: "ip"},message:"must have required property '"+"ip"+"'",schema:schema25.properties.status.properties.podIPs.items.required,parentSchema:schema25.properties.status.properties.podIPs.items,data:data19};
+}
+else {
+const err22 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema25.properties.spec.type,parentSchema:schema25.properties.spec,data:data2};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -2711,10 +2705,14 @@ vErrors.push(err22);
 }
 errors++;
 }
-if(data19.ip !== undefined){
-let data20 = data19.ip;
-if(typeof data20 !== "string"){
-const err23 = {instancePath:instancePath+"/status/podIPs/" + i2+"/ip",schemaPath:"#/properties/status/properties/podIPs/items/properties/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.properties.status.properties.podIPs.items.properties.ip.type,parentSchema:schema25.properties.status.properties.podIPs.items.properties.ip,data:data20};
+}
+if(data.status !== undefined){
+let data18 = data.status;
+if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
+if(data18.phase !== undefined){
+let data19 = data18.phase;
+if(typeof data19 !== "string"){
+const err23 = {instancePath:instancePath+"/status/phase",schemaPath:"#/properties/status/properties/phase/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.properties.status.properties.phase.type,parentSchema:schema25.properties.status.properties.phase,data:data19};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -2724,9 +2722,10 @@ vErrors.push(err23);
 errors++;
 }
 }
-}
-else {
-const err24 = {instancePath:instancePath+"/status/podIPs/" + i2,schemaPath:"#/properties/status/properties/podIPs/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema25.properties.status.properties.podIPs.items.type,parentSchema:schema25.properties.status.properties.podIPs.items,data:data19};
+if(data18.podIP !== undefined){
+let data20 = data18.podIP;
+if(typeof data20 !== "string"){
+const err24 = {instancePath:instancePath+"/status/podIP",schemaPath:"#/properties/status/properties/podIP/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.properties.status.properties.podIP.type,parentSchema:schema25.properties.status.properties.podIP,data:data20};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -2736,9 +2735,15 @@ vErrors.push(err24);
 errors++;
 }
 }
-}
-else {
-const err25 = {instancePath:instancePath+"/status/podIPs",schemaPath:"#/properties/status/properties/podIPs/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema25.properties.status.properties.podIPs.type,parentSchema:schema25.properties.status.properties.podIPs,data:data18};
+if(data18.podIPs !== undefined){
+let data21 = data18.podIPs;
+if(Array.isArray(data21)){
+const len2 = data21.length;
+for(let i2=0; i2<len2; i2++){
+let data22 = data21[i2];
+if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
+if(data22.ip === undefined){
+const err25 = {instancePath:instancePath+"/status/podIPs/" + i2,schemaPath:"#/properties/status/properties/podIPs/items/required",keyword:"required",params:{missingProperty: "ip"},message:"must have required property '"+"ip"+"'",schema:schema25.properties.status.properties.podIPs.items.required,parentSchema:schema25.properties.status.properties.podIPs.items,data:data22};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -2747,16 +2752,10 @@ vErrors.push(err25);
 }
 errors++;
 }
-}
-if(data15.conditions !== undefined){
-let data21 = data15.conditions;
-if(Array.isArray(data21)){
-const len3 = data21.length;
-for(let i3=0; i3<len3; i3++){
-let data22 = data21[i3];
-if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
-if(data22.type === undefined){
-const err26 = {instancePath:instancePath+"/status/conditions/" + i3,schemaPath:"#/properties/status/properties/conditions/items/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema25.properties.status.properties.conditions.items.required,parentSchema:schema25.properties.status.properties.conditions.items,data:data22};
+if(data22.ip !== undefined){
+let data23 = data22.ip;
+if(typeof data23 !== "string"){
+const err26 = {instancePath:instancePath+"/status/podIPs/" + i2+"/ip",schemaPath:"#/properties/status/properties/podIPs/items/properties/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.properties.status.properties.podIPs.items.properties.ip.type,parentSchema:schema25.properties.status.properties.podIPs.items.properties.ip,data:data23};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -2765,8 +2764,10 @@ vErrors.push(err26);
 }
 errors++;
 }
-if(data22.status === undefined){
-const err27 = {instancePath:instancePath+"/status/conditions/" + i3,schemaPath:"#/properties/status/properties/conditions/items/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'",schema:schema25.properties.status.properties.conditions.items.required,parentSchema:schema25.properties.status.properties.conditions.items,data:data22};
+}
+}
+else {
+const err27 = {instancePath:instancePath+"/status/podIPs/" + i2,schemaPath:"#/properties/status/properties/podIPs/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema25.properties.status.properties.podIPs.items.type,parentSchema:schema25.properties.status.properties.podIPs.items,data:data22};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -2775,10 +2776,10 @@ vErrors.push(err27);
 }
 errors++;
 }
-if(data22.type !== undefined){
-let data23 = data22.type;
-if(typeof data23 !== "string"){
-const err28 = {instancePath:instancePath+"/status/conditions/" + i3+"/type",schemaPath:"#/properties/status/properties/conditions/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.properties.status.properties.conditions.items.properties.type.type,parentSchema:schema25.properties.status.properties.conditions.items.properties.type,data:data23};
+}
+}
+else {
+const err28 = {instancePath:instancePath+"/status/podIPs",schemaPath:"#/properties/status/properties/podIPs/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema25.properties.status.properties.podIPs.type,parentSchema:schema25.properties.status.properties.podIPs,data:data21};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -2788,10 +2789,15 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data22.status !== undefined){
-let data24 = data22.status;
-if(typeof data24 !== "string"){
-const err29 = {instancePath:instancePath+"/status/conditions/" + i3+"/status",schemaPath:"#/properties/status/properties/conditions/items/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.properties.status.properties.conditions.items.properties.status.type,parentSchema:schema25.properties.status.properties.conditions.items.properties.status,data:data24};
+if(data18.conditions !== undefined){
+let data24 = data18.conditions;
+if(Array.isArray(data24)){
+const len3 = data24.length;
+for(let i3=0; i3<len3; i3++){
+let data25 = data24[i3];
+if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
+if(data25.type === undefined){
+const err29 = {instancePath:instancePath+"/status/conditions/" + i3,schemaPath:"#/properties/status/properties/conditions/items/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema25.properties.status.properties.conditions.items.required,parentSchema:schema25.properties.status.properties.conditions.items,data:data25};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -2800,10 +2806,8 @@ vErrors.push(err29);
 }
 errors++;
 }
-}
-}
-else {
-const err30 = {instancePath:instancePath+"/status/conditions/" + i3,schemaPath:"#/properties/status/properties/conditions/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema25.properties.status.properties.conditions.items.type,parentSchema:schema25.properties.status.properties.conditions.items,data:data22};
+if(data25.status === undefined){
+const err30 = {instancePath:instancePath+"/status/conditions/" + i3,schemaPath:"#/properties/status/properties/conditions/items/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'",schema:schema25.properties.status.properties.conditions.items.required,parentSchema:schema25.properties.status.properties.conditions.items,data:data25};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -2812,10 +2816,10 @@ vErrors.push(err30);
 }
 errors++;
 }
-}
-}
-else {
-const err31 = {instancePath:instancePath+"/status/conditions",schemaPath:"#/properties/status/properties/conditions/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema25.properties.status.properties.conditions.type,parentSchema:schema25.properties.status.properties.conditions,data:data21};
+if(data25.type !== undefined){
+let data26 = data25.type;
+if(typeof data26 !== "string"){
+const err31 = {instancePath:instancePath+"/status/conditions/" + i3+"/type",schemaPath:"#/properties/status/properties/conditions/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.properties.status.properties.conditions.items.properties.type.type,parentSchema:schema25.properties.status.properties.conditions.items.properties.type,data:data26};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -2825,9 +2829,10 @@ vErrors.push(err31);
 errors++;
 }
 }
-}
-else {
-const err32 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema25.properties.status.type,parentSchema:schema25.properties.status,data:data15};
+if(data25.status !== undefined){
+let data27 = data25.status;
+if(typeof data27 !== "string"){
+const err32 = {instancePath:instancePath+"/status/conditions/" + i3+"/status",schemaPath:"#/properties/status/properties/conditions/items/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.properties.status.properties.conditions.items.properties.status.type,parentSchema:schema25.properties.status.properties.conditions.items.properties.status,data:data27};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -2839,7 +2844,7 @@ errors++;
 }
 }
 else {
-const err33 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema25.type,parentSchema:schema25,data};
+const err33 = {instancePath:instancePath+"/status/conditions/" + i3,schemaPath:"#/properties/status/properties/conditions/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema25.properties.status.properties.conditions.items.type,parentSchema:schema25.properties.status.properties.conditions.items,data:data25};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -2848,12 +2853,48 @@ vErrors.push(err33);
 }
 errors++;
 }
+}
+}
+else {
+const err34 = {instancePath:instancePath+"/status/conditions",schemaPath:"#/properties/status/properties/conditions/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema25.properties.status.properties.conditions.type,parentSchema:schema25.properties.status.properties.conditions,data:data24};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+}
+else {
+const err35 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema25.properties.status.type,parentSchema:schema25.properties.status,data:data18};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+}
+}
+else {
+const err36 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema25.type,parentSchema:schema25,data};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
 validate11.errors = vErrors;
 return errors === 0;
 }
 
 export const Service = validate14;
-const schema31 = {"$id":"kpc:Service","type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"const":"v1"},"metadata":{"$ref":"kpc:definitions#/$defs/metadata"},"spec":{"type":"object","properties":{"type":{"enum":["ClusterIP","NodePort","LoadBalancer","ExternalName"]},"selector":{"$ref":"kpc:definitions#/$defs/stringMap"},"ports":{"type":"array","items":{"type":"object","required":["port"],"properties":{"name":{"type":"string"},"protocol":{"$ref":"kpc:definitions#/$defs/protocol"},"port":{"$ref":"kpc:definitions#/$defs/port"},"targetPort":{"type":["integer","string"]},"nodePort":{"$ref":"kpc:definitions#/$defs/port"},"appProtocol":{"type":"string"}}}},"clusterIP":{"type":"string"},"clusterIPs":{"$ref":"kpc:definitions#/$defs/stringList","maxItems":2},"ipFamilies":{"type":"array","maxItems":2,"items":{"enum":["IPv4","IPv6"]}},"ipFamilyPolicy":{"enum":["SingleStack","PreferDualStack","RequireDualStack"]},"externalIPs":{"$ref":"kpc:definitions#/$defs/stringList"},"externalName":{"type":"string"},"sessionAffinity":{"enum":["None","ClientIP"]},"sessionAffinityConfig":{"type":"object","properties":{"clientIP":{"type":"object","properties":{"timeoutSeconds":{"type":"integer","minimum":1,"maximum":86400}}}}},"externalTrafficPolicy":{"enum":["Cluster","Local"]},"internalTrafficPolicy":{"enum":["Cluster","Local"]},"healthCheckNodePort":{"$ref":"kpc:definitions#/$defs/port"},"loadBalancerIP":{"type":"string"},"loadBalancerSourceRanges":{"$ref":"kpc:definitions#/$defs/stringList"},"publishNotReadyAddresses":{"type":"boolean"},"topologyKeys":{"$ref":"kpc:definitions#/$defs/stringList","maxItems":16},"trafficDistribution":{"type":"string"}}},"status":{"type":"object","properties":{"loadBalancer":{"type":"object","properties":{"ingress":{"type":"array","items":{"type":"object","properties":{"ip":{"type":"string"},"hostname":{"type":"string"},"ipMode":{"enum":["VIP","Proxy"]}}}}}}}}}};
+const schema32 = {"$id":"kpc:Service","type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"const":"v1"},"metadata":{"$ref":"kpc:definitions#/$defs/metadata"},"spec":{"type":"object","properties":{"type":{"enum":["ClusterIP","NodePort","LoadBalancer","ExternalName"]},"selector":{"$ref":"kpc:definitions#/$defs/stringMap"},"ports":{"type":"array","items":{"type":"object","required":["port"],"properties":{"name":{"type":"string"},"protocol":{"$ref":"kpc:definitions#/$defs/protocol"},"port":{"$ref":"kpc:definitions#/$defs/port"},"targetPort":{"type":["integer","string"]},"nodePort":{"$ref":"kpc:definitions#/$defs/port"},"appProtocol":{"type":"string"}}}},"clusterIP":{"type":"string"},"clusterIPs":{"$ref":"kpc:definitions#/$defs/stringList","maxItems":2},"ipFamilies":{"type":"array","maxItems":2,"items":{"enum":["IPv4","IPv6"]}},"ipFamilyPolicy":{"enum":["SingleStack","PreferDualStack","RequireDualStack"]},"externalIPs":{"$ref":"kpc:definitions#/$defs/stringList"},"externalName":{"type":"string"},"sessionAffinity":{"enum":["None","ClientIP"]},"sessionAffinityConfig":{"type":"object","properties":{"clientIP":{"type":"object","properties":{"timeoutSeconds":{"type":"integer","minimum":1,"maximum":86400}}}}},"externalTrafficPolicy":{"enum":["Cluster","Local"]},"internalTrafficPolicy":{"enum":["Cluster","Local"]},"healthCheckNodePort":{"$ref":"kpc:definitions#/$defs/port"},"loadBalancerIP":{"type":"string"},"loadBalancerSourceRanges":{"$ref":"kpc:definitions#/$defs/stringList"},"publishNotReadyAddresses":{"type":"boolean"},"topologyKeys":{"$ref":"kpc:definitions#/$defs/stringList","maxItems":16},"trafficDistribution":{"type":"string"}}},"status":{"type":"object","properties":{"loadBalancer":{"type":"object","properties":{"ingress":{"type":"array","items":{"type":"object","properties":{"ip":{"type":"string"},"hostname":{"type":"string"},"ipMode":{"enum":["VIP","Proxy"]}}}}}}}}}};
 
 function validate15(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2986,7 +3027,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.apiVersion === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "apiVersion"},message:"must have required property '"+"apiVersion"+"'",schema:schema31.required,parentSchema:schema31,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "apiVersion"},message:"must have required property '"+"apiVersion"+"'",schema:schema32.required,parentSchema:schema32,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2996,7 +3037,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.kind === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'",schema:schema31.required,parentSchema:schema31,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'",schema:schema32.required,parentSchema:schema32,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3006,7 +3047,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data.metadata === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "metadata"},message:"must have required property '"+"metadata"+"'",schema:schema31.required,parentSchema:schema31,data};
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "metadata"},message:"must have required property '"+"metadata"+"'",schema:schema32.required,parentSchema:schema32,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3016,7 +3057,7 @@ vErrors.push(err2);
 errors++;
 }
 if(data.spec === undefined){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "spec"},message:"must have required property '"+"spec"+"'",schema:schema31.required,parentSchema:schema31,data};
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "spec"},message:"must have required property '"+"spec"+"'",schema:schema32.required,parentSchema:schema32,data};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3028,7 +3069,7 @@ errors++;
 if(data.apiVersion !== undefined){
 let data0 = data.apiVersion;
 if("v1" !== data0){
-const err4 = {instancePath:instancePath+"/apiVersion",schemaPath:"#/properties/apiVersion/const",keyword:"const",params:{allowedValue: "v1"},message:"must be equal to constant",schema:"v1",parentSchema:schema31.properties.apiVersion,data:data0};
+const err4 = {instancePath:instancePath+"/apiVersion",schemaPath:"#/properties/apiVersion/const",keyword:"const",params:{allowedValue: "v1"},message:"must be equal to constant",schema:"v1",parentSchema:schema32.properties.apiVersion,data:data0};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3050,7 +3091,7 @@ if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 if(data2.type !== undefined){
 let data3 = data2.type;
 if(!((((data3 === "ClusterIP") || (data3 === "NodePort")) || (data3 === "LoadBalancer")) || (data3 === "ExternalName"))){
-const err5 = {instancePath:instancePath+"/spec/type",schemaPath:"#/properties/spec/properties/type/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.type.enum,parentSchema:schema31.properties.spec.properties.type,data:data3};
+const err5 = {instancePath:instancePath+"/spec/type",schemaPath:"#/properties/spec/properties/type/enum",keyword:"enum",params:{allowedValues: schema32.properties.spec.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.spec.properties.type.enum,parentSchema:schema32.properties.spec.properties.type,data:data3};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -3096,7 +3137,7 @@ for(let i0=0; i0<len0; i0++){
 let data7 = data6[i0];
 if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
 if(data7.port === undefined){
-const err8 = {instancePath:instancePath+"/spec/ports/" + i0,schemaPath:"#/properties/spec/properties/ports/items/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema31.properties.spec.properties.ports.items.required,parentSchema:schema31.properties.spec.properties.ports.items,data:data7};
+const err8 = {instancePath:instancePath+"/spec/ports/" + i0,schemaPath:"#/properties/spec/properties/ports/items/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema32.properties.spec.properties.ports.items.required,parentSchema:schema32.properties.spec.properties.ports.items,data:data7};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -3108,7 +3149,7 @@ errors++;
 if(data7.name !== undefined){
 let data8 = data7.name;
 if(typeof data8 !== "string"){
-const err9 = {instancePath:instancePath+"/spec/ports/" + i0+"/name",schemaPath:"#/properties/spec/properties/ports/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.ports.items.properties.name.type,parentSchema:schema31.properties.spec.properties.ports.items.properties.name,data:data8};
+const err9 = {instancePath:instancePath+"/spec/ports/" + i0+"/name",schemaPath:"#/properties/spec/properties/ports/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.spec.properties.ports.items.properties.name.type,parentSchema:schema32.properties.spec.properties.ports.items.properties.name,data:data8};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -3169,7 +3210,7 @@ errors++;
 if(data7.targetPort !== undefined){
 let data11 = data7.targetPort;
 if((!((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11)))) && (typeof data11 !== "string")){
-const err14 = {instancePath:instancePath+"/spec/ports/" + i0+"/targetPort",schemaPath:"#/properties/spec/properties/ports/items/properties/targetPort/type",keyword:"type",params:{type: schema31.properties.spec.properties.ports.items.properties.targetPort.type},message:"must be integer,string",schema:schema31.properties.spec.properties.ports.items.properties.targetPort.type,parentSchema:schema31.properties.spec.properties.ports.items.properties.targetPort,data:data11};
+const err14 = {instancePath:instancePath+"/spec/ports/" + i0+"/targetPort",schemaPath:"#/properties/spec/properties/ports/items/properties/targetPort/type",keyword:"type",params:{type: schema32.properties.spec.properties.ports.items.properties.targetPort.type},message:"must be integer,string",schema:schema32.properties.spec.properties.ports.items.properties.targetPort.type,parentSchema:schema32.properties.spec.properties.ports.items.properties.targetPort,data:data11};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -3217,7 +3258,7 @@ errors++;
 if(data7.appProtocol !== undefined){
 let data13 = data7.appProtocol;
 if(typeof data13 !== "string"){
-const err18 = {instancePath:instancePath+"/spec/ports/" + i0+"/appProtocol",schemaPath:"#/properties/spec/properties/ports/items/properties/appProtocol/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.ports.items.properties.appProtocol.type,parentSchema:schema31.properties.spec.properties.ports.items.properties.appProtocol,data:data13};
+const err18 = {instancePath:instancePath+"/spec/ports/" + i0+"/appProtocol",schemaPath:"#/properties/spec/properties/ports/items/properties/appProtocol/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.spec.properties.ports.items.properties.appProtocol.type,parentSchema:schema32.properties.spec.properties.ports.items.properties.appProtocol,data:data13};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -3229,7 +3270,7 @@ errors++;
 }
 }
 else {
-const err19 = {instancePath:instancePath+"/spec/ports/" + i0,schemaPath:"#/properties/spec/properties/ports/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.ports.items.type,parentSchema:schema31.properties.spec.properties.ports.items,data:data7};
+const err19 = {instancePath:instancePath+"/spec/ports/" + i0,schemaPath:"#/properties/spec/properties/ports/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.spec.properties.ports.items.type,parentSchema:schema32.properties.spec.properties.ports.items,data:data7};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -3241,7 +3282,7 @@ errors++;
 }
 }
 else {
-const err20 = {instancePath:instancePath+"/spec/ports",schemaPath:"#/properties/spec/properties/ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.ports.type,parentSchema:schema31.properties.spec.properties.ports,data:data6};
+const err20 = {instancePath:instancePath+"/spec/ports",schemaPath:"#/properties/spec/properties/ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.spec.properties.ports.type,parentSchema:schema32.properties.spec.properties.ports,data:data6};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -3254,7 +3295,7 @@ errors++;
 if(data2.clusterIP !== undefined){
 let data14 = data2.clusterIP;
 if(typeof data14 !== "string"){
-const err21 = {instancePath:instancePath+"/spec/clusterIP",schemaPath:"#/properties/spec/properties/clusterIP/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.clusterIP.type,parentSchema:schema31.properties.spec.properties.clusterIP,data:data14};
+const err21 = {instancePath:instancePath+"/spec/clusterIP",schemaPath:"#/properties/spec/properties/clusterIP/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.spec.properties.clusterIP.type,parentSchema:schema32.properties.spec.properties.clusterIP,data:data14};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -3294,7 +3335,7 @@ errors++;
 }
 if(Array.isArray(data15)){
 if(data15.length > 2){
-const err24 = {instancePath:instancePath+"/spec/clusterIPs",schemaPath:"#/properties/spec/properties/clusterIPs/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items",schema:2,parentSchema:schema31.properties.spec.properties.clusterIPs,data:data15};
+const err24 = {instancePath:instancePath+"/spec/clusterIPs",schemaPath:"#/properties/spec/properties/clusterIPs/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items",schema:2,parentSchema:schema32.properties.spec.properties.clusterIPs,data:data15};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -3309,7 +3350,7 @@ if(data2.ipFamilies !== undefined){
 let data17 = data2.ipFamilies;
 if(Array.isArray(data17)){
 if(data17.length > 2){
-const err25 = {instancePath:instancePath+"/spec/ipFamilies",schemaPath:"#/properties/spec/properties/ipFamilies/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items",schema:2,parentSchema:schema31.properties.spec.properties.ipFamilies,data:data17};
+const err25 = {instancePath:instancePath+"/spec/ipFamilies",schemaPath:"#/properties/spec/properties/ipFamilies/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items",schema:2,parentSchema:schema32.properties.spec.properties.ipFamilies,data:data17};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -3322,7 +3363,7 @@ const len2 = data17.length;
 for(let i2=0; i2<len2; i2++){
 let data18 = data17[i2];
 if(!((data18 === "IPv4") || (data18 === "IPv6"))){
-const err26 = {instancePath:instancePath+"/spec/ipFamilies/" + i2,schemaPath:"#/properties/spec/properties/ipFamilies/items/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.ipFamilies.items.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.ipFamilies.items.enum,parentSchema:schema31.properties.spec.properties.ipFamilies.items,data:data18};
+const err26 = {instancePath:instancePath+"/spec/ipFamilies/" + i2,schemaPath:"#/properties/spec/properties/ipFamilies/items/enum",keyword:"enum",params:{allowedValues: schema32.properties.spec.properties.ipFamilies.items.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.spec.properties.ipFamilies.items.enum,parentSchema:schema32.properties.spec.properties.ipFamilies.items,data:data18};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -3334,7 +3375,7 @@ errors++;
 }
 }
 else {
-const err27 = {instancePath:instancePath+"/spec/ipFamilies",schemaPath:"#/properties/spec/properties/ipFamilies/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.spec.properties.ipFamilies.type,parentSchema:schema31.properties.spec.properties.ipFamilies,data:data17};
+const err27 = {instancePath:instancePath+"/spec/ipFamilies",schemaPath:"#/properties/spec/properties/ipFamilies/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.spec.properties.ipFamilies.type,parentSchema:schema32.properties.spec.properties.ipFamilies,data:data17};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -3347,7 +3388,7 @@ errors++;
 if(data2.ipFamilyPolicy !== undefined){
 let data19 = data2.ipFamilyPolicy;
 if(!(((data19 === "SingleStack") || (data19 === "PreferDualStack")) || (data19 === "RequireDualStack"))){
-const err28 = {instancePath:instancePath+"/spec/ipFamilyPolicy",schemaPath:"#/properties/spec/properties/ipFamilyPolicy/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.ipFamilyPolicy.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.ipFamilyPolicy.enum,parentSchema:schema31.properties.spec.properties.ipFamilyPolicy,data:data19};
+const err28 = {instancePath:instancePath+"/spec/ipFamilyPolicy",schemaPath:"#/properties/spec/properties/ipFamilyPolicy/enum",keyword:"enum",params:{allowedValues: schema32.properties.spec.properties.ipFamilyPolicy.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.spec.properties.ipFamilyPolicy.enum,parentSchema:schema32.properties.spec.properties.ipFamilyPolicy,data:data19};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -3389,7 +3430,7 @@ errors++;
 if(data2.externalName !== undefined){
 let data22 = data2.externalName;
 if(typeof data22 !== "string"){
-const err31 = {instancePath:instancePath+"/spec/externalName",schemaPath:"#/properties/spec/properties/externalName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.externalName.type,parentSchema:schema31.properties.spec.properties.externalName,data:data22};
+const err31 = {instancePath:instancePath+"/spec/externalName",schemaPath:"#/properties/spec/properties/externalName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.spec.properties.externalName.type,parentSchema:schema32.properties.spec.properties.externalName,data:data22};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -3402,7 +3443,7 @@ errors++;
 if(data2.sessionAffinity !== undefined){
 let data23 = data2.sessionAffinity;
 if(!((data23 === "None") || (data23 === "ClientIP"))){
-const err32 = {instancePath:instancePath+"/spec/sessionAffinity",schemaPath:"#/properties/spec/properties/sessionAffinity/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.sessionAffinity.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.sessionAffinity.enum,parentSchema:schema31.properties.spec.properties.sessionAffinity,data:data23};
+const err32 = {instancePath:instancePath+"/spec/sessionAffinity",schemaPath:"#/properties/spec/properties/sessionAffinity/enum",keyword:"enum",params:{allowedValues: schema32.properties.spec.properties.sessionAffinity.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.spec.properties.sessionAffinity.enum,parentSchema:schema32.properties.spec.properties.sessionAffinity,data:data23};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -3421,7 +3462,7 @@ if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
 if(data25.timeoutSeconds !== undefined){
 let data26 = data25.timeoutSeconds;
 if(!((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26)))){
-const err33 = {instancePath:instancePath+"/spec/sessionAffinityConfig/clientIP/timeoutSeconds",schemaPath:"#/properties/spec/properties/sessionAffinityConfig/properties/clientIP/properties/timeoutSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema31.properties.spec.properties.sessionAffinityConfig.properties.clientIP.properties.timeoutSeconds.type,parentSchema:schema31.properties.spec.properties.sessionAffinityConfig.properties.clientIP.properties.timeoutSeconds,data:data26};
+const err33 = {instancePath:instancePath+"/spec/sessionAffinityConfig/clientIP/timeoutSeconds",schemaPath:"#/properties/spec/properties/sessionAffinityConfig/properties/clientIP/properties/timeoutSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema32.properties.spec.properties.sessionAffinityConfig.properties.clientIP.properties.timeoutSeconds.type,parentSchema:schema32.properties.spec.properties.sessionAffinityConfig.properties.clientIP.properties.timeoutSeconds,data:data26};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -3432,7 +3473,7 @@ errors++;
 }
 if(typeof data26 == "number"){
 if(data26 > 86400 || isNaN(data26)){
-const err34 = {instancePath:instancePath+"/spec/sessionAffinityConfig/clientIP/timeoutSeconds",schemaPath:"#/properties/spec/properties/sessionAffinityConfig/properties/clientIP/properties/timeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400",schema:86400,parentSchema:schema31.properties.spec.properties.sessionAffinityConfig.properties.clientIP.properties.timeoutSeconds,data:data26};
+const err34 = {instancePath:instancePath+"/spec/sessionAffinityConfig/clientIP/timeoutSeconds",schemaPath:"#/properties/spec/properties/sessionAffinityConfig/properties/clientIP/properties/timeoutSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400",schema:86400,parentSchema:schema32.properties.spec.properties.sessionAffinityConfig.properties.clientIP.properties.timeoutSeconds,data:data26};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -3442,7 +3483,7 @@ vErrors.push(err34);
 errors++;
 }
 if(data26 < 1 || isNaN(data26)){
-const err35 = {instancePath:instancePath+"/spec/sessionAffinityConfig/clientIP/timeoutSeconds",schemaPath:"#/properties/spec/properties/sessionAffinityConfig/properties/clientIP/properties/timeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema31.properties.spec.properties.sessionAffinityConfig.properties.clientIP.properties.timeoutSeconds,data:data26};
+const err35 = {instancePath:instancePath+"/spec/sessionAffinityConfig/clientIP/timeoutSeconds",schemaPath:"#/properties/spec/properties/sessionAffinityConfig/properties/clientIP/properties/timeoutSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema32.properties.spec.properties.sessionAffinityConfig.properties.clientIP.properties.timeoutSeconds,data:data26};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -3455,7 +3496,7 @@ errors++;
 }
 }
 else {
-const err36 = {instancePath:instancePath+"/spec/sessionAffinityConfig/clientIP",schemaPath:"#/properties/spec/properties/sessionAffinityConfig/properties/clientIP/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.sessionAffinityConfig.properties.clientIP.type,parentSchema:schema31.properties.spec.properties.sessionAffinityConfig.properties.clientIP,data:data25};
+const err36 = {instancePath:instancePath+"/spec/sessionAffinityConfig/clientIP",schemaPath:"#/properties/spec/properties/sessionAffinityConfig/properties/clientIP/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.spec.properties.sessionAffinityConfig.properties.clientIP.type,parentSchema:schema32.properties.spec.properties.sessionAffinityConfig.properties.clientIP,data:data25};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -3467,7 +3508,7 @@ errors++;
 }
 }
 else {
-const err37 = {instancePath:instancePath+"/spec/sessionAffinityConfig",schemaPath:"#/properties/spec/properties/sessionAffinityConfig/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.properties.sessionAffinityConfig.type,parentSchema:schema31.properties.spec.properties.sessionAffinityConfig,data:data24};
+const err37 = {instancePath:instancePath+"/spec/sessionAffinityConfig",schemaPath:"#/properties/spec/properties/sessionAffinityConfig/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.spec.properties.sessionAffinityConfig.type,parentSchema:schema32.properties.spec.properties.sessionAffinityConfig,data:data24};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -3480,7 +3521,7 @@ errors++;
 if(data2.externalTrafficPolicy !== undefined){
 let data27 = data2.externalTrafficPolicy;
 if(!((data27 === "Cluster") || (data27 === "Local"))){
-const err38 = {instancePath:instancePath+"/spec/externalTrafficPolicy",schemaPath:"#/properties/spec/properties/externalTrafficPolicy/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.externalTrafficPolicy.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.externalTrafficPolicy.enum,parentSchema:schema31.properties.spec.properties.externalTrafficPolicy,data:data27};
+const err38 = {instancePath:instancePath+"/spec/externalTrafficPolicy",schemaPath:"#/properties/spec/properties/externalTrafficPolicy/enum",keyword:"enum",params:{allowedValues: schema32.properties.spec.properties.externalTrafficPolicy.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.spec.properties.externalTrafficPolicy.enum,parentSchema:schema32.properties.spec.properties.externalTrafficPolicy,data:data27};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -3493,7 +3534,7 @@ errors++;
 if(data2.internalTrafficPolicy !== undefined){
 let data28 = data2.internalTrafficPolicy;
 if(!((data28 === "Cluster") || (data28 === "Local"))){
-const err39 = {instancePath:instancePath+"/spec/internalTrafficPolicy",schemaPath:"#/properties/spec/properties/internalTrafficPolicy/enum",keyword:"enum",params:{allowedValues: schema31.properties.spec.properties.internalTrafficPolicy.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.spec.properties.internalTrafficPolicy.enum,parentSchema:schema31.properties.spec.properties.internalTrafficPolicy,data:data28};
+const err39 = {instancePath:instancePath+"/spec/internalTrafficPolicy",schemaPath:"#/properties/spec/properties/internalTrafficPolicy/enum",keyword:"enum",params:{allowedValues: schema32.properties.spec.properties.internalTrafficPolicy.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.spec.properties.internalTrafficPolicy.enum,parentSchema:schema32.properties.spec.properties.internalTrafficPolicy,data:data28};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -3541,7 +3582,7 @@ errors++;
 if(data2.loadBalancerIP !== undefined){
 let data30 = data2.loadBalancerIP;
 if(typeof data30 !== "string"){
-const err43 = {instancePath:instancePath+"/spec/loadBalancerIP",schemaPath:"#/properties/spec/properties/loadBalancerIP/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.loadBalancerIP.type,parentSchema:schema31.properties.spec.properties.loadBalancerIP,data:data30};
+const err43 = {instancePath:instancePath+"/spec/loadBalancerIP",schemaPath:"#/properties/spec/properties/loadBalancerIP/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.spec.properties.loadBalancerIP.type,parentSchema:schema32.properties.spec.properties.loadBalancerIP,data:data30};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -3583,7 +3624,7 @@ errors++;
 if(data2.publishNotReadyAddresses !== undefined){
 let data33 = data2.publishNotReadyAddresses;
 if(typeof data33 !== "boolean"){
-const err46 = {instancePath:instancePath+"/spec/publishNotReadyAddresses",schemaPath:"#/properties/spec/properties/publishNotReadyAddresses/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.properties.spec.properties.publishNotReadyAddresses.type,parentSchema:schema31.properties.spec.properties.publishNotReadyAddresses,data:data33};
+const err46 = {instancePath:instancePath+"/spec/publishNotReadyAddresses",schemaPath:"#/properties/spec/properties/publishNotReadyAddresses/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema32.properties.spec.properties.publishNotReadyAddresses.type,parentSchema:schema32.properties.spec.properties.publishNotReadyAddresses,data:data33};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -3623,7 +3664,7 @@ errors++;
 }
 if(Array.isArray(data34)){
 if(data34.length > 16){
-const err49 = {instancePath:instancePath+"/spec/topologyKeys",schemaPath:"#/properties/spec/properties/topologyKeys/maxItems",keyword:"maxItems",params:{limit: 16},message:"must NOT have more than 16 items",schema:16,parentSchema:schema31.properties.spec.properties.topologyKeys,data:data34};
+const err49 = {instancePath:instancePath+"/spec/topologyKeys",schemaPath:"#/properties/spec/properties/topologyKeys/maxItems",keyword:"maxItems",params:{limit: 16},message:"must NOT have more than 16 items",schema:16,parentSchema:schema32.properties.spec.properties.topologyKeys,data:data34};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -3637,7 +3678,7 @@ errors++;
 if(data2.trafficDistribution !== undefined){
 let data36 = data2.trafficDistribution;
 if(typeof data36 !== "string"){
-const err50 = {instancePath:instancePath+"/spec/trafficDistribution",schemaPath:"#/properties/spec/properties/trafficDistribution/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.spec.properties.trafficDistribution.type,parentSchema:schema31.properties.spec.properties.trafficDistribution,data:data36};
+const err50 = {instancePath:instancePath+"/spec/trafficDistribution",schemaPath:"#/properties/spec/properties/trafficDistribution/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.spec.properties.trafficDistribution.type,parentSchema:schema32.properties.spec.properties.trafficDistribution,data:data36};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -3649,7 +3690,7 @@ errors++;
 }
 }
 else {
-const err51 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.spec.type,parentSchema:schema31.properties.spec,data:data2};
+const err51 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.spec.type,parentSchema:schema32.properties.spec,data:data2};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -3675,7 +3716,7 @@ if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
 if(data40.ip !== undefined){
 let data41 = data40.ip;
 if(typeof data41 !== "string"){
-const err52 = {instancePath:instancePath+"/status/loadBalancer/ingress/" + i6+"/ip",schemaPath:"#/properties/status/properties/loadBalancer/properties/ingress/items/properties/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.status.properties.loadBalancer.properties.ingress.items.properties.ip.type,parentSchema:schema31.properties.status.properties.loadBalancer.properties.ingress.items.properties.ip,data:data41};
+const err52 = {instancePath:instancePath+"/status/loadBalancer/ingress/" + i6+"/ip",schemaPath:"#/properties/status/properties/loadBalancer/properties/ingress/items/properties/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.status.properties.loadBalancer.properties.ingress.items.properties.ip.type,parentSchema:schema32.properties.status.properties.loadBalancer.properties.ingress.items.properties.ip,data:data41};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -3688,7 +3729,7 @@ errors++;
 if(data40.hostname !== undefined){
 let data42 = data40.hostname;
 if(typeof data42 !== "string"){
-const err53 = {instancePath:instancePath+"/status/loadBalancer/ingress/" + i6+"/hostname",schemaPath:"#/properties/status/properties/loadBalancer/properties/ingress/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema31.properties.status.properties.loadBalancer.properties.ingress.items.properties.hostname.type,parentSchema:schema31.properties.status.properties.loadBalancer.properties.ingress.items.properties.hostname,data:data42};
+const err53 = {instancePath:instancePath+"/status/loadBalancer/ingress/" + i6+"/hostname",schemaPath:"#/properties/status/properties/loadBalancer/properties/ingress/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema32.properties.status.properties.loadBalancer.properties.ingress.items.properties.hostname.type,parentSchema:schema32.properties.status.properties.loadBalancer.properties.ingress.items.properties.hostname,data:data42};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -3701,7 +3742,7 @@ errors++;
 if(data40.ipMode !== undefined){
 let data43 = data40.ipMode;
 if(!((data43 === "VIP") || (data43 === "Proxy"))){
-const err54 = {instancePath:instancePath+"/status/loadBalancer/ingress/" + i6+"/ipMode",schemaPath:"#/properties/status/properties/loadBalancer/properties/ingress/items/properties/ipMode/enum",keyword:"enum",params:{allowedValues: schema31.properties.status.properties.loadBalancer.properties.ingress.items.properties.ipMode.enum},message:"must be equal to one of the allowed values",schema:schema31.properties.status.properties.loadBalancer.properties.ingress.items.properties.ipMode.enum,parentSchema:schema31.properties.status.properties.loadBalancer.properties.ingress.items.properties.ipMode,data:data43};
+const err54 = {instancePath:instancePath+"/status/loadBalancer/ingress/" + i6+"/ipMode",schemaPath:"#/properties/status/properties/loadBalancer/properties/ingress/items/properties/ipMode/enum",keyword:"enum",params:{allowedValues: schema32.properties.status.properties.loadBalancer.properties.ingress.items.properties.ipMode.enum},message:"must be equal to one of the allowed values",schema:schema32.properties.status.properties.loadBalancer.properties.ingress.items.properties.ipMode.enum,parentSchema:schema32.properties.status.properties.loadBalancer.properties.ingress.items.properties.ipMode,data:data43};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -3713,7 +3754,7 @@ errors++;
 }
 }
 else {
-const err55 = {instancePath:instancePath+"/status/loadBalancer/ingress/" + i6,schemaPath:"#/properties/status/properties/loadBalancer/properties/ingress/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.status.properties.loadBalancer.properties.ingress.items.type,parentSchema:schema31.properties.status.properties.loadBalancer.properties.ingress.items,data:data40};
+const err55 = {instancePath:instancePath+"/status/loadBalancer/ingress/" + i6,schemaPath:"#/properties/status/properties/loadBalancer/properties/ingress/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.status.properties.loadBalancer.properties.ingress.items.type,parentSchema:schema32.properties.status.properties.loadBalancer.properties.ingress.items,data:data40};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -3725,7 +3766,7 @@ errors++;
 }
 }
 else {
-const err56 = {instancePath:instancePath+"/status/loadBalancer/ingress",schemaPath:"#/properties/status/properties/loadBalancer/properties/ingress/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema31.properties.status.properties.loadBalancer.properties.ingress.type,parentSchema:schema31.properties.status.properties.loadBalancer.properties.ingress,data:data39};
+const err56 = {instancePath:instancePath+"/status/loadBalancer/ingress",schemaPath:"#/properties/status/properties/loadBalancer/properties/ingress/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema32.properties.status.properties.loadBalancer.properties.ingress.type,parentSchema:schema32.properties.status.properties.loadBalancer.properties.ingress,data:data39};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -3737,7 +3778,7 @@ errors++;
 }
 }
 else {
-const err57 = {instancePath:instancePath+"/status/loadBalancer",schemaPath:"#/properties/status/properties/loadBalancer/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.status.properties.loadBalancer.type,parentSchema:schema31.properties.status.properties.loadBalancer,data:data38};
+const err57 = {instancePath:instancePath+"/status/loadBalancer",schemaPath:"#/properties/status/properties/loadBalancer/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.status.properties.loadBalancer.type,parentSchema:schema32.properties.status.properties.loadBalancer,data:data38};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -3749,7 +3790,7 @@ errors++;
 }
 }
 else {
-const err58 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.properties.status.type,parentSchema:schema31.properties.status,data:data37};
+const err58 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.properties.status.type,parentSchema:schema32.properties.status,data:data37};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -3761,7 +3802,7 @@ errors++;
 }
 }
 else {
-const err59 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema31.type,parentSchema:schema31,data};
+const err59 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema32.type,parentSchema:schema32,data};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -3775,7 +3816,7 @@ return errors === 0;
 }
 
 export const ServiceCIDR = validate17;
-const schema44 = {"$id":"kpc:ServiceCIDR","type":"object","required":["apiVersion","kind","metadata"],"properties":{"apiVersion":{"enum":["networking.k8s.io/v1","networking.k8s.io/v1beta1"]},"metadata":{"$ref":"kpc:definitions#/$defs/metadata"},"spec":{"type":"object","properties":{"cidrs":{"$ref":"kpc:definitions#/$defs/stringList"}}}}};
+const schema45 = {"$id":"kpc:ServiceCIDR","type":"object","required":["apiVersion","kind","metadata"],"properties":{"apiVersion":{"enum":["networking.k8s.io/v1","networking.k8s.io/v1beta1"]},"metadata":{"$ref":"kpc:definitions#/$defs/metadata"},"spec":{"type":"object","properties":{"cidrs":{"$ref":"kpc:definitions#/$defs/stringList"}}}}};
 
 function validate18(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -3908,7 +3949,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.apiVersion === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "apiVersion"},message:"must have required property '"+"apiVersion"+"'",schema:schema44.required,parentSchema:schema44,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "apiVersion"},message:"must have required property '"+"apiVersion"+"'",schema:schema45.required,parentSchema:schema45,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -3918,7 +3959,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.kind === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'",schema:schema44.required,parentSchema:schema44,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'",schema:schema45.required,parentSchema:schema45,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -3928,7 +3969,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data.metadata === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "metadata"},message:"must have required property '"+"metadata"+"'",schema:schema44.required,parentSchema:schema44,data};
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "metadata"},message:"must have required property '"+"metadata"+"'",schema:schema45.required,parentSchema:schema45,data};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3940,7 +3981,7 @@ errors++;
 if(data.apiVersion !== undefined){
 let data0 = data.apiVersion;
 if(!((data0 === "networking.k8s.io/v1") || (data0 === "networking.k8s.io/v1beta1"))){
-const err3 = {instancePath:instancePath+"/apiVersion",schemaPath:"#/properties/apiVersion/enum",keyword:"enum",params:{allowedValues: schema44.properties.apiVersion.enum},message:"must be equal to one of the allowed values",schema:schema44.properties.apiVersion.enum,parentSchema:schema44.properties.apiVersion,data:data0};
+const err3 = {instancePath:instancePath+"/apiVersion",schemaPath:"#/properties/apiVersion/enum",keyword:"enum",params:{allowedValues: schema45.properties.apiVersion.enum},message:"must be equal to one of the allowed values",schema:schema45.properties.apiVersion.enum,parentSchema:schema45.properties.apiVersion,data:data0};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3990,7 +4031,7 @@ errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema44.properties.spec.type,parentSchema:schema44.properties.spec,data:data2};
+const err6 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema45.properties.spec.type,parentSchema:schema45.properties.spec,data:data2};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -4002,7 +4043,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema44.type,parentSchema:schema44,data};
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema45.type,parentSchema:schema45,data};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -4012,6 +4053,638 @@ vErrors.push(err7);
 errors++;
 }
 validate17.errors = vErrors;
+return errors === 0;
+}
+
+export const Workload = validate20;
+const schema50 = {"$id":"kpc:Workload","$comment":"What --simulate reads of a Deployment, ReplicaSet, StatefulSet, DaemonSet or ReplicationController; other fields are left alone.","type":"object","required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"enum":["apps/v1","v1"]},"metadata":{"$ref":"kpc:definitions#/$defs/metadata"},"spec":{"type":"object","required":["template"],"properties":{"replicas":{"type":"integer","minimum":0,"maximum":10000},"serviceName":{"type":"string"},"template":{"type":"object","properties":{"metadata":{"type":"object","properties":{"labels":{"$ref":"kpc:definitions#/$defs/stringMap"},"annotations":{"$ref":"kpc:definitions#/$defs/stringMap"}}},"spec":{"$ref":"kpc:Pod#/properties/spec"}}}}}}};
+
+function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.name === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema2.required,parentSchema:schema2,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.name !== undefined){
+let data0 = data.name;
+if(typeof data0 !== "string"){
+const err1 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema2.properties.name.type,parentSchema:schema2.properties.name,data:data0};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.namespace !== undefined){
+let data1 = data.namespace;
+if(typeof data1 !== "string"){
+const err2 = {instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema2.properties.namespace.type,parentSchema:schema2.properties.namespace,data:data1};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.labels !== undefined){
+let data2 = data.labels;
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+for(const key0 in data2){
+let data3 = data2[key0];
+if(typeof data3 !== "string"){
+const err3 = {instancePath:instancePath+"/labels/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/stringMap/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema3.additionalProperties.type,parentSchema:schema3.additionalProperties,data:data3};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/labels",schemaPath:"#/$defs/stringMap/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema3.type,parentSchema:schema3,data:data2};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.annotations !== undefined){
+let data4 = data.annotations;
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+for(const key1 in data4){
+let data5 = data4[key1];
+if(typeof data5 !== "string"){
+const err5 = {instancePath:instancePath+"/annotations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/stringMap/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema3.additionalProperties.type,parentSchema:schema3.additionalProperties,data:data5};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+}
+else {
+const err6 = {instancePath:instancePath+"/annotations",schemaPath:"#/$defs/stringMap/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema3.type,parentSchema:schema3,data:data4};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.deletionTimestamp !== undefined){
+let data6 = data.deletionTimestamp;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/deletionTimestamp",schemaPath:"#/properties/deletionTimestamp/type",keyword:"type",params:{type: schema2.properties.deletionTimestamp.type},message:"must be string,null",schema:schema2.properties.deletionTimestamp.type,parentSchema:schema2.properties.deletionTimestamp,data:data6};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+else {
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema2.type,parentSchema:schema2,data};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+validate21.errors = vErrors;
+return errors === 0;
+}
+
+const schema56 = {"type":"object","properties":{"nodeName":{"type":"string"},"hostname":{"type":"string"},"subdomain":{"type":"string"},"restartPolicy":{"enum":["Always","OnFailure","Never"]},"nodeSelector":{"$ref":"kpc:definitions#/$defs/stringMap"},"hostNetwork":{"type":"boolean"},"containers":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"ports":{"type":"array","items":{"type":"object","required":["containerPort"],"properties":{"name":{"type":"string"},"containerPort":{"$ref":"kpc:definitions#/$defs/port"},"protocol":{"$ref":"kpc:definitions#/$defs/protocol"}}}}}}}}};
+
+function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.nodeName !== undefined){
+let data0 = data.nodeName;
+if(typeof data0 !== "string"){
+const err0 = {instancePath:instancePath+"/nodeName",schemaPath:"#/properties/nodeName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema56.properties.nodeName.type,parentSchema:schema56.properties.nodeName,data:data0};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.hostname !== undefined){
+let data1 = data.hostname;
+if(typeof data1 !== "string"){
+const err1 = {instancePath:instancePath+"/hostname",schemaPath:"#/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema56.properties.hostname.type,parentSchema:schema56.properties.hostname,data:data1};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.subdomain !== undefined){
+let data2 = data.subdomain;
+if(typeof data2 !== "string"){
+const err2 = {instancePath:instancePath+"/subdomain",schemaPath:"#/properties/subdomain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema56.properties.subdomain.type,parentSchema:schema56.properties.subdomain,data:data2};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.restartPolicy !== undefined){
+let data3 = data.restartPolicy;
+if(!(((data3 === "Always") || (data3 === "OnFailure")) || (data3 === "Never"))){
+const err3 = {instancePath:instancePath+"/restartPolicy",schemaPath:"#/properties/restartPolicy/enum",keyword:"enum",params:{allowedValues: schema56.properties.restartPolicy.enum},message:"must be equal to one of the allowed values",schema:schema56.properties.restartPolicy.enum,parentSchema:schema56.properties.restartPolicy,data:data3};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.nodeSelector !== undefined){
+let data4 = data.nodeSelector;
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+for(const key0 in data4){
+let data5 = data4[key0];
+if(typeof data5 !== "string"){
+const err4 = {instancePath:instancePath+"/nodeSelector/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"kpc:definitions#/$defs/stringMap/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema3.additionalProperties.type,parentSchema:schema3.additionalProperties,data:data5};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/nodeSelector",schemaPath:"kpc:definitions#/$defs/stringMap/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema3.type,parentSchema:schema3,data:data4};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.hostNetwork !== undefined){
+let data6 = data.hostNetwork;
+if(typeof data6 !== "boolean"){
+const err6 = {instancePath:instancePath+"/hostNetwork",schemaPath:"#/properties/hostNetwork/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema56.properties.hostNetwork.type,parentSchema:schema56.properties.hostNetwork,data:data6};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.containers !== undefined){
+let data7 = data.containers;
+if(Array.isArray(data7)){
+const len0 = data7.length;
+for(let i0=0; i0<len0; i0++){
+let data8 = data7[i0];
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+if(data8.name !== undefined){
+let data9 = data8.name;
+if(typeof data9 !== "string"){
+const err7 = {instancePath:instancePath+"/containers/" + i0+"/name",schemaPath:"#/properties/containers/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema56.properties.containers.items.properties.name.type,parentSchema:schema56.properties.containers.items.properties.name,data:data9};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data8.ports !== undefined){
+let data10 = data8.ports;
+if(Array.isArray(data10)){
+const len1 = data10.length;
+for(let i1=0; i1<len1; i1++){
+let data11 = data10[i1];
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+if(data11.containerPort === undefined){
+const err8 = {instancePath:instancePath+"/containers/" + i0+"/ports/" + i1,schemaPath:"#/properties/containers/items/properties/ports/items/required",keyword:"required",params:{missingProperty: "containerPort"},message:"must have required property '"+"containerPort"+"'",schema:schema56.properties.containers.items.properties.ports.items.required,parentSchema:schema56.properties.containers.items.properties.ports.items,data:data11};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(data11.name !== undefined){
+let data12 = data11.name;
+if(typeof data12 !== "string"){
+const err9 = {instancePath:instancePath+"/containers/" + i0+"/ports/" + i1+"/name",schemaPath:"#/properties/containers/items/properties/ports/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema56.properties.containers.items.properties.ports.items.properties.name.type,parentSchema:schema56.properties.containers.items.properties.ports.items.properties.name,data:data12};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data11.containerPort !== undefined){
+let data13 = data11.containerPort;
+if(!((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13)))){
+const err10 = {instancePath:instancePath+"/containers/" + i0+"/ports/" + i1+"/containerPort",schemaPath:"kpc:definitions#/$defs/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema7.type,parentSchema:schema7,data:data13};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if(typeof data13 == "number"){
+if(data13 > 65535 || isNaN(data13)){
+const err11 = {instancePath:instancePath+"/containers/" + i0+"/ports/" + i1+"/containerPort",schemaPath:"kpc:definitions#/$defs/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema7,data:data13};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+if(data13 < 1 || isNaN(data13)){
+const err12 = {instancePath:instancePath+"/containers/" + i0+"/ports/" + i1+"/containerPort",schemaPath:"kpc:definitions#/$defs/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema7,data:data13};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+if(data11.protocol !== undefined){
+let data14 = data11.protocol;
+if(!(((data14 === "TCP") || (data14 === "UDP")) || (data14 === "SCTP"))){
+const err13 = {instancePath:instancePath+"/containers/" + i0+"/ports/" + i1+"/protocol",schemaPath:"kpc:definitions#/$defs/protocol/enum",keyword:"enum",params:{allowedValues: schema8.enum},message:"must be equal to one of the allowed values",schema:schema8.enum,parentSchema:schema8,data:data14};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/containers/" + i0+"/ports/" + i1,schemaPath:"#/properties/containers/items/properties/ports/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema56.properties.containers.items.properties.ports.items.type,parentSchema:schema56.properties.containers.items.properties.ports.items,data:data11};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/containers/" + i0+"/ports",schemaPath:"#/properties/containers/items/properties/ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema56.properties.containers.items.properties.ports.type,parentSchema:schema56.properties.containers.items.properties.ports,data:data10};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+}
+else {
+const err16 = {instancePath:instancePath+"/containers/" + i0,schemaPath:"#/properties/containers/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema56.properties.containers.items.type,parentSchema:schema56.properties.containers.items,data:data8};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+}
+else {
+const err17 = {instancePath:instancePath+"/containers",schemaPath:"#/properties/containers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema56.properties.containers.type,parentSchema:schema56.properties.containers,data:data7};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+}
+else {
+const err18 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema56.type,parentSchema:schema56,data};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+validate23.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="kpc:Workload" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.apiVersion === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "apiVersion"},message:"must have required property '"+"apiVersion"+"'",schema:schema50.required,parentSchema:schema50,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.kind === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'",schema:schema50.required,parentSchema:schema50,data};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.metadata === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "metadata"},message:"must have required property '"+"metadata"+"'",schema:schema50.required,parentSchema:schema50,data};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.spec === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "spec"},message:"must have required property '"+"spec"+"'",schema:schema50.required,parentSchema:schema50,data};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data.apiVersion !== undefined){
+let data0 = data.apiVersion;
+if(!((data0 === "apps/v1") || (data0 === "v1"))){
+const err4 = {instancePath:instancePath+"/apiVersion",schemaPath:"#/properties/apiVersion/enum",keyword:"enum",params:{allowedValues: schema50.properties.apiVersion.enum},message:"must be equal to one of the allowed values",schema:schema50.properties.apiVersion.enum,parentSchema:schema50.properties.apiVersion,data:data0};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.metadata !== undefined){
+if(!(validate21(data.metadata, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+errors = vErrors.length;
+}
+}
+if(data.spec !== undefined){
+let data2 = data.spec;
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+if(data2.template === undefined){
+const err5 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/required",keyword:"required",params:{missingProperty: "template"},message:"must have required property '"+"template"+"'",schema:schema50.properties.spec.required,parentSchema:schema50.properties.spec,data:data2};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data2.replicas !== undefined){
+let data3 = data2.replicas;
+if(!((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3)))){
+const err6 = {instancePath:instancePath+"/spec/replicas",schemaPath:"#/properties/spec/properties/replicas/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema50.properties.spec.properties.replicas.type,parentSchema:schema50.properties.spec.properties.replicas,data:data3};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(typeof data3 == "number"){
+if(data3 > 10000 || isNaN(data3)){
+const err7 = {instancePath:instancePath+"/spec/replicas",schemaPath:"#/properties/spec/properties/replicas/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000",schema:10000,parentSchema:schema50.properties.spec.properties.replicas,data:data3};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data3 < 0 || isNaN(data3)){
+const err8 = {instancePath:instancePath+"/spec/replicas",schemaPath:"#/properties/spec/properties/replicas/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema50.properties.spec.properties.replicas,data:data3};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+if(data2.serviceName !== undefined){
+let data4 = data2.serviceName;
+if(typeof data4 !== "string"){
+const err9 = {instancePath:instancePath+"/spec/serviceName",schemaPath:"#/properties/spec/properties/serviceName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema50.properties.spec.properties.serviceName.type,parentSchema:schema50.properties.spec.properties.serviceName,data:data4};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data2.template !== undefined){
+let data5 = data2.template;
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+if(data5.metadata !== undefined){
+let data6 = data5.metadata;
+if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
+if(data6.labels !== undefined){
+let data7 = data6.labels;
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+for(const key0 in data7){
+let data8 = data7[key0];
+if(typeof data8 !== "string"){
+const err10 = {instancePath:instancePath+"/spec/template/metadata/labels/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"kpc:definitions#/$defs/stringMap/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema3.additionalProperties.type,parentSchema:schema3.additionalProperties,data:data8};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/spec/template/metadata/labels",schemaPath:"kpc:definitions#/$defs/stringMap/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema3.type,parentSchema:schema3,data:data7};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data6.annotations !== undefined){
+let data9 = data6.annotations;
+if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
+for(const key1 in data9){
+let data10 = data9[key1];
+if(typeof data10 !== "string"){
+const err12 = {instancePath:instancePath+"/spec/template/metadata/annotations/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"kpc:definitions#/$defs/stringMap/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema3.additionalProperties.type,parentSchema:schema3.additionalProperties,data:data10};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/spec/template/metadata/annotations",schemaPath:"kpc:definitions#/$defs/stringMap/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema3.type,parentSchema:schema3,data:data9};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/spec/template/metadata",schemaPath:"#/properties/spec/properties/template/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema50.properties.spec.properties.template.properties.metadata.type,parentSchema:schema50.properties.spec.properties.template.properties.metadata,data:data6};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data5.spec !== undefined){
+if(!(validate23(data5.spec, {instancePath:instancePath+"/spec/template/spec",parentData:data5,parentDataProperty:"spec",rootData}))){
+vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/spec/template",schemaPath:"#/properties/spec/properties/template/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema50.properties.spec.properties.template.type,parentSchema:schema50.properties.spec.properties.template,data:data5};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+}
+else {
+const err16 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema50.properties.spec.type,parentSchema:schema50.properties.spec,data:data2};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+}
+else {
+const err17 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema50.type,parentSchema:schema50,data};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+validate20.errors = vErrors;
 return errors === 0;
 }
 

@@ -85,8 +85,11 @@ describe.concurrent('kpc generate: exit status 0', () => {
     const file = write('unknown-kind.yaml', text);
     const run = await generate('-f', file);
     expect(run.exitCode).toBe(0);
-    expect(stderrLines(run)).toEqual([`warning: ${file}:${lineOf(text, 'kind: ConfigMap')}: ConfigMap shop/settings: kind: "ConfigMap" is not a kind kpc reads; skipped`]);
+    // One line per kind however many objects; -v lists each.
+    expect(stderrLines(run)).toEqual(['warning: 1 object of kind "ConfigMap" skipped: not a kind kpc reads (-v lists each)']);
     expect(run.stdout).toBe(await expected());
+    const verbose = await generate('-f', file, '-v');
+    expect(stderrLines(verbose)).toContain(`warning: ${file}:${lineOf(text, 'kind: ConfigMap')}: ConfigMap shop/settings: kind: "ConfigMap" is not a kind kpc reads; skipped`);
   });
 });
 

@@ -48,11 +48,14 @@ describe.concurrent('kpc validate', () => {
     const run = await kpc(['validate', '-f', file]);
     expect(run.exitCode).toBe(0);
     expect(stderrLines(run)).toEqual([
-      `warning: ${file}:2: Deployment shop/web: kind: "Deployment" is not a kind kpc reads; skipped`,
       // The labels are missing, so the nearest enclosing field, metadata (line 9), is named.
       `warning: ${file}:9: EndpointSlice shop/web-1: metadata.labels: has no kubernetes.io/service-name label, so it belongs to no Service and is ignored`,
+      // Unread kinds: one line per kind (-v lists each object).
+      'warning: 1 object of kind "Deployment" skipped: not a kind kpc reads (-v lists each)',
       '2 objects checked: valid, 2 warnings',
     ]);
+    const verbose = await kpc(['validate', '-v', '-f', file]);
+    expect(stderrLines(verbose)[0]).toBe(`warning: ${file}:2: Deployment shop/web: kind: "Deployment" is not a kind kpc reads; skipped`);
   });
 
   it('exits 1 on a missing path and 2 on a usage error, without a stack trace', async () => {

@@ -1,9 +1,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileDns, compileGraph, emit, type Mode } from '../../src/compile.js';
+import { compileDns, compileGraph, emit, simulateSources, type Mode } from '../../src/compile.js';
+import { formatList } from '../../src/cli/simulate.js';
 import { formatZone } from '../../src/dns/index.js';
 import { Command } from 'commander';
 import { addNodeOptions, nodeOptionsFrom, type RawNodeFlags } from '../../src/cli/node-options.js';
+import { inputOptionsFrom } from '../../src/cli/input-options.js';
 import type { IPFamily, RoutingGraph } from '../../src/graph/types.js';
 
 export const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures');
@@ -47,8 +49,16 @@ function parseNodeArgs(args: string[]): RawNodeFlags {
   return command.opts<RawNodeFlags>();
 }
 
+/** kpc simulate's List for a fixture compiled with --simulate. */
+export async function renderSimulated(fixture: FixtureCase): Promise<string> {
+  const sources = fixture.inputs.map((file) => ({ name: file, text: readFileSync(file, 'utf8') }));
+  return formatList(simulateSources(sources, await nodeOptionsFrom(parseNodeArgs(fixture.args))).objects, 'yaml');
+}
+
 /** kpc dns's zone file for a fixture, with the defaults (cluster.local, TTL 5). */
 export function renderDns(fixture: FixtureCase): string {
   const sources = fixture.inputs.map((file) => ({ name: file, text: readFileSync(file, 'utf8') }));
-  return formatZone(compileDns(sources, { clusterDomain: 'cluster.local', ttl: 5 }).zone);
+  // The fixture's input flags (-n, --simulate and its own) apply to DNS too.
+  const input = inputOptionsFrom(parseNodeArgs(fixture.args));
+  return formatZone(compileDns(sources, { clusterDomain: 'cluster.local', ttl: 5, ...input }).zone);
 }

@@ -53,6 +53,12 @@ export interface WorldOptions {
   tcpPorts?: number[];
   /** UDP ports every pod's echo server listens on. */
   udpPorts?: number[];
+  /**
+   * Other IPv4 addresses for pods, by name (local-1..3 inside 10.244.1.0/24,
+   * remote-1..2 inside 10.244.2.0/24, which the node routes to the remote
+   * node): a simulated cluster's pods are created where --simulate put them.
+   */
+  podIPv4?: Record<string, string>;
 }
 
 export interface Host {
@@ -366,14 +372,14 @@ interface Layout {
   pods: Array<PodSpec & { netns: string; hostIf: string }>;
 }
 
-function makeLayout(id: string, v6: boolean, ipv6Present: boolean): Layout {
+function makeLayout(id: string, v6: boolean, ipv6Present: boolean, podIPv4: Record<string, string>): Layout {
   const name = (role: string) => `${NETNS_PREFIX}-${id}-${role}`;
   return {
     id,
     v6,
     ipv6Present,
     ns: { node: name('node'), remote: name('remote'), client: name('client') },
-    pods: POD_SPECS.map((p) => ({ ...p, netns: name(p.name), hostIf: `veth-${p.name}` })),
+    pods: POD_SPECS.map((p) => ({ ...p, v4: podIPv4[p.name] ?? p.v4, netns: name(p.name), hostIf: `veth-${p.name}` })),
   };
 }
 
@@ -694,7 +700,7 @@ export async function createWorld(opts: WorldOptions = {}): Promise<World> {
   installExitHook();
   await sweepStaleNamespaces();
   const id = `${process.pid}-${++counter}`;
-  const layout = makeLayout(id, v6, ipv6Present);
+  const layout = makeLayout(id, v6, ipv6Present, opts.podIPv4 ?? {});
   const owned: Owned = { netns: allNetns(layout), processes: [], destroyed: false };
   liveWorlds.set(id, owned);
   const destroy = destroyer(id, owned);

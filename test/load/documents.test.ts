@@ -33,7 +33,8 @@ describe('loadSources', () => {
     expect(objects.map((o) => o.value)).toEqual([{ kind: 'Service' }, { kind: 'Pod' }]);
     expect(objects.map((o) => o.origin.pathInDocument)).toEqual([['items', 0], ['items', 1, 'items', 0]]);
     const yaml = 'apiVersion: v1\nkind: PodList\nitems:\n  - kind: Pod\n  - kind: Pod\n';
-    expect(values(yaml)).toEqual([{ kind: 'Pod' }, { kind: 'Pod' }]);
+    // A typed list's items take its apiVersion when they name none (see typed-list.test.ts).
+    expect(values(yaml)).toEqual([{ kind: 'Pod', apiVersion: 'v1' }, { kind: 'Pod', apiVersion: 'v1' }]);
   });
 
   it('reads a List with no items as no objects', () => {

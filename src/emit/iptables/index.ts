@@ -1,3 +1,4 @@
+import { headerNode } from '../header.js';
 import type { IPFamily, RoutingGraph } from '../../graph/types.js';
 import { renderLayout } from '../layout.js';
 import { buildIptables } from './rules.js';
@@ -7,7 +8,7 @@ export function emitIptables(graph: RoutingGraph, family: IPFamily): string[] {
   const { filter, nat } = buildIptables(graph, family);
   return renderLayout('iptables', 'restore', {
     tool: family === 4 ? 'iptables-restore' : 'ip6tables-restore',
-    node: graph.node.name || '(no node name given)',
+    node: headerNode(graph),
     tables: [filter.layout(), nat.layout()],
   });
 }

@@ -1,3 +1,4 @@
+import { headerNode } from '../header.js';
 import type { IPFamily, RoutingGraph } from '../../graph/types.js';
 import { renderLayout } from '../layout.js';
 import { nftFamilies } from '../nftables/index.js';
@@ -53,7 +54,7 @@ export function emitIpvsPartChunks(graph: RoutingGraph): IpvsPartChunks[] {
   families.forEach((family, i) => {
     const { filter, nat } = ipvsIptables(graph, family, sets[i]!);
     const tool = family === 4 ? 'iptables-restore' : 'ip6tables-restore';
-    const chunks = renderLayout('iptables', 'restore', { tool, node: graph.node.name || '(no node name given)', tables: [filter.layout(), nat.layout()] });
+    const chunks = renderLayout('iptables', 'restore', { tool, node: headerNode(graph), tables: [filter.layout(), nat.layout()] });
     parts.push({ name: familyPart(family), loader: tool, chunks });
   });
   return parts;
@@ -88,7 +89,7 @@ function addressLines(graph: RoutingGraph): string[] {
 
 /** All parts as one document with marked sections, as chunks, for stdout; kpc apply reads it back. */
 export function emitIpvsChunks(graph: RoutingGraph): string[] {
-  return renderLayout('ipvs', 'bundle', { node: graph.node.name || '(no node name given)', parts: emitIpvsPartChunks(graph) });
+  return renderLayout('ipvs', 'bundle', { node: headerNode(graph), parts: emitIpvsPartChunks(graph) });
 }
 
 /** The same document as one string. */

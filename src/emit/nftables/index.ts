@@ -1,3 +1,4 @@
+import { headerNode } from '../header.js';
 import type { IPFamily, RoutingGraph } from '../../graph/types.js';
 import { renderLayout } from '../layout.js';
 import { buildNftTable } from './rules.js';
@@ -9,7 +10,7 @@ import { buildNftTable } from './rules.js';
  */
 export function emitNftables(graph: RoutingGraph): string[] {
   const tables = nftFamilies(graph).map((family) => buildNftTable(graph, family).layout());
-  return renderLayout('nftables', 'ruleset', { node: graph.node.name || '(no node name given)', tables });
+  return renderLayout('nftables', 'ruleset', { node: headerNode(graph), tables });
 }
 
 /** IPv4 always (as kube-proxy's primary family by default); IPv6 when the node or a Service uses it. */
