@@ -52,7 +52,7 @@ describe('kpc simulate', () => {
       '1 Service has no cluster IP and got no rules; add --simulate to allocate addresses and make pods of Deployments, StatefulSets and DaemonSets as a cluster would',
     ]);
     const validate = await kpc(['validate', '-f', chart]);
-    expect(validate.stderr).toContain('warning: 1 Service has no cluster IP');
+    expect(validate.stderr).toContain(`warning: ${chart}: 1 Service has no cluster IP`);
     const simulated = await kpc(['validate', '-f', chart, '--simulate']);
     expect(simulated.stderr).not.toContain('no cluster IP');
   });
