@@ -9,6 +9,7 @@ import { UsageError, UserError } from './errors.js';
 import { parseMode } from './generate.js';
 import { appendFile, readInputs } from './inputs.js';
 import { addNodeOptions, checkNodeFlags, nodeOptionsFrom, type RawNodeFlags } from './node-options.js';
+import { addUsageNotes } from './help.js';
 import { writeStdout } from './output.js';
 import { compileStepText, Progress } from './progress.js';
 import { printDiagnostics, printSimulation } from './report.js';
@@ -32,6 +33,10 @@ export function registerApply(program: Command): void {
     .option('--dry-run', 'show what would change (a diff of kpc\'s rules, live to new) and change nothing')
     .option('--allow-empty', 'apply even an input with no objects, or one that removes every Service kpc has on this host (refused otherwise)')
     .option('-q, --quiet', 'no progress line on a terminal');
+  addUsageNotes(command, '0 applied (or nothing to change), 1 invalid input, a refused input or a failed apply (the previous rules stay), 2 usage error.', [
+    'sudo kpc apply -f manifests/ --mode nftables --node-name node-a --node-ip 192.0.2.10 --cluster-cidr 10.244.0.0/16 --dry-run',
+    'sudo kpc apply -f manifests/ --mode iptables --node-name node-a --node-ip 192.0.2.10 --cluster-cidr 10.244.0.0/16',
+  ]);
   addNodeOptions(command).action(async (flags: ApplyFlags) => {
     const mode = parseMode(flags.mode) as ApplyMode;
     const family = parseFamily(flags.family);

@@ -8,13 +8,16 @@ import { parseMode } from './generate.js';
 import { readInputFile, readInputs, statPath } from './inputs.js';
 import { readLiveRules } from './live-rules.js';
 import { addNodeOptions, nodeOptionsFrom, type RawNodeFlags } from './node-options.js';
-import { writeStdout } from './output.js';
+import { writeAtomically, writeStdout } from './output.js';
+import { addUsageNotes } from './help.js';
+import { outputTarget } from './output-target.js';
 import { printDiagnostics, printSimulation } from './report.js';
 
 interface DiffFlags extends RawNodeFlags {
   live?: boolean;
   mode?: string;
   output?: string;
+  format?: string;
   stat?: boolean;
 }
 
@@ -37,9 +40,17 @@ export function registerDiff(program: Command): void {
     .argument('[b]', 'the other side')
     .option('--live', "compare with this host's rules (as the first side)")
     .option('--mode <mode>', 'backend for manifests and --live (default: the mode of the rule file given, else nftables)')
-    .option('-o, --output <format>', 'text (default) or json')
+    .option('--format <format>', 'text (default) or json')
+    .option('-o, --output <file>', 'write the report here (atomically) instead of stdout')
     .option('--stat', 'only counts');
+  addUsageNotes(command, '0 same, 1 different, 2 trouble (invalid input, nothing to compare, a usage error), as diff(1).', [
+    'kpc diff before.rules after.rules',
+    'kpc diff --live manifests/ --mode iptables --node-name "$(hostname)" --node-ip 192.0.2.10',
+    'kpc diff --simulate old/ new/ --mode nftables --node-name node-a --format json',
+  ]);
   addNodeOptions(command).action(async (a: string | undefined, b: string | undefined, flags: DiffFlags) => {
+    // Flags first: a usage error must not pass for an input error.
+    const target = outputTarget(flags.output, flags.format, ['text', 'json']);
     const operands = [a, b].filter((x): x is string => x !== undefined);
     const sides: Side[] = await Promise.all(operands.map(classify));
     if (flags.live) sides.unshift({ kind: 'live' });
@@ -48,18 +59,19 @@ export function registerDiff(program: Command): void {
     const [left, right] = await Promise.all(sides.map((side) => readSide(side, mode, flags)));
     if (left!.frontends.size === 0 && right!.frontends.size === 0) throw new UserError(NOTHING_TO_COMPARE);
     const report = diffModels(left!, right!);
-    await writeStdout(render(report, flags));
+    const text = render(report, target.format, flags.stat === true, target.file === null);
+    if (target.file) await writeAtomically(target.file, text);
+    else await writeStdout(text);
     process.exitCode = report.same ? 0 : 1;
   });
 }
 
-function render(report: DiffReport, flags: DiffFlags): string {
-  if (flags.output === 'json') return formatJson(report);
-  if (flags.output !== undefined && flags.output !== 'text') throw new UsageError(`-o ${JSON.stringify(flags.output)}: use text or json`);
-  if (flags.stat) return formatStat(report);
+function render(report: DiffReport, format: string, stat: boolean, toTerminal: boolean): string {
+  if (format === 'json') return formatJson(report);
+  if (stat) return formatStat(report);
   const foreign = [report.foreign.a.length, report.foreign.b.length];
   const note = foreign.some((n) => n > 0) ? `(not compared: ${foreign[0]} foreign rule(s) in the first side, ${foreign[1]} in the second)\n` : '';
-  return formatText(report, painter(process.stdout)) + note;
+  return formatText(report, toTerminal ? painter(process.stdout) : painter({ isTTY: false }, {})) + note;
 }
 
 async function classify(path: string): Promise<Side> {

@@ -6,6 +6,7 @@ import { UsageError } from './errors.js';
 import { appendFile, readInputs } from './inputs.js';
 import { addInputOptions, inputOptionsFrom, type RawInputFlags } from './input-options.js';
 import { writeAtomically, writeStdout } from './output.js';
+import { addUsageNotes } from './help.js';
 import { printDiagnostics, warnIfNoObjects } from './report.js';
 
 interface DnsFlags extends RawInputFlags {
@@ -23,6 +24,10 @@ export function registerDns(program: Command): void {
     .option('--cluster-domain <domain>', "the cluster's DNS domain (kubelet's clusterDomain)", 'cluster.local')
     .option('--ttl <seconds>', "the records' TTL (the kubernetes plugin's ttl option)", '5')
     .option('-o, --output <file>', 'write here (atomically) instead of stdout');
+  addUsageNotes(command, '0 written, 1 invalid input (nothing written), 2 usage error.', [
+    'kpc dns -f manifests/ --cluster-domain cluster.local -o cluster.zone',
+    'kubectl get svc,endpointslices -A -o json | kpc dns -f - --ttl 30',
+  ]);
   addInputOptions(command)
     .action(async (flags: DnsFlags) => {
       // Flags first: a usage error must not pass for an input error.

@@ -43,14 +43,18 @@ Exit status (the trace is printed or written in every case):
   0  every way the packet can go reaches a backend
   3  it is rejected or dropped on some way (or every way)
   4  nothing refuses it, but some way meets no rule that translates it: not a service address and port on this node
-  1  invalid input (nothing written); 2 usage error`,
+  1  invalid input (nothing written); 2 usage error
+
+Examples:
+  kpc explain -f manifests/ --mode nftables --node-name node-a --node-ip 192.0.2.10 --cluster-cidr 10.244.0.0/16 --from 10.244.1.5 --to 10.96.0.10:80
+  sudo iptables-save | kpc explain --rules - --node-ip 192.0.2.10 --from 203.0.113.7 --to 192.0.2.10:30080/tcp --format json`,
     )
     .requiredOption('--from <ip>', "the packet's source: a pod IP, an outside client, or one of the node's own IPs (then it starts in OUTPUT)")
     .requiredOption('--to <dst:port[/proto]>', 'where it is sent: 10.96.0.10:80, 192.0.2.10:30080/tcp, [fd00::10]:53/udp (default tcp)')
     .option('-f, --file <path>', "manifests to compile first (file, folder or '-'); repeatable; needs --mode", appendFile)
     .option('--mode <mode>', 'with -f: iptables or nftables')
     .option('--rules <file>', "trace this rule set instead (iptables-save or nft text, '-' for stdin); give the node's addresses with --node-ip")
-    .option('-o, --output <file|json|text>', 'write to FILE (atomically); `-o json` or `-o text` print that format to stdout, as kpc diff does')
+    .option('-o, --output <file>', 'write to FILE (atomically) instead of stdout')
     .option('--format <format>', 'text (default) or json');
   addNodeOptions(command).action(async (flags: ExplainFlags) => {
     const packet = parsePacket(flags.from, flags.to);

@@ -8,6 +8,7 @@ import { appendFile, readInputs } from './inputs.js';
 import { writeAtomically, writeFilesAtomically, writeStdout } from './output.js';
 import { IPVS_FILES, emitIpvsPartChunks } from '../emit/ipvs/index.js';
 import { compileStepText, LARGE_INPUT_BYTES, Progress } from './progress.js';
+import { addUsageNotes } from './help.js';
 import { printDiagnostics, printLine, printSimulation, warnIfNoObjects } from './report.js';
 
 const MODES: Mode[] = ['iptables', 'ipvs', 'nftables'];
@@ -31,6 +32,11 @@ export function registerGenerate(program: Command): void {
     .option('--family <family>', 'iptables mode: ipv4 (iptables-restore) or ipv6 (ip6tables-restore)')
     .option('-v, --verbose', 'say on stderr why services are skipped and how endpoints were chosen')
     .option('-q, --quiet', 'no progress line on a terminal for large inputs');
+  addUsageNotes(command, '0 written, 1 invalid input (nothing written), 2 usage error.', [
+    'kpc generate -f manifests/ --mode nftables --node-name node-a --node-ip 192.0.2.10 --cluster-cidr 10.244.0.0/16 -o rules.nft',
+    'kubectl get svc,endpointslices,nodes -A -o json | kpc generate -f - --mode iptables --node-name "$(hostname)"',
+    'helm template ./chart | kpc generate -f - --simulate --mode ipvs --node-name node-a -o ipvs/',
+  ]);
   addNodeOptions(command).action(async (flags: GenerateFlags) => {
     // Every flag is checked before any file is read: a usage error must not pass for an input error.
     if (flags.mode === undefined && flags.config === undefined) throw new UsageError('--mode is required (or a --config whose KubeProxyConfiguration sets mode)');

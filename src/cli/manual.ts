@@ -10,6 +10,7 @@ export function registerManual(program: Command): void {
   program
     .command('manual')
     .description('print the man page (roff), as installed for man kpc')
+    .addHelpText('after', '\nExit status: 0 printed.\n\nExamples:\n  kpc manual > kpc.1\n  kpc manual | man -l -')
     .action(async () => {
       await writeStdout(manPage(program));
     });

@@ -5,6 +5,7 @@ import { UsageError } from './errors.js';
 import { appendFile, readInputs } from './inputs.js';
 import { addNodeOptions, checkNodeFlags, nodeOptionsFrom, type RawNodeFlags } from './node-options.js';
 import { writeAtomically, writeStdout } from './output.js';
+import { addUsageNotes } from './help.js';
 import { printDiagnostics, printLine } from './report.js';
 
 interface SimulateFlags extends RawNodeFlags {
@@ -22,6 +23,10 @@ export function registerSimulate(program: Command): void {
     .option('-o, --output <path>', 'write here (atomically) instead of stdout')
     .option('--format <format>', 'yaml or json (default yaml)')
     .option('-v, --verbose', 'say on stderr what was allocated and where each pod was placed');
+  addUsageNotes(command, '0 written, 1 invalid input or an allocation that cannot be made (nothing written), 2 usage error.', [
+    'helm template ./chart | kpc simulate -f - --node-name node-a -o cluster.yaml',
+    'kustomize build overlays/prod | kpc simulate -f - --service-cidr 10.96.0.0/12 --simulate-nodes 3 --format json',
+  ]);
   addNodeOptions(command).action(async (flags: SimulateFlags) => {
     const format = flags.format ?? 'yaml';
     if (format !== 'yaml' && format !== 'json') throw new UsageError(`--format ${JSON.stringify(format)}: use yaml or json`);

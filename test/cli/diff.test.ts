@@ -37,9 +37,19 @@ describe('kpc diff', () => {
     expect(text.stdout).toContain('shop/api:http\n');
     expect(text.stdout).toContain('+ endpoint 10.244.2.7:8080');
     expect(text.stdout).not.toMatch(/\u001b\[/);
-    const json = await kpc(['diff', nftables, changed, '-o', 'json']);
+    const json = await kpc(['diff', nftables, changed, '--format', 'json']);
     expect(json.exitCode).toBe(1);
     expect(JSON.parse(json.stdout).changes.map((c: { kind: string }) => c.kind)).toContain('endpoint-added');
+    // The old spelling still works for a release, and says what to write instead.
+    const old = await kpc(['diff', nftables, changed, '-o', 'json']);
+    expect(JSON.parse(old.stdout)).toEqual(JSON.parse(json.stdout));
+    expect(old.stderr).toMatch(/-o json is deprecated: use --format json/);
+    // -o names a file, as in every other command.
+    const report = join(dir, 'report.json');
+    const toFile = await kpc(['diff', nftables, changed, '--format', 'json', '-o', report]);
+    expect(toFile.exitCode).toBe(1);
+    expect(toFile.stdout).toBe('');
+    expect(JSON.parse(readFileSync(report, 'utf8'))).toEqual(JSON.parse(json.stdout));
     const stat = await kpc(['diff', nftables, changed, '--stat']);
     expect(stat.stdout).toMatch(/^1 service port\(s\) changed: .*2 endpoint\(s\) added, 2 removed/);
   });
