@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { diffModels } from '../diff/index.js';
 import { readRuleSet, type RuleFormat } from '../read/index.js';
 import { formatText } from '../diff/format.js';
-import { emit } from '../compile.js';
+import { emit, type NftLayout } from '../compile.js';
 import { emitIpvsParts } from '../emit/ipvs/index.js';
 import { nftFamilies } from '../emit/nftables/index.js';
 import type { IPFamily, RoutingGraph } from '../graph/types.js';
@@ -30,6 +30,8 @@ export const DEFAULT_RUN_DIR = '/run/kpc';
 
 export interface ApplyOptions {
   mode: ApplyMode;
+  /** nftables mode: which layout to load (a full load either way). */
+  layout?: NftLayout;
   /** iptables mode: the families to apply (default: every family the graph uses). */
   families?: IPFamily[];
   /** Read, compare and report; change nothing. */
@@ -165,7 +167,7 @@ async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph,
       };
     }
     case 'nftables': {
-      const job = await prepareNft(ctx.target, sandbox, emit(graph, { mode: 'nftables', family: 4 }));
+      const job = await prepareNft(ctx.target, sandbox, emit(graph, { mode: 'nftables', family: 4, layout: options.layout }));
       return {
         changed: job.changed,
         describe: job.changed ? ['nftables (table kube-proxy)'] : [],

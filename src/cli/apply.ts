@@ -12,6 +12,7 @@ import { addNodeOptions, checkNodeFlags, nodeOptionsFrom, type RawNodeFlags } fr
 import { writeStdout } from './output.js';
 import { compileStepText, Progress } from './progress.js';
 import { printDiagnostics } from './report.js';
+import { addLayoutOption, parseLayout } from './layout-option.js';
 
 interface ApplyFlags extends RawNodeFlags {
   file: string[];
@@ -19,6 +20,7 @@ interface ApplyFlags extends RawNodeFlags {
   family?: string;
   dryRun?: boolean;
   quiet?: boolean;
+  layout?: string;
 }
 
 export function registerApply(program: Command): void {
@@ -30,8 +32,9 @@ export function registerApply(program: Command): void {
     .option('--family <family>', 'iptables mode: apply only ipv4 or only ipv6 (default: every family the node uses)')
     .option('--dry-run', 'show what would change (a diff of kpc\'s rules, live to new) and change nothing')
     .option('-q, --quiet', 'no progress line on a terminal');
-  addNodeOptions(command).action(async (flags: ApplyFlags) => {
+  addNodeOptions(addLayoutOption(command)).action(async (flags: ApplyFlags) => {
     const mode = parseMode(flags.mode) as ApplyMode;
+    const layout = parseLayout(flags.layout, mode);
     const family = parseFamily(flags.family);
     checkNodeFlags(flags);
     const problem = hostProblem();
@@ -60,6 +63,7 @@ export function registerApply(program: Command): void {
     try {
       report = await applyGraph(graph, {
         mode,
+        layout,
         families: mode === 'iptables' ? families : undefined,
         dryRun: flags.dryRun,
         runDir: process.env.KPC_RUN_DIR || DEFAULT_RUN_DIR,

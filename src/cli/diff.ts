@@ -1,3 +1,4 @@
+import { addLayoutOption, parseLayout } from './layout-option.js';
 import { stat, readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { compileGraph, emit, type Mode } from '../compile.js';
@@ -17,6 +18,7 @@ interface DiffFlags extends RawNodeFlags {
   mode?: string;
   output?: string;
   stat?: boolean;
+  layout?: string;
 }
 
 /** One side of the comparison before it is read: a rule-set file, manifests, or the live host. */
@@ -32,12 +34,13 @@ export function registerDiff(program: Command): void {
     .option('--mode <mode>', 'backend for manifests and --live (default: the mode of the rule file given, else nftables)')
     .option('-o, --output <format>', 'text (default) or json')
     .option('--stat', 'only counts');
-  addNodeOptions(command).action(async (a: string | undefined, b: string | undefined, flags: DiffFlags) => {
+  addNodeOptions(addLayoutOption(command)).action(async (a: string | undefined, b: string | undefined, flags: DiffFlags) => {
     const operands = [a, b].filter((x): x is string => x !== undefined);
     const sides: Side[] = await Promise.all(operands.map(classify));
     if (flags.live) sides.unshift({ kind: 'live' });
     if (sides.length !== 2) throw new UsageError('diff needs two sides: A B, or --live and one more');
     const mode = flags.mode ? parseMode(flags.mode) : (sides.find((s): s is Extract<Side, { kind: 'rules' }> => s.kind === 'rules')?.mode ?? 'nftables');
+    parseLayout(flags.layout, mode);
     const [left, right] = await Promise.all(sides.map((side) => readSide(side, mode, flags)));
     const report = diffModels(left!, right!);
     await writeStdout(render(report, flags));
@@ -77,7 +80,7 @@ async function readSide(side: Side, mode: Mode, flags: DiffFlags): Promise<RuleS
       const result = compileGraph(await readInputs(side.paths), await nodeOptionsFrom(flags));
       printDiagnostics(result.warnings);
       const families = mode === 'iptables' ? ([4, 6] as const) : ([4] as const);
-      return mergeModels(families.map((family) => readRuleSet(emit(result.graph, { mode, family }), mode)));
+      return mergeModels(families.map((family) => readRuleSet(emit(result.graph, { mode, family, layout: parseLayout(flags.layout, mode) }), mode)));
     }
   }
 }

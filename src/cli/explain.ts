@@ -1,3 +1,4 @@
+import { addLayoutOption, parseLayout } from './layout-option.js';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { compileGraph, emit } from '../compile.js';
@@ -21,6 +22,7 @@ interface ExplainFlags extends RawNodeFlags {
   rules?: string;
   output?: string;
   format?: string;
+  layout?: string;
 }
 
 const IPVS_UNSUPPORTED = 'explain does not support IPVS yet: it traces iptables and nftables rule sets (generate with --mode iptables or --mode nftables)';
@@ -36,10 +38,11 @@ export function registerExplain(program: Command): void {
     .option('--rules <file>', "trace this rule set instead (iptables-save or nft text, '-' for stdin); give the node's addresses with --node-ip")
     .option('-o, --output <file|json|text>', 'write to FILE (atomically); `-o json` or `-o text` print that format to stdout, as kpc diff does')
     .option('--format <format>', 'text (default) or json');
-  addNodeOptions(command).action(async (flags: ExplainFlags) => {
+  addNodeOptions(addLayoutOption(command)).action(async (flags: ExplainFlags) => {
     const packet = parsePacket(flags.from, flags.to);
     const target = outputTarget(flags.output, flags.format, ['text', 'json']);
     checkSource(flags);
+    parseLayout(flags.layout, flags.rules !== undefined ? undefined : flags.mode);
     checkNodeFlags(flags);
     const { text, mode, node } = flags.rules !== undefined ? await fromRuleFile(flags.rules, flags) : await fromManifests(flags, packet);
     const explanation = explainPacket(text, mode, packet, node);
@@ -75,11 +78,12 @@ async function fromManifests(flags: ExplainFlags, packet: Packet): Promise<RuleS
   const sources = await readInputs(flags.file!);
   const options = await nodeOptionsFrom(flags);
   const mode = traceableMode(flags.mode ?? options.config?.mode);
+  const layout = parseLayout(flags.layout, mode);
   const result = compileGraph(sources, options);
   printDiagnostics(result.warnings);
   const { node } = result.graph;
   return {
-    text: emit(result.graph, { mode, family: packet.family }),
+    text: emit(result.graph, { mode, family: packet.family, layout }),
     mode,
     node: { ips: [...node.ips[4], ...node.ips[6]], clusterCIDRs: [node.clusterCIDR[4], node.clusterCIDR[6]].filter((c): c is string => c !== null) },
   };

@@ -8,6 +8,7 @@ import { writeAtomically, writeFilesAtomically, writeStdout } from './output.js'
 import { IPVS_FILES, emitIpvsPartChunks } from '../emit/ipvs/index.js';
 import { compileStepText, LARGE_INPUT_BYTES, Progress } from './progress.js';
 import { printDiagnostics, printLine } from './report.js';
+import { addLayoutOption, parseLayout } from './layout-option.js';
 
 const MODES: Mode[] = ['iptables', 'ipvs', 'nftables'];
 
@@ -18,6 +19,7 @@ interface GenerateFlags extends RawNodeFlags {
   family?: string;
   verbose?: boolean;
   quiet?: boolean;
+  layout?: string;
 }
 
 export function registerGenerate(program: Command): void {
@@ -30,15 +32,17 @@ export function registerGenerate(program: Command): void {
     .option('--family <family>', 'iptables mode: ipv4 (iptables-restore) or ipv6 (ip6tables-restore)')
     .option('-v, --verbose', 'say on stderr why services are skipped and how endpoints were chosen')
     .option('-q, --quiet', 'no progress line on a terminal for large inputs');
-  addNodeOptions(command).action(async (flags: GenerateFlags) => {
+  addNodeOptions(addLayoutOption(command)).action(async (flags: GenerateFlags) => {
     // Every flag is checked before any file is read: a usage error must not pass for an input error.
     if (flags.mode === undefined && flags.config === undefined) throw new UsageError('--mode is required (or a --config whose KubeProxyConfiguration sets mode)');
     if (flags.mode !== undefined) parseMode(flags.mode);
+    parseLayout(flags.layout, flags.mode);
     const familyFlag = parseFamily(flags.family);
     checkNodeFlags(flags);
     const sources = await readInputs(flags.file);
     const nodeOptions = await nodeOptionsFrom(flags);
     const mode = modeFrom(flags.mode, nodeOptions.config?.mode);
+    const layout = parseLayout(flags.layout, mode);
     const bytes = sources.reduce((sum, source) => sum + source.text.length, 0);
     const progress = Progress.onStderr({ quiet: flags.quiet, large: bytes >= LARGE_INPUT_BYTES });
     try {
@@ -53,7 +57,7 @@ export function registerGenerate(program: Command): void {
         return;
       }
       // Chunks go out as they are: a large rule set is never also one string.
-      const chunks = emitChunks(result.graph, { mode, family });
+      const chunks = emitChunks(result.graph, { mode, family, layout });
       if (flags.output) await writeAtomically(flags.output, chunks);
       else await writeStdout(chunks);
     } finally {
