@@ -1,6 +1,6 @@
 import { Cursor, type NftRuleContext } from './nft-cursor.js';
 import { compare, lookupVerdict, selectors, type VerdictHit } from './nft-match.js';
-import { numgen, statementAt, verdictOf } from './nft-statement.js';
+import { dnatByMap, numgen, statementAt, verdictOf } from './nft-statement.js';
 import { tokenize } from './nft-values.js';
 import { chainService, nftRefusalReason } from './reasons.js';
 import type { Step } from './trace.js';
@@ -22,6 +22,7 @@ export function applyNftRule(rule: string, chain: string, state: State, context:
   let current = state;
   const unmatched = (): Branch[] => [{ share: 1, state: current, action: null }];
   while (!cursor.done()) {
+    if (cursor.peek() === 'dnat' && cursor.tokens.includes('map')) return dnatByMap(cursor, current, chain, context, (s, note) => step(s, own, note));
     const statement = statementAt(cursor, current, chain, context);
     if (statement?.kind === 'effect') {
       current = statement.state;
