@@ -8,12 +8,13 @@
 set -euo pipefail
 ns="kpc-compact-$$"
 trap 'ip netns del "$ns" 2>/dev/null || true' EXIT
-seconds() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N); echo "$t1 - $t0" | bc; }
+# A failed load is rolled back by the kernel and takes time too: say FAILED rather than a time.
+seconds() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null || { echo FAILED; return; }; t1=$(date +%s.%N); echo "$t1 - $t0" | bc; }
 for file in "$@"; do
   ip netns add "$ns"
   first=$(seconds ip netns exec "$ns" nft -f "$file")
   second=$(seconds ip netns exec "$ns" nft -f "$file")
   check=$(seconds ip netns exec "$ns" nft -c -f "$file")
   ip netns del "$ns"
-  printf '%s\t%.2f\t%.2f\t%.2f\n' "$(basename "$file")" "$first" "$second" "$check"
+  printf '%s\t%s\t%s\t%s\n' "$(basename "$file")" "$first" "$second" "$check"
 done
