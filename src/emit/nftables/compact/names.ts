@@ -20,12 +20,6 @@ export function pickMap(pick: Pick, n: number): string {
   return `${pick}-endpoints-n${n}`;
 }
 
-/** `cluster-n3` -> { pick: 'cluster', n: 3 }; null for any other name. */
-export function parsePickChain(name: string): { pick: Pick; n: number } | null {
-  const match = /^(cluster|local|nodeport-cluster|nodeport-local)-n(\d+)$/.exec(name);
-  return match ? { pick: match[1] as Pick, n: Number(match[2]) } : null;
-}
-
 /** Fixed names; those kube-proxy's layout also has keep its names and meaning. */
 export const CN = {
   services: 'services',
