@@ -2,6 +2,7 @@ import { InputError, type Diagnostic } from './diagnostics/diagnostic.js';
 import { emitIptables } from './emit/iptables/index.js';
 import { emitIpvsChunks } from './emit/ipvs/index.js';
 import { emitNftables } from './emit/nftables/index.js';
+import { emitNftablesCompact } from './emit/nftables/compact/index.js';
 import { joinChunks } from './emit/text-block.js';
 import { buildGraph } from './graph/build.js';
 import { buildDnsZone, type DnsOptions, type DnsZone } from './dns/index.js';
@@ -201,7 +202,13 @@ export interface EmitOptions {
   mode: Mode;
   /** iptables mode writes one family per script. */
   family: IPFamily;
+  /** nftables mode: kube-proxy's own layout (the default) or the compact one. */
+  layout?: NftLayout;
 }
+
+/** The nftables layouts: one routing graph, two translations (docs/nftables-compact.md). */
+export type NftLayout = 'kube-proxy' | 'compact';
+export const NFT_LAYOUTS: readonly NftLayout[] = ['kube-proxy', 'compact'];
 
 /**
  * The rules as chunks of whole lines, in order: what `kpc generate` writes out one by
@@ -212,7 +219,7 @@ export function emitChunks(graph: RoutingGraph, options: EmitOptions): string[] 
     case 'iptables':
       return emitIptables(graph, options.family);
     case 'nftables':
-      return emitNftables(graph);
+      return options.layout === 'compact' ? emitNftablesCompact(graph) : emitNftables(graph);
     case 'ipvs':
       return emitIpvsChunks(graph);
   }

@@ -86,10 +86,11 @@ function scatter(objects: unknown[], dir: string, rnd: () => number): void {
   });
 }
 
-const MODES: { name: string; mode: Mode; family?: 4 | 6; when?: (g: RoutingGraph) => boolean }[] = [
+const MODES: { name: string; mode: Mode; family?: 4 | 6; layout?: 'compact'; when?: (g: RoutingGraph) => boolean }[] = [
   { name: 'iptables', mode: 'iptables', family: 4 },
   { name: 'ip6tables', mode: 'iptables', family: 6, when: (g) => g.servicePorts.some((p) => p.family === 6) },
   { name: 'nftables', mode: 'nftables' },
+  { name: 'nftables-compact', mode: 'nftables', layout: 'compact' },
   { name: 'ipvs', mode: 'ipvs' },
 ];
 
@@ -99,7 +100,7 @@ function outputs(graph: RoutingGraph): Record<string, string> {
   for (const m of MODES) {
     if (m.when && !m.when(graph)) continue;
     try {
-      out[m.name] = render(graph, m.mode, m.family);
+      out[m.name] = render(graph, m.mode, m.family, m.layout);
     } catch (error) {
       if (!/not implemented/.test(String(error))) throw error;
     }

@@ -14,6 +14,7 @@ type Graph = Parameters<typeof render>[0];
 const OUTPUTS: { file: string; render: (g: Graph, fixture: FixtureCase) => string | Promise<string>; when?: (g: Graph) => boolean }[] = [
   { file: 'iptables.rules', render: (g: Parameters<typeof render>[0]) => render(g, 'iptables', 4) },
   { file: 'nftables.nft', render: (g: Parameters<typeof render>[0]) => render(g, 'nftables') },
+  { file: 'nftables-compact.nft', render: (g: Parameters<typeof render>[0]) => render(g, 'nftables', 4, 'compact') },
   { file: 'ipvs.txt', render: (g: Parameters<typeof render>[0]) => render(g, 'ipvs') },
   { file: 'ip6tables.rules', render: (g: Parameters<typeof render>[0]) => render(g, 'iptables', 6), when: (g: Parameters<typeof render>[0]) => g.servicePorts.some((p) => p.family === 6) },
   // kpc dns: only where the fixture has Services (headless and ExternalName ones count).

@@ -4,7 +4,7 @@ import { diffModels } from '../diff/index.js';
 import { mergeModels, readRuleSet, type RuleFormat, type RuleSetModel } from '../read/index.js';
 import { emptyModel } from '../read/model.js';
 import { formatText } from '../diff/format.js';
-import { emit } from '../compile.js';
+import { emit, type NftLayout } from '../compile.js';
 import { emitIpvsParts } from '../emit/ipvs/index.js';
 import { nftFamilies } from '../emit/nftables/index.js';
 import type { IPFamily, RoutingGraph } from '../graph/types.js';
@@ -33,6 +33,8 @@ export const DEFAULT_RUN_DIR = '/run/kpc';
 
 export interface ApplyOptions {
   mode: ApplyMode;
+  /** nftables mode: which layout to load (a full load either way). */
+  layout?: NftLayout;
   /** iptables mode: the families to apply (default: every family the graph uses). */
   families?: IPFamily[];
   /** Read, compare and report; change nothing. */
@@ -200,7 +202,7 @@ async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph,
       };
     }
     case 'nftables': {
-      const job = await prepareNft(ctx.target, sandbox, emit(graph, { mode: 'nftables', family: 4 }));
+      const job = await prepareNft(ctx.target, sandbox, emit(graph, { mode: 'nftables', family: 4, layout: options.layout }));
       const pair = readBack('nftables', job.before, job.wanted);
       return {
         changed: job.changed,

@@ -13,6 +13,7 @@ import { addUsageNotes } from './help.js';
 import { writeStdout } from './output.js';
 import { compileStepText, Progress } from './progress.js';
 import { printDiagnostics, printSimulation } from './report.js';
+import { addLayoutOption, parseLayout } from './layout-option.js';
 
 interface ApplyFlags extends RawNodeFlags {
   file: string[];
@@ -21,6 +22,7 @@ interface ApplyFlags extends RawNodeFlags {
   dryRun?: boolean;
   allowEmpty?: boolean;
   quiet?: boolean;
+  layout?: string;
 }
 
 export function registerApply(program: Command): void {
@@ -37,8 +39,9 @@ export function registerApply(program: Command): void {
     'sudo kpc apply -f manifests/ --mode nftables --node-name node-a --node-ip 192.0.2.10 --cluster-cidr 10.244.0.0/16 --dry-run',
     'sudo kpc apply -f manifests/ --mode iptables --node-name node-a --node-ip 192.0.2.10 --cluster-cidr 10.244.0.0/16',
   ]);
-  addNodeOptions(command).action(async (flags: ApplyFlags) => {
+  addNodeOptions(addLayoutOption(command)).action(async (flags: ApplyFlags) => {
     const mode = parseMode(flags.mode) as ApplyMode;
+    const layout = parseLayout(flags.layout, mode);
     const family = parseFamily(flags.family);
     checkNodeFlags(flags);
     const problem = hostProblem();
@@ -70,6 +73,7 @@ export function registerApply(program: Command): void {
     try {
       report = await applyGraph(graph, {
         mode,
+        layout,
         families: mode === 'iptables' ? families : undefined,
         dryRun: flags.dryRun,
         inputObjects: objects,

@@ -1,3 +1,4 @@
+import { addLayoutOption, parseLayout } from './layout-option.js';
 import type { Command } from 'commander';
 import { compileGraph, emit, type Mode } from '../compile.js';
 import { diffModels, type DiffReport } from '../diff/diff.js';
@@ -19,6 +20,7 @@ interface DiffFlags extends RawNodeFlags {
   output?: string;
   format?: string;
   stat?: boolean;
+  layout?: string;
 }
 
 /** One side of the comparison before it is read: a rule-set file, manifests, or the live host. */
@@ -48,7 +50,7 @@ export function registerDiff(program: Command): void {
     'kpc diff --live manifests/ --mode iptables --node-name "$(hostname)" --node-ip 192.0.2.10',
     'kpc diff --simulate old/ new/ --mode nftables --node-name node-a --format json',
   ]);
-  addNodeOptions(command).action(async (a: string | undefined, b: string | undefined, flags: DiffFlags) => {
+  addNodeOptions(addLayoutOption(command)).action(async (a: string | undefined, b: string | undefined, flags: DiffFlags) => {
     // Flags first: a usage error must not pass for an input error.
     const target = outputTarget(flags.output, flags.format, ['text', 'json']);
     const operands = [a, b].filter((x): x is string => x !== undefined);
@@ -56,6 +58,7 @@ export function registerDiff(program: Command): void {
     if (flags.live) sides.unshift({ kind: 'live' });
     if (sides.length !== 2) throw new UsageError('diff needs two sides: A B, or --live and one more');
     const mode = flags.mode ? parseMode(flags.mode) : (sides.find((s): s is Extract<Side, { kind: 'rules' }> => s.kind === 'rules')?.mode ?? 'nftables');
+    parseLayout(flags.layout, mode);
     const [left, right] = await Promise.all(sides.map((side) => readSide(side, mode, flags)));
     if (left!.frontends.size === 0 && right!.frontends.size === 0) throw new UserError(NOTHING_TO_COMPARE);
     const report = diffModels(left!, right!);
@@ -93,7 +96,7 @@ async function readSide(side: Side, mode: Mode, flags: DiffFlags): Promise<RuleS
       printDiagnostics(result.warnings);
       printSimulation(result, false);
       const families = mode === 'iptables' ? ([4, 6] as const) : ([4] as const);
-      return mergeModels(families.map((family) => readRuleSet(emit(result.graph, { mode, family }), mode)));
+      return mergeModels(families.map((family) => readRuleSet(emit(result.graph, { mode, family, layout: parseLayout(flags.layout, mode) }), mode)));
     }
   }
 }

@@ -1,3 +1,4 @@
+import { addLayoutOption, parseLayout } from './layout-option.js';
 import type { Command } from 'commander';
 import { compileGraph, emit } from '../compile.js';
 import { explainPacket, parseDestination, type Explanation, type NodeFacts, type Packet } from '../explain/index.js';
@@ -20,6 +21,7 @@ interface ExplainFlags extends RawNodeFlags {
   rules?: string;
   output?: string;
   format?: string;
+  layout?: string;
 }
 
 /**
@@ -56,10 +58,11 @@ Examples:
     .option('--rules <file>', "trace this rule set instead (iptables-save or nft text, '-' for stdin); give the node's addresses with --node-ip")
     .option('-o, --output <file>', 'write to FILE (atomically) instead of stdout')
     .option('--format <format>', 'text (default) or json');
-  addNodeOptions(command).action(async (flags: ExplainFlags) => {
+  addNodeOptions(addLayoutOption(command)).action(async (flags: ExplainFlags) => {
     const packet = parsePacket(flags.from, flags.to);
     const target = outputTarget(flags.output, flags.format, ['text', 'json']);
     checkSource(flags);
+    parseLayout(flags.layout, flags.rules !== undefined ? undefined : flags.mode);
     checkNodeFlags(flags);
     const { text, mode, node } = flags.rules !== undefined ? await fromRuleFile(flags.rules, flags) : await fromManifests(flags, packet);
     const explanation = explainPacket(text, mode, packet, node);
@@ -96,12 +99,13 @@ async function fromManifests(flags: ExplainFlags, packet: Packet): Promise<RuleS
   const sources = await readInputs(flags.file!);
   const options = await nodeOptionsFrom(flags);
   const mode = traceableMode(flags.mode ?? options.config?.mode);
+  const layout = parseLayout(flags.layout, mode);
   const result = compileGraph(sources, options);
   printDiagnostics(result.warnings);
       printSimulation(result, false);
   const { node } = result.graph;
   return {
-    text: emit(result.graph, { mode, family: packet.family }),
+    text: emit(result.graph, { mode, family: packet.family, layout }),
     mode,
     node: { ips: [...node.ips[4], ...node.ips[6]], clusterCIDRs: [node.clusterCIDR[4], node.clusterCIDR[6]].filter((c): c is string => c !== null) },
   };

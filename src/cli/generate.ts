@@ -10,6 +10,7 @@ import { IPVS_FILES, emitIpvsPartChunks } from '../emit/ipvs/index.js';
 import { compileStepText, LARGE_INPUT_BYTES, Progress } from './progress.js';
 import { addUsageNotes } from './help.js';
 import { printDiagnostics, printLine, printSimulation, warnIfNoObjects } from './report.js';
+import { addLayoutOption, parseLayout } from './layout-option.js';
 
 const MODES: Mode[] = ['iptables', 'ipvs', 'nftables'];
 
@@ -20,6 +21,7 @@ interface GenerateFlags extends RawNodeFlags {
   family?: string;
   verbose?: boolean;
   quiet?: boolean;
+  layout?: string;
 }
 
 export function registerGenerate(program: Command): void {
@@ -37,9 +39,10 @@ export function registerGenerate(program: Command): void {
     'kubectl get svc,endpointslices,nodes -A -o json | kpc generate -f - --mode iptables --node-name "$(hostname)"',
     'helm template ./chart | kpc generate -f - --simulate --mode ipvs --node-name node-a -o ipvs/',
   ]);
-  addNodeOptions(command).action(async (flags: GenerateFlags) => {
+  addNodeOptions(addLayoutOption(command)).action(async (flags: GenerateFlags) => {
     // Every flag is checked before any file is read: a usage error must not pass for an input error.
     if (flags.mode === undefined && flags.config === undefined) throw new UsageError('--mode is required (or a --config whose KubeProxyConfiguration sets mode)');
+    parseLayout(flags.layout, flags.mode);
     const familyFlag = parseFamily(flags.family);
     if (flags.mode !== undefined) await checkModeFlags(parseMode(flags.mode), '', familyFlag, flags.output);
     checkNodeFlags(flags);
@@ -47,6 +50,7 @@ export function registerGenerate(program: Command): void {
     const nodeOptions = await nodeOptionsFrom(flags);
     const mode = modeFrom(flags.mode, nodeOptions.config?.mode);
     if (flags.mode === undefined) await checkModeFlags(mode, ' (from --config)', familyFlag, flags.output);
+    const layout = parseLayout(flags.layout, mode);
     const bytes = sources.reduce((sum, source) => sum + source.text.length, 0);
     const progress = Progress.onStderr({ quiet: flags.quiet, large: bytes >= LARGE_INPUT_BYTES });
     try {
@@ -63,7 +67,7 @@ export function registerGenerate(program: Command): void {
         return;
       }
       // Chunks go out as they are: a large rule set is never also one string.
-      const chunks = emitChunks(result.graph, { mode, family });
+      const chunks = emitChunks(result.graph, { mode, family, layout });
       if (flags.output) await writeAtomically(flags.output, chunks);
       else await writeStdout(chunks);
     } finally {

@@ -75,6 +75,77 @@ export const TEMPLATE_SPECS = {
   return "link add kube-ipvs0 type dummy\n"
     + ((stack1 = (lookupProperty(helpers,"block")||container.strict(depth0, "block", {"start":{"line":3,"column":2},"end":{"line":3,"column":7}} )).call(depth0 != null ? depth0 : (container.nullContext || {}),lookupProperty(depth0,"addresses"),{"name":"block","hash":{},"data":data,"loc":{"start":{"line":3,"column":0},"end":{"line":3,"column":20}}})) != null ? stack1 : "");
 },"useData":true},
+  "nftables/compact": {"0":function(container,depth0,helpers,partials,data,blockParams,depths) {
+    var stack1, helper, alias1=container.strict, alias2=depth0 != null ? depth0 : (container.nullContext || {}), alias3="function", lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "# Replace table "
+    + ((stack1 = (((helper = lookupProperty(helpers,"family") || alias1(depth0, "family", {"start":{"line":4,"column":18},"end":{"line":4,"column":24}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"family","hash":{},"data":data,"loc":{"start":{"line":4,"column":16},"end":{"line":4,"column":26}}}) : helper))) != null ? stack1 : "")
+    + " kube-proxy in this transaction: add (in case it is missing), delete, recreate.\nadd table "
+    + ((stack1 = (((helper = lookupProperty(helpers,"family") || alias1(depth0, "family", {"start":{"line":5,"column":12},"end":{"line":5,"column":18}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"family","hash":{},"data":data,"loc":{"start":{"line":5,"column":10},"end":{"line":5,"column":20}}}) : helper))) != null ? stack1 : "")
+    + " kube-proxy\ndelete table "
+    + ((stack1 = (((helper = lookupProperty(helpers,"family") || alias1(depth0, "family", {"start":{"line":6,"column":15},"end":{"line":6,"column":21}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"family","hash":{},"data":data,"loc":{"start":{"line":6,"column":13},"end":{"line":6,"column":23}}}) : helper))) != null ? stack1 : "")
+    + " kube-proxy\nadd table "
+    + ((stack1 = (((helper = lookupProperty(helpers,"family") || alias1(depth0, "family", {"start":{"line":7,"column":12},"end":{"line":7,"column":18}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"family","hash":{},"data":data,"loc":{"start":{"line":7,"column":10},"end":{"line":7,"column":20}}}) : helper))) != null ? stack1 : "")
+    + " kube-proxy { comment \""
+    + ((stack1 = container.lambda(alias1(depths[1], "comment", {"start":{"line":7,"column":45},"end":{"line":7,"column":55}} ), depth0)) != null ? stack1 : "")
+    + "\" ; }\n"
+    + ((stack1 = lookupProperty(helpers,"each").call(alias2,lookupProperty(depth0,"baseChains"),{"name":"each","hash":{},"fn":container.program(1, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":8,"column":0},"end":{"line":10,"column":9}}})) != null ? stack1 : "")
+    + ((stack1 = (lookupProperty(helpers,"block")||alias1(depth0, "block", {"start":{"line":12,"column":2},"end":{"line":12,"column":7}} )).call(alias2,lookupProperty(depth0,"chains"),{"name":"block","hash":{},"data":data,"loc":{"start":{"line":12,"column":0},"end":{"line":12,"column":17}}})) != null ? stack1 : "")
+    + ((stack1 = (lookupProperty(helpers,"block")||alias1(depth0, "block", {"start":{"line":13,"column":2},"end":{"line":13,"column":7}} )).call(alias2,lookupProperty(depth0,"containers"),{"name":"block","hash":{},"data":data,"loc":{"start":{"line":13,"column":0},"end":{"line":13,"column":21}}})) != null ? stack1 : "")
+    + ((stack1 = (lookupProperty(helpers,"block")||alias1(depth0, "block", {"start":{"line":14,"column":2},"end":{"line":14,"column":7}} )).call(alias2,lookupProperty(depth0,"rules"),{"name":"block","hash":{},"data":data,"loc":{"start":{"line":14,"column":0},"end":{"line":14,"column":16}}})) != null ? stack1 : "")
+    + ((stack1 = lookupProperty(helpers,"each").call(alias2,lookupProperty(depth0,"filled"),{"name":"each","hash":{},"fn":container.program(2, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":15,"column":0},"end":{"line":19,"column":9}}})) != null ? stack1 : "");
+},"1":function(container,depth0,helpers,partials,data,blockParams,depths) {
+    var stack1, helper, alias1=container.strict, alias2=depth0 != null ? depth0 : (container.nullContext || {}), alias3="function", lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "add chain "
+    + ((stack1 = container.lambda(alias1(depths[1], "family", {"start":{"line":9,"column":12},"end":{"line":9,"column":21}} ), depth0)) != null ? stack1 : "")
+    + " kube-proxy "
+    + ((stack1 = (((helper = lookupProperty(helpers,"name") || alias1(depth0, "name", {"start":{"line":9,"column":37},"end":{"line":9,"column":41}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"name","hash":{},"data":data,"loc":{"start":{"line":9,"column":35},"end":{"line":9,"column":43}}}) : helper))) != null ? stack1 : "")
+    + " { type "
+    + ((stack1 = (((helper = lookupProperty(helpers,"type") || alias1(depth0, "type", {"start":{"line":9,"column":53},"end":{"line":9,"column":57}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"type","hash":{},"data":data,"loc":{"start":{"line":9,"column":51},"end":{"line":9,"column":59}}}) : helper))) != null ? stack1 : "")
+    + " hook "
+    + ((stack1 = (((helper = lookupProperty(helpers,"hook") || alias1(depth0, "hook", {"start":{"line":9,"column":67},"end":{"line":9,"column":71}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"hook","hash":{},"data":data,"loc":{"start":{"line":9,"column":65},"end":{"line":9,"column":73}}}) : helper))) != null ? stack1 : "")
+    + " priority "
+    + ((stack1 = (((helper = lookupProperty(helpers,"priority") || alias1(depth0, "priority", {"start":{"line":9,"column":85},"end":{"line":9,"column":93}} ))),(typeof helper === alias3 ? helper.call(alias2,{"name":"priority","hash":{},"data":data,"loc":{"start":{"line":9,"column":83},"end":{"line":9,"column":95}}}) : helper))) != null ? stack1 : "")
+    + " ; }\n";
+},"2":function(container,depth0,helpers,partials,data,blockParams,depths) {
+    var stack1, helper, alias1=container.strict, alias2=depth0 != null ? depth0 : (container.nullContext || {}), lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "add element "
+    + ((stack1 = container.lambda(alias1(depths[1], "family", {"start":{"line":16,"column":14},"end":{"line":16,"column":23}} ), depth0)) != null ? stack1 : "")
+    + " kube-proxy "
+    + ((stack1 = (((helper = lookupProperty(helpers,"name") || alias1(depth0, "name", {"start":{"line":16,"column":39},"end":{"line":16,"column":43}} ))),(typeof helper === "function" ? helper.call(alias2,{"name":"name","hash":{},"data":data,"loc":{"start":{"line":16,"column":37},"end":{"line":16,"column":45}}}) : helper))) != null ? stack1 : "")
+    + " {\n"
+    + ((stack1 = (lookupProperty(helpers,"block")||alias1(depth0, "block", {"start":{"line":17,"column":2},"end":{"line":17,"column":7}} )).call(alias2,lookupProperty(depth0,"elements"),{"name":"block","hash":{},"data":data,"loc":{"start":{"line":17,"column":0},"end":{"line":17,"column":19}}})) != null ? stack1 : "")
+    + "}\n";
+},"compiler":[8,">= 4.3.0"],"main":function(container,depth0,helpers,partials,data,blockParams,depths) {
+    var stack1, helper, alias1=depth0 != null ? depth0 : (container.nullContext || {}), lookupProperty = container.lookupProperty || function(parent, propertyName) {
+        if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {
+          return parent[propertyName];
+        }
+        return undefined
+    };
+
+  return "#!/usr/sbin/nft -f\n# Generated by kpc for node "
+    + ((stack1 = (((helper = lookupProperty(helpers,"node") || container.strict(depth0, "node", {"start":{"line":2,"column":30},"end":{"line":2,"column":34}} ))),(typeof helper === "function" ? helper.call(alias1,{"name":"node","hash":{},"data":data,"loc":{"start":{"line":2,"column":28},"end":{"line":2,"column":36}}}) : helper))) != null ? stack1 : "")
+    + ": load with nft -f\n"
+    + ((stack1 = lookupProperty(helpers,"each").call(alias1,lookupProperty(depth0,"tables"),{"name":"each","hash":{},"fn":container.program(0, data, 0, blockParams, depths),"inverse":container.noop,"data":data,"loc":{"start":{"line":3,"column":0},"end":{"line":20,"column":9}}})) != null ? stack1 : "");
+},"useData":true,"useDepths":true},
   "nftables/ruleset": {"0":function(container,depth0,helpers,partials,data,blockParams,depths) {
     var stack1, helper, alias1=container.strict, alias2=depth0 != null ? depth0 : (container.nullContext || {}), alias3="function", lookupProperty = container.lookupProperty || function(parent, propertyName) {
         if (Object.prototype.hasOwnProperty.call(parent, propertyName)) {

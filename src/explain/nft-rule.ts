@@ -1,7 +1,7 @@
 import { ONE } from '../read/fraction.js';
 import { Cursor, type NftRuleContext } from './nft-cursor.js';
 import { compare, lookupVerdict, selectors, type VerdictHit } from './nft-match.js';
-import { dnatNumgen, numgen, statementAt, verdictOf } from './nft-statement.js';
+import { dnatByMap, dnatNumgen, numgen, statementAt, verdictOf } from './nft-statement.js';
 import { tokenize } from './nft-values.js';
 import { chainService, nftRefusalReason } from './reasons.js';
 import type { Step } from './trace.js';
@@ -24,6 +24,8 @@ export function applyNftRule(rule: string, chain: string, state: State, context:
   const unmatched = (): Branch[] => [{ share: ONE, state: current, action: null }];
   while (!cursor.done()) {
     if (cursor.peek() === 'dnat') {
+      // The compact layout's named DNAT maps (`map @dnat-...`); kube-proxy's 2026 layout writes its map inline.
+      if (cursor.tokens.some((token) => token.startsWith('@'))) return dnatByMap(cursor, current, chain, context, (s, note) => step(s, own, note));
       const branches = dnatNumgen(cursor, current, chain, context, (s, note) => step(s, own, note));
       if (branches) return branches;
     }

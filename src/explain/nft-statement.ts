@@ -3,6 +3,7 @@ import type { Cursor, NftRuleContext } from './nft-cursor.js';
 import { nftRefusalReason } from './reasons.js';
 import { splitElement } from './nft-values.js';
 import { translated, type Action, type Branch, type State } from './walk.js';
+import { canonicalIP } from '../net/ip.js';
 
 /**
  * nft statements: verdicts (jump, goto, return, accept, drop, reject), what
@@ -127,6 +128,52 @@ export function dnatNumgen(cursor: Cursor, state: State, chain: string, context:
   }
   cursor.at = cursor.tokens.length;
   return branches;
+}
+
+/**
+ * The compact layout's DNAT: `dnat ip to ip daddr . meta l4proto . th dport .
+ * numgen random mod N map @M` (or `meta l4proto . th dport . numgen ...` for
+ * node ports): the map's elements for the packet's key, each index equally
+ * likely. No element for the key: the rule does not apply.
+ */
+export function dnatByMap(cursor: Cursor, state: State, chain: string, context: NftRuleContext, step: (s: State, note: string) => State): Branch[] {
+  const words = cursor.tokens.slice(cursor.at);
+  const text = words.join(' ');
+  const match = /^dnat (?:ip6? )?to (.+) \. numgen random mod (\d+) map @(\S+)$/.exec(text);
+  cursor.at = cursor.tokens.length;
+  const packet = state.packet;
+  const fields: Record<string, string> = { 'ip daddr': packet.dst, 'ip6 daddr': packet.dst, 'meta l4proto': packet.protocol.toLowerCase(), 'th dport': String(packet.dport) };
+  const parts = match ? match[1]!.split(' . ').map((field) => fields[field.trim()]) : [undefined];
+  if (!match || parts.some((part) => part === undefined)) {
+    context.warn(`${chain}: cannot evaluate ${JSON.stringify(text)} (rule treated as not matching)`);
+    return [{ share: ONE, state, action: null }];
+  }
+  const modulus = Number(match[2]);
+  const key = parts.map((part) => canonicalOrSame(part!)).join(' . ');
+  const branches: Branch[] = [];
+  let covered = ZERO;
+  for (const element of context.table.containers.get(match[3]!)?.elements ?? []) {
+    const [left, right = ''] = element.split(' : ');
+    const pieces = left!.trim().split(' . ');
+    if (pieces.slice(0, -1).map(canonicalOrSame).join(' . ') !== key) continue;
+    const [address, port] = right.trim().split(' . ');
+    const target = address!.includes(':') ? `[${canonicalOrSame(address!)}]:${port}` : `${address}:${port}`;
+    const share = fraction(1, modulus);
+    covered = add(covered, share);
+    branches.push({ share, state: step(translated(state, target), `@${match[3]} picks ${pieces.at(-1)} of 0-${modulus - 1} (probability ${formatFraction(share)})`), action: { kind: 'accept' } });
+  }
+  if (compare(covered, ONE) < 0) branches.push({ share: subtract(ONE, covered), state, action: null });
+  return branches;
+}
+
+function canonicalOrSame(text: string): string {
+  const trimmed = text.trim();
+  if (!/[.:]/.test(trimmed)) return trimmed;
+  try {
+    return canonicalIP(trimmed);
+  } catch {
+    return trimmed;
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import { readCIDR, readHostPort, readIP } from './addresses.js';
 import { emptyModel, emptyShares, ipKey, newFrontend, nodePortKey, type Family, type Frontend, type RuleSetModel, type Shares } from './model.js';
 import { basePriority, parseNftText, splitElements, type NftTableText } from './nft-text.js';
+import { CompactIndex, isCompactTable } from './nft-compact.js';
 
 /** Reads nft text (kpc's `nft -f` file or `nft list` output) into the rule-set model. */
 export function readNftables(text: string): RuleSetModel {
@@ -20,6 +21,8 @@ export function readNftables(text: string): RuleSetModel {
 
 class TableReader {
   private readonly clusterIPs: Set<string>;
+  /** The compact layout's lookups, or null for kube-proxy's layout. */
+  private readonly compact: CompactIndex | null;
 
   constructor(
     private readonly table: NftTableText,
@@ -27,6 +30,7 @@ class TableReader {
     private readonly model: RuleSetModel,
   ) {
     this.clusterIPs = new Set((table.containers.get('cluster-ips')?.elements ?? []).map(readIP));
+    this.compact = isCompactTable(table) ? new CompactIndex(table) : null;
   }
 
   read(): void {
@@ -35,18 +39,27 @@ class TableReader {
       const { key, target } = splitMapElement(element);
       const [address, proto, port] = key.split(' . ');
       const frontend = this.frontend(ipKey(proto!, readIP(address!), port!), this.clusterIPs.has(readIP(address!)) ? 'cluster-ip' : 'external', serviceOfChain(target));
-      this.follow(frontend, target);
+      if (this.compact) this.followCompact(this.compact, frontend, key, target, false);
+      else this.follow(frontend, target);
     }
     for (const element of this.elements('service-nodeports')) {
       const { key, target } = splitMapElement(element);
       const [proto, port] = key.split(' . ');
-      this.follow(this.frontend(nodePortKey(proto!, port!), 'node-port', serviceOfChain(target)), target);
+      const frontend = this.frontend(nodePortKey(proto!, port!), 'node-port', serviceOfChain(target));
+      if (this.compact) this.followCompact(this.compact, frontend, key, target, true);
+      else this.follow(frontend, target);
     }
     for (const element of this.elements('no-endpoint-services')) {
       const { key, target, comment } = splitMapElement(element);
       const [address, proto, port] = key.split(' . ');
       const kind = this.clusterIPs.has(readIP(address!)) ? 'cluster-ip' : 'external';
       this.frontend(ipKey(proto!, readIP(address!), port!), kind, comment).verdict = verdictOf(target);
+    }
+    // The compact layout's policy Local drops that the node's own traffic skips: a verdict all the same.
+    for (const element of this.elements('no-local-endpoint-external')) {
+      const { key, target, comment } = splitMapElement(element);
+      const [address, proto, port] = key.split(' . ');
+      this.frontend(ipKey(proto!, readIP(address!), port!), 'external', comment).verdict = verdictOf(target);
     }
     for (const element of this.elements('no-endpoint-nodeports')) {
       const { key, target, comment } = splitMapElement(element);
@@ -56,7 +69,8 @@ class TableReader {
     for (const element of this.elements('firewall-ips')) {
       const { key, target } = splitMapElement(element);
       const [address, proto, port] = key.split(' . ');
-      this.frontend(ipKey(proto!, readIP(address!), port!), 'external', serviceOfChain(target)).sourceRanges = this.sourceRanges(target);
+      const ranges = this.compact ? this.compact.sourceRanges(key) : this.sourceRanges(target);
+      this.frontend(ipKey(proto!, readIP(address!), port!), 'external', serviceOfChain(target)).sourceRanges = ranges;
     }
     if (this.nodeCheckedBeforeDNAT()) this.markNodeMeetsVerdict();
   }
@@ -151,6 +165,39 @@ class TableReader {
         frontend.affinitySeconds = chosen.affinitySeconds;
       }
     }
+  }
+
+  /**
+   * The compact layout: masquerade from the sets the `services` chain looks the
+   * frontend up in, endpoints from the DNAT map of the chain it is sent to
+   * (or, for ClientIP affinity, from the port's own chain as kube-proxy's layout has it).
+   */
+  private followCompact(compact: CompactIndex, frontend: Frontend, key: string, chain: string, nodePort: boolean): void {
+    if (compact.has(nodePort ? 'masquerade-nodeports' : 'masquerade-ips', key)) frontend.masquerade = 'all';
+    else if (!nodePort && compact.has('masquerade-off-cluster-ips', key)) frontend.masquerade = `off-cluster ${this.offClusterCIDR()}`;
+    else frontend.masquerade = 'none';
+    const choose = (target: string) => {
+      const picked = compact.pick(target, key);
+      return picked ? { endpoints: picked, affinitySeconds: null } : this.choice(target);
+    };
+    if (chain === 'external-local' || chain === 'nodeport-external-local') {
+      const suffix = nodePort ? 'nodeports' : 'ips';
+      const short = compact.target(`pods-to-cluster-${suffix}`, key) ?? compact.target(`node-to-cluster-${suffix}`, key);
+      if (short) frontend.shortCircuit = choose(short).endpoints;
+      const rest = compact.target(`external-local-${suffix}`, key);
+      if (rest) Object.assign(frontend, choose(rest));
+      return;
+    }
+    Object.assign(frontend, choose(chain));
+  }
+
+  /** The cluster CIDR of the compact layout's off-cluster masquerade rule. */
+  private offClusterCIDR(): string {
+    for (const rule of this.rules('services')) {
+      const match = /saddr != (\S+) .*@masquerade-off-cluster-ips/.exec(rule);
+      if (match) return readCIDR(match[1]!);
+    }
+    return 'unknown';
   }
 
   /**

@@ -185,6 +185,14 @@ describeKernel('kpc apply leaves what is not its own alone', () => {
     expect(await foreign(host.ns.name)).toBe(before);
     expect((await apply('nftables', 2)).changed).toBe(false);
     expect(await sh(host.ns.name, ['nft', 'list', 'tables'])).toMatch(/^table ip6 kube-proxy$/m);
+    // The compact layout replaces kube-proxy's whole (a full load), leaves foreign tables alone, and a repeat changes nothing.
+    const compact = () => applyGraph(graphs[2], { mode: 'nftables', layout: 'compact', target: host.ns.target, runDir: host.run.path });
+    expect((await compact()).changed).toBe(true);
+    expect(await sh(host.ns.name, ['nft', 'list', 'table', 'ip', 'kube-proxy'])).toMatch(/set hairpin/);
+    expect(await foreign(host.ns.name)).toBe(before);
+    expect((await compact()).changed).toBe(false);
+    expect((await apply('nftables', 2)).changed).toBe(true);
+    expect(await sh(host.ns.name, ['nft', 'list', 'table', 'ip', 'kube-proxy'])).not.toMatch(/set hairpin/);
   }, 60_000);
 });
 

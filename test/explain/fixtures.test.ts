@@ -48,6 +48,22 @@ for (const fixture of fixtureCases()) {
       expect(probes).toBeGreaterThanOrEqual(graph.servicePorts.length);
     });
 
+    it('compact-layout traces end as kube-proxy-layout traces do, for every frontend and origin (service names aside: the compact layout has no per-service chains to name them)', async () => {
+      const graph = await compileFixture(fixture);
+      const node = nodeFacts(graph);
+      let probes = 0;
+      for (const route of graph.servicePorts) {
+        for (const probe of probesFor(route, graph)) {
+          const [kubeProxy, compact] = (['nftables', 'compact'] as const).map((mode) => trace(graph, mode, route, probe, node));
+          expect(compact!.warnings, probe.label).toEqual([]);
+          expect(compact!.outcomes.length, probe.label).toBeGreaterThan(0);
+          expect(comparable(compact!, false), `${route.id} ${probe.label}`).toEqual(comparable(kubeProxy!, false));
+          probes++;
+        }
+      }
+      expect(probes).toBeGreaterThanOrEqual(graph.servicePorts.length);
+    });
+
     it("a pod's packet to a cluster IP ends where the routing graph says", async () => {
       const graph = await compileFixture(fixture);
       for (const route of graph.servicePorts) {
@@ -62,10 +78,11 @@ for (const fixture of fixtureCases()) {
   });
 }
 
-function trace(graph: RoutingGraph, mode: 'iptables' | 'nftables', route: ServicePortRoute, probe: Probe, node: NodeFacts): Explanation {
-  const text = render(graph, mode, route.family);
+/** `compact`: nftables mode in the compact layout. */
+function trace(graph: RoutingGraph, mode: 'iptables' | 'nftables' | 'compact', route: ServicePortRoute, probe: Probe, node: NodeFacts): Explanation {
+  const text = mode === 'compact' ? render(graph, 'nftables', route.family, 'compact') : render(graph, mode, route.family);
   const protocol = route.protocol.toLowerCase() as 'tcp' | 'udp' | 'sctp';
-  return explainPacket(text, mode, { family: route.family, src: probe.src, dst: probe.dst, dport: probe.port, protocol }, node);
+  return explainPacket(text, mode === 'compact' ? 'nftables' : mode, { family: route.family, src: probe.src, dst: probe.dst, dport: probe.port, protocol }, node);
 }
 
 function nodeFacts(graph: RoutingGraph): NodeFacts {
@@ -98,9 +115,10 @@ function podSource(graph: RoutingGraph, family: IPFamily): string | null {
   return family === 4 ? base.replace(/\.0$/, '.250') : `${base.replace(/::$/, ':')}:fa`;
 }
 
-function comparable(e: Explanation): object[] {
+function comparable(e: Explanation, withService = true): object[] {
   return e.outcomes
     .map((o: Outcome) => ({ ...o, probability: Math.round(o.probability * 1e6) / 1e6 }))
+    .map(({ service, reason: _reason, ...rest }: Outcome & { reason?: string }) => (withService ? { ...rest, service, ...(_reason === undefined ? {} : { reason: _reason }) } : rest))
     .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 }
 

@@ -1,3 +1,4 @@
+import type { NftLayout } from '../../src/compile.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileDns, compileGraph, emit, simulateSources, type Mode } from '../../src/compile.js';
@@ -38,8 +39,8 @@ export async function compileFixture(fixture: FixtureCase): Promise<RoutingGraph
   return compileGraph(sources, await nodeOptionsFrom(flags)).graph;
 }
 
-export function render(graph: RoutingGraph, mode: Mode, family: IPFamily = 4): string {
-  return emit(graph, { mode, family });
+export function render(graph: RoutingGraph, mode: Mode, family: IPFamily = 4, layout: NftLayout = 'kube-proxy'): string {
+  return emit(graph, { mode, family, layout });
 }
 
 /** Parses a fixture's args.json with the CLI's own node flags, so fixtures exercise the real parsing. */

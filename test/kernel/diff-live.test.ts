@@ -21,10 +21,13 @@ describeKernel('kpc diff --live', () => {
   const slices = join(changed, 'endpointslices.yaml');
   writeFileSync(slices, readFileSync(slices, 'utf8').replace('10.244.2.2', '10.244.2.9'));
 
-  for (const mode of ['iptables', 'nftables'] as const) {
-    it(`${mode}: the live rules match the manifests they came from, and a change shows`, async () => {
+  // nftables-compact: the live table is the compact layout; diff compiles the manifests in kube-proxy's layout, so it also shows the two layouts read as one.
+  for (const backend of ['iptables', 'nftables', 'nftables-compact'] as const) {
+    const mode = backend === 'iptables' ? 'iptables' : 'nftables';
+    const layout = backend === 'nftables-compact' ? ['--layout', 'compact'] : [];
+    it(`${backend}: the live rules match the manifests they came from, and a change shows`, async () => {
       await withNetns(async (exec) => {
-        const generated = await execa('node', [KPC, 'generate', '-f', shop, '--mode', mode, ...NODE]);
+        const generated = await execa('node', [KPC, 'generate', '-f', shop, '--mode', mode, ...layout, ...NODE]);
         const loader = mode === 'iptables' ? ['iptables-restore'] : ['nft', '-f', '-'];
         expect((await exec(loader, generated.stdout)).exitCode).toBe(0);
         const same = await exec(['node', KPC, 'diff', '--live', shop, '--mode', mode, ...NODE]);

@@ -19,7 +19,7 @@ const NODE = { 4: '192.0.2.10', 6: '2001:db8::10' } as const;
 /** A predicted backend must be seen unless missing it by chance is this unlikely. */
 const NEGLIGIBLE = 1e-6;
 
-for (const backend of ['iptables', 'nftables'] as const) {
+for (const backend of ['iptables', 'nftables', 'nftables-compact'] as const) {
   describeKernel(`explain agrees with the kernel: ${backend}`, () => {
     let ctx: Ctx;
     let checked = 0;
@@ -42,13 +42,14 @@ for (const backend of ['iptables', 'nftables'] as const) {
 async function agree(ctx: Ctx, backend: Backend, { from, to, replies }: Observation): Promise<void> {
   const family = to.ip.includes(':') ? 6 : 4;
   const src = sourceOf(from, family);
-  const text = backend === 'nftables' ? ctx.loaded!.nftables! : ctx.loaded!.iptables![family];
+  const mode = backend === 'iptables' ? 'iptables' : 'nftables';
+  const text = mode === 'nftables' ? ctx.loaded!.nftables! : ctx.loaded!.iptables![family];
   const node = { ips: [NODE[4], NODE[6]], clusterCIDRs: [ctx.world.clusterCIDR[4], ctx.world.clusterCIDR[6]] };
   const packet = { family, src, dst: to.ip, dport: to.port, protocol: to.proto } as const;
-  const explanation = explainPacket(text, backend, packet, node);
+  const explanation = explainPacket(text, mode, packet, node);
   const label = `${src} -> ${to.ip}:${to.port}/${to.proto}: ${JSON.stringify(explanation.outcomes)}`;
   expect(explanation.warnings, label).toEqual([]);
-  const listed = explainPacket(await kernelListing(ctx.world, backend, family), backend, packet, node);
+  const listed = explainPacket(await kernelListing(ctx.world, mode, family), mode, packet, node);
   expect(listed.warnings, `${label}: traced from the kernel's own listing`).toEqual([]);
   const answered = replies.filter((r) => r.ok);
   if (listed.affinityRemembered) {
@@ -91,8 +92,8 @@ function podAt(world: World, outcome: Explanation['outcomes'][number]): string {
 }
 
 /** What the node's kernel says it has loaded, in the tools' own output format. */
-async function kernelListing(world: World, backend: Backend, family: 4 | 6): Promise<string> {
-  const argv = backend === 'nftables' ? ['nft', 'list', 'ruleset'] : [family === 4 ? 'iptables-save' : 'ip6tables-save'];
+async function kernelListing(world: World, mode: 'iptables' | 'nftables', family: 4 | 6): Promise<string> {
+  const argv = mode === 'nftables' ? ['nft', 'list', 'ruleset'] : [family === 4 ? 'iptables-save' : 'ip6tables-save'];
   const result = await world.exec(world.node, argv);
   if (result.exitCode !== 0) throw new Error(`${argv.join(' ')}: ${result.stderr}`);
   return result.stdout;

@@ -2,6 +2,8 @@ import { expect, it } from 'vitest';
 import { emitIpvsParts } from '../../src/emit/ipvs/index.js';
 import { compileFixture, fixtureCases, render } from '../helpers/fixtures.js';
 import { describeKernel } from './harness.js';
+import { diffModels } from '../../src/diff/diff.js';
+import { readRuleSet } from '../../src/read/index.js';
 import { withNetns } from './netns.js';
 
 /** Every fixture's output is accepted by the kernel's own loaders, in a throwaway namespace. */
@@ -17,6 +19,8 @@ describeKernel('fixtures load into a real kernel', () => {
         expect(v6.exitCode, v6.stderr).toBe(0);
         const nft = await exec(['nft', '-c', '-f', '-'], render(graph, 'nftables'));
         expect(nft.exitCode, nft.stderr).toBe(0);
+        const compact = await exec(['nft', '-c', '-f', '-'], render(graph, 'nftables', 4, 'compact'));
+        expect(compact.exitCode, compact.stderr).toBe(0);
         // IPVS itself needs the VM (test/vm); its ipsets and iptables part load here.
         const parts = emitIpvsParts(graph);
         const ipset = await exec(['ipset', 'restore', '-exist'], parts.find((p) => p.name === 'ipset')!.text);
@@ -48,4 +52,19 @@ describeKernel('fixtures load into a real kernel', () => {
       expect(tables).toEqual(['table inet user-fw', 'table ip kube-proxy']);
     });
   });
+
+  for (const fixture of fixtureCases()) {
+    it(`${fixture.name}: the compact layout, loaded over kube-proxy's and listed back by nft, reads as the file kpc wrote`, async () => {
+      const graph = await compileFixture(fixture);
+      const compact = render(graph, 'nftables', 4, 'compact');
+      await withNetns(async (exec) => {
+        expect((await exec(['nft', '-f', '-'], render(graph, 'nftables'))).exitCode).toBe(0);
+        const loaded = await exec(['nft', '-f', '-'], compact);
+        expect(loaded.exitCode, loaded.stderr).toBe(0);
+        const listing = (await exec(['nft', 'list', 'ruleset'])).stdout;
+        expect(diffModels(readRuleSet(compact, 'nftables'), readRuleSet(listing, 'nftables')).changes).toEqual([]);
+        expect(readRuleSet(listing, 'nftables').frontends.size).toBe(readRuleSet(compact, 'nftables').frontends.size);
+      });
+    });
+  }
 });

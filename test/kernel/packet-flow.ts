@@ -12,7 +12,8 @@ import { service, slices, toYaml, type PortSpec } from './manifests.js';
  * A scenario only one backend passes is a bug in the graph or an emitter.
  */
 
-export type Backend = 'iptables' | 'nftables';
+/** nftables-compact: nftables mode in kpc's compact layout (docs/nftables-compact.md). */
+export type Backend = 'iptables' | 'nftables' | 'nftables-compact';
 
 const NODE = { 4: '192.0.2.10', 6: '2001:db8::10' } as const;
 const CLIENT = { 4: '192.0.2.100', 6: '2001:db8::100' } as const;
@@ -51,8 +52,8 @@ export async function createContext(backend: Backend): Promise<Ctx> {
         ...options,
       });
       await world.resetRules();
-      if (backend === 'nftables') {
-        ctx.loaded = { nftables: emit(graph, { mode: 'nftables', family: 4 }) };
+      if (backend === 'nftables' || backend === 'nftables-compact') {
+        ctx.loaded = { nftables: emit(graph, { mode: 'nftables', family: 4, layout: backend === 'nftables' ? 'kube-proxy' : 'compact' }) };
         await world.loadRules('nftables', ctx.loaded.nftables!);
       } else {
         ctx.loaded = { iptables: { 4: emit(graph, { mode: 'iptables', family: 4 }), 6: emit(graph, { mode: 'iptables', family: 6 }) } };
@@ -240,13 +241,13 @@ export function packetFlowScenarios(get: () => Ctx): void {
     expect([...outside.sources]).toEqual([CLIENT[4]]);
   });
 
-  it('service CIDR known: an address in it that no Service holds is dropped in nftables mode (iptables mode has no such rule), a held one\'s unused port refused', async () => {
+  it('service CIDR known: an address in it that no Service holds is dropped in both nftables layouts (iptables mode has no such rule), a held one\'s unused port refused', async () => {
     const ctx = get();
     await ctx.load([service('held', { clusterIPs: ['10.96.0.30'], ports: HTTP }), ...slices('held', HTTP, [{ pod: ctx.pod('remote-1') }])], { serviceCIDRs: ['10.96.0.0/16'] });
     for (const from of [ctx.pod('local-3'), ctx.world.node]) {
       await expectNoAnswer(ctx, from, { ip: '10.96.0.99', port: 80, proto: 'tcp' }, 'timeout');
       // cluster-ips-check rejects a held cluster IP's other ports; iptables mode lets them into the black hole.
-      await expectNoAnswer(ctx, from, { ip: '10.96.0.30', port: 81, proto: 'tcp' }, ctx.backend === 'nftables' ? 'refused' : 'timeout');
+      await expectNoAnswer(ctx, from, { ip: '10.96.0.30', port: 81, proto: 'tcp' }, ctx.backend === 'iptables' ? 'timeout' : 'refused');
     }
     // Both time out above (the world routes the service CIDR into a black hole), so tell kube-proxy's
     // drop from the black hole: give the unallocated address to a pod and route it there. Without a
@@ -257,7 +258,7 @@ export function packetFlowScenarios(get: () => Ctx): void {
     await mustExec(ctx, ctx.world.node, ['ip', 'route', 'add', `${unallocated}/32`, 'dev', 'veth-local-1']);
     try {
       const replies = await ctx.world.request(ctx.pod('local-3'), { ip: unallocated, port: 8080, proto: 'tcp' }, { count: 3, timeoutMs: NO_ANSWER_MS });
-      if (ctx.backend === 'nftables') expect(replies.map((r) => (r.ok ? 'answered' : r.error))).toEqual(['timeout', 'timeout', 'timeout']);
+      if (ctx.backend !== 'iptables') expect(replies.map((r) => (r.ok ? 'answered' : r.error))).toEqual(['timeout', 'timeout', 'timeout']);
       else expect(replies.map((r) => (r.ok ? r.backend : r.error))).toEqual(['local-1', 'local-1', 'local-1']);
     } finally {
       await mustExec(ctx, ctx.world.node, ['ip', 'route', 'del', `${unallocated}/32`, 'dev', 'veth-local-1']);

@@ -1,0 +1,64 @@
+/**
+ * Names of the compact layout's objects. Its chains, sets and maps are fixed,
+ * or one per distinct endpoint count (`cluster-n3` picks one of 3), never one
+ * per Service; only ClientIP affinity keeps kube-proxy's per-port and
+ * per-endpoint objects (names from ../names.ts), for the Services that use it.
+ */
+
+/** Which endpoint list a DNAT chain picks from, and by which key. */
+export type Pick = 'cluster' | 'local' | 'nodeport-cluster' | 'nodeport-local';
+
+export const PICKS: readonly Pick[] = ['cluster', 'local', 'nodeport-cluster', 'nodeport-local'];
+
+/** The chain that DNATs to one of `n` endpoints: `cluster-n3`. */
+export function pickChain(pick: Pick, n: number): string {
+  return `${pick}-n${n}`;
+}
+
+/** The map of that chain: frontend key . index -> endpoint address . port. */
+export function pickMap(pick: Pick, n: number): string {
+  return `${pick}-endpoints-n${n}`;
+}
+
+/** Fixed names; those kube-proxy's layout also has keep its names and meaning. */
+export const CN = {
+  services: 'services',
+  serviceIPs: 'service-ips',
+  serviceNodePorts: 'service-nodeports',
+  nodePortIPs: 'nodeport-ips',
+  clusterIPs: 'cluster-ips',
+  serviceEndpointsCheck: 'service-endpoints-check',
+  externalEndpointsCheck: 'external-endpoints-check',
+  nodePortEndpointsCheck: 'nodeport-endpoints-check',
+  noEndpointServices: 'no-endpoint-services',
+  noLocalEndpointExternal: 'no-local-endpoint-external',
+  noEndpointNodePorts: 'no-endpoint-nodeports',
+  reject: 'reject-chain',
+  clusterIPsCheck: 'cluster-ips-check',
+  firewallIPs: 'firewall-ips',
+  firewallAllow: 'firewall-allow',
+  firewallCheck: 'firewall-check',
+  markMasq: 'mark-for-masquerade',
+  masquerading: 'masquerading',
+  /** Frontends whose every new connection is masqueraded. */
+  masqIPs: 'masquerade-ips',
+  masqNodePorts: 'masquerade-nodeports',
+  /** Cluster IPs masqueraded for sources outside the cluster CIDR. */
+  masqOffCluster: 'masquerade-off-cluster-ips',
+  /** Policy Local frontends: traffic from this node is masqueraded and goes to all endpoints. */
+  nodeToClusterIPs: 'node-to-cluster-ips',
+  nodeToClusterNodePorts: 'node-to-cluster-nodeports',
+  /** Policy Local frontends: traffic from pods goes to all endpoints. */
+  podsToClusterIPs: 'pods-to-cluster-ips',
+  podsToClusterNodePorts: 'pods-to-cluster-nodeports',
+  /** Policy Local frontends: what the rest of the traffic gets. */
+  externalLocalIPs: 'external-local-ips',
+  externalLocalNodePorts: 'external-local-nodeports',
+  externalLocal: 'external-local',
+  nodePortExternalLocal: 'nodeport-external-local',
+  /** endpoint . endpoint for every endpoint address: a connection DNATed back to its source (hairpin). */
+  hairpin: 'hairpin',
+} as const;
+
+/** The table comment that tells a reader (and a person) which layout a table holds. */
+export const COMPACT_COMMENT = 'rules for kube-proxy (kpc compact layout)';
