@@ -36,6 +36,8 @@
 //   --profile             also write CPU profiles and live-heap marks per case
 //   --graphs 100,300,...  service-port counts for the picture timings (kpc graph, Graphviz); 0 for none
 //   --graph-budget S      kill a Graphviz layout after S seconds (default 120)
+//   --rendered MB         size of the rendered-manifests case (mostly CRDs, as helm template prints a
+//                         monitoring stack): kpc validate and generate --simulate against js-yaml (0: none; default 5.7)
 //   --out FILE            results file (default bench/results/latest.json)
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, closeSync } from 'node:fs';
@@ -44,6 +46,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generateCluster, type ClusterOptions } from './generate-cluster.js';
 import { graphTimes, type GraphTime } from './graph-times.js';
+import { renderedTimes, type RenderedTime } from './rendered.js';
 import { bundle } from '../scripts/bundle.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -68,6 +71,7 @@ interface Options {
   profile: boolean;
   graphs: number[];
   graphBudgetS: number;
+  renderedMB: number;
   out: string;
 }
 
@@ -86,6 +90,7 @@ function parseOptions(argv: string[]): Options {
     profile: false,
     graphs: [100, 300, 1000],
     graphBudgetS: 120,
+    renderedMB: 5.7,
     out: join(BENCH, 'results', 'latest.json'),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -114,6 +119,7 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--profile') o.profile = true;
     else if (flag === '--graphs') o.graphs = next().split(',').map(Number).filter((n) => n > 0);
     else if (flag === '--graph-budget') o.graphBudgetS = Number(next());
+    else if (flag === '--rendered') o.renderedMB = Number(next());
     else if (flag === '--out') o.out = next();
     else throw new Error(`unknown flag ${flag}; see the header of bench/run.ts`);
   }
@@ -241,6 +247,8 @@ interface CaseResult {
   /** js-yaml's (or JSON.parse's) time alone, of the median run; runsMs every run's, sorted. */
   parseFloor: { parser: string; parseMs: number; runsMs: number[]; parseCpuMs: number; maxRssMB: number; documents: number } | null;
   modes: ModeResult[];
+  /** nftables --layout compact: bin/kpc's time, its output, and the kernel's first and second load of it. */
+  compact?: { cliMs: number; lines: number; MB: number; first: KernelLoad; second: KernelLoad } | null;
 }
 
 function countLines(file: string): number {
@@ -343,8 +351,46 @@ async function measureCase(c: Case, dir: string, opts: Options, kernelHistory: M
     rmSync(out, { force: true });
     result.modes.push(modeResult);
   }
+  if (c.kernel) result.compact = await compactCase(c, input, dir, opts, nodeArgs);
   rmSync(input, { force: true });
   return result;
+}
+
+/**
+ * The compact nftables layout of the same cluster: bin/kpc generate --layout
+ * compact, then `nft -f` of its output twice into one namespace (the second
+ * replaces the first in one transaction, as a repeated full apply does).
+ */
+async function compactCase(c: Case, input: string, dir: string, opts: Options, nodeArgs: string[]): Promise<CaseResult['compact']> {
+  const out = join(dir, `${c.name}.compact.nft`);
+  log(`${c.name} nftables --layout compact: bin/kpc generate`);
+  const cli = await runProcess(process.execPath, [join(ROOT, 'bin', 'kpc'), 'generate', '-f', input, '--mode', 'nftables', '--layout', 'compact', ...nodeArgs, '-o', out]);
+  if (cli.code !== 0) {
+    log(`${c.name} compact: kpc exited ${cli.code}: ${cli.stderr.slice(0, 500)}`);
+    return null;
+  }
+  const lines = countLines(out);
+  const MB = mb(statSync(out).size);
+  const skipped = (reason: string): KernelLoad => ({ status: 'skipped', reason });
+  if (opts.kernelBudgetS <= 0 || !kernelAvailable()) {
+    rmSync(out, { force: true });
+    return { cliMs: round(cli.wallMs), lines, MB, first: skipped(kernelWhy || 'kernel loads off'), second: skipped(kernelWhy || 'kernel loads off') };
+  }
+  const ns = `kpc-bench-${process.pid}-${++nsCounter}`;
+  await runProcess('ip', ['netns', 'add', ns]);
+  try {
+    const load = async (): Promise<KernelLoad> => {
+      log(`${c.name} compact: loading ${lines} lines`);
+      const r = await runProcess('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { stdinFile: out, timeoutMs: opts.kernelBudgetS * 1000 * 2 });
+      return r.code === 0 ? { status: 'loaded', wallMs: round(r.wallMs) } : { status: 'failed', wallMs: round(r.wallMs), reason: r.stderr.slice(0, 1000) };
+    };
+    const first = await load();
+    const second = first.status === 'loaded' ? await load() : skipped('the first load failed');
+    return { cliMs: round(cli.wallMs), lines, MB, first, second };
+  } finally {
+    await runProcess('ip', ['netns', 'del', ns]);
+    rmSync(out, { force: true });
+  }
 }
 
 async function profileCase(c: Case, mode: Mode, input: string, dir: string, nodeArgs: string[]): Promise<unknown> {
@@ -744,10 +790,12 @@ async function main(): Promise<void> {
   const kernelHistory = new Map<Mode, { lines: number; ms: number }>();
   let packets: Awaited<ReturnType<typeof firstPacket>> | null = null;
   let graphs: GraphTime[] = [];
+  let rendered: RenderedTime | null = null;
   try {
     for (const c of cases) results.push(await measureCase(c, dir, opts, kernelHistory));
     if (opts.packets) packets = await firstPacket(opts, dir);
     graphs = await graphTimes(ROOT, dir, opts.graphs, opts.graphBudgetS * 1000, log);
+    if (opts.renderedMB > 0) rendered = renderedTimes(ROOT, dir, opts.renderedMB, opts.repeat, log);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -770,6 +818,7 @@ async function main(): Promise<void> {
     targets: targets(results),
     firstPacket: packets,
     graphs,
+    rendered,
     benchSeconds: round((performance.now() - started) / 1000),
   };
   mkdirSync(dirname(opts.out), { recursive: true });
@@ -792,6 +841,22 @@ async function main(): Promise<void> {
     print('First packet: NEW TCP connection to the cluster IP of the first / last service in the rule set');
     print(packetTable(packets.results));
   } else if (packets) print(`\nFirst packet: skipped (${packets.skipped})`);
+  const compactRows = results.filter((r) => r.compact);
+  if (compactRows.length) {
+    print('');
+    print('nftables layouts, the same cluster: kube-proxy layout `nft -f` vs --layout compact (first load, second load of the same file)');
+    for (const r of compactRows) {
+      const kp = r.modes.find((m) => m.mode === 'nftables')?.kernel;
+      const show = (k: KernelLoad | null | undefined) => (!k ? '-' : k.status === 'loaded' ? `${(k.wallMs! / 1000).toFixed(2)} s` : k.status === 'skipped' ? `skipped (${k.predictedMs ? `~${round(k.predictedMs / 1000)} s` : k.reason})` : 'failed');
+      const ratio = kp?.status === 'loaded' && r.compact!.first.status === 'loaded' ? ` (1/${round(kp.wallMs! / r.compact!.first.wallMs!, 1)})` : '';
+      print(`  ${r.name.padEnd(6)} kube-proxy ${show(kp)}  compact ${r.compact!.lines} lines, kpc ${(r.compact!.cliMs / 1000).toFixed(2)} s, load ${show(r.compact!.first)}${ratio}, again ${show(r.compact!.second)}`);
+    }
+  }
+  if (rendered) {
+    print('');
+    print(`rendered manifests (${rendered.megabytes} MB, ${rendered.documents} documents, mostly CRDs): js-yaml parse in a fresh process ${rendered.parseMs} ms;`);
+    print(`  kpc validate ${rendered.validateMs} ms (${rendered.validateRatio}x), kpc generate --simulate ${rendered.generateMs} ms (${rendered.generateRatio}x); target 1.5x`);
+  }
   if (graphs.length) {
     print('');
     print('kpc graph: service ports, boxes, kpc graph --format dot, Graphviz dot -Tsvg on it, kpc graph --format svg (default --max-boxes)');

@@ -72,7 +72,8 @@ class TableReader {
       const ranges = this.compact ? this.compact.sourceRanges(key) : this.sourceRanges(target);
       this.frontend(ipKey(proto!, readIP(address!), port!), 'external', serviceOfChain(target)).sourceRanges = ranges;
     }
-    if (this.nodeCheckedBeforeDNAT()) this.markNodeMeetsVerdict();
+    // The compact layout checks the no-local-endpoint drop on input and forward only (its own map), never on the node's output.
+    if (!this.compact && this.nodeCheckedBeforeDNAT()) this.markNodeMeetsVerdict();
   }
 
   /** `ip daddr { 10.96.0.0/16, ... } drop` in cluster-ips-check (nft lists a one-element set as a bare value). */
