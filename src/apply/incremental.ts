@@ -53,7 +53,7 @@ export async function findNft(target: Target, runDir: string, generated: string)
   if (plan.kind === 'full') return null;
   const transaction = plan.kind === 'same' ? null : plan.transaction;
   if (transaction) assertOwnTablesOnly(transaction);
-  const label = 'nftables (table kube-proxy, incremental)';
+  const label = `nftables (table kube-proxy, incremental: ${plan.kind === 'incremental' ? plan.changes : 0} objects)`;
   return {
     before,
     after,
@@ -116,7 +116,7 @@ export async function findIptables(target: Target, runDir: string, family: IPFam
     after,
     transaction: restore,
     changes: plan.kind === 'incremental' ? plan.changes : 0,
-    label: `${tool} (IPv${family}, incremental)`,
+    label: `${tool} (IPv${family}, incremental: ${plan.kind === 'incremental' ? plan.changes : 0} chains)`,
     async check(ctx) {
       if (!restore) return;
       await keepLoaded(ctx.runDir, key, after);
