@@ -36,6 +36,11 @@
 //   --profile             also write CPU profiles and live-heap marks per case
 //   --graphs 100,300,...  service-port counts for the picture timings (kpc graph, Graphviz); 0 for none
 //   --graph-budget S      kill a Graphviz layout after S seconds (default 120)
+//   --incremental 10000   service-port counts for the incremental-apply measurement
+//                         (bench/incremental-apply.ts; 0 for none); default 10,000
+//   --incremental-nft-max N  largest count measured in nftables mode (its first full
+//                         load of kube-proxy's layout takes minutes); default 3,000
+//   --incremental-only    only the incremental-apply measurement
 //   --out FILE            results file (default bench/results/latest.json)
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, closeSync } from 'node:fs';
@@ -44,6 +49,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generateCluster, type ClusterOptions } from './generate-cluster.js';
 import { graphTimes, type GraphTime } from './graph-times.js';
+import { incrementalApply, incrementalTable, type IncrementalResult } from './incremental-apply.js';
 import { bundle } from '../scripts/bundle.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -69,6 +75,9 @@ interface Options {
   graphs: number[];
   graphBudgetS: number;
   out: string;
+  incremental: number[];
+  incrementalNftMax: number;
+  incrementalOnly: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -87,6 +96,9 @@ function parseOptions(argv: string[]): Options {
     graphs: [100, 300, 1000],
     graphBudgetS: 120,
     out: join(BENCH, 'results', 'latest.json'),
+    incremental: [10000],
+    incrementalNftMax: 3000,
+    incrementalOnly: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -103,6 +115,7 @@ function parseOptions(argv: string[]): Options {
       o.packetSizes = [1000];
       o.packetCount = 300;
       o.graphs = [100];
+      o.incremental = [1000];
     } else if (flag === '--sizes') o.sizes = next().split(',').map(Number);
     else if (flag === '--pods') o.pods = Number(next());
     else if (flag === '--json') o.json = Number(next());
@@ -115,6 +128,9 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--graphs') o.graphs = next().split(',').map(Number).filter((n) => n > 0);
     else if (flag === '--graph-budget') o.graphBudgetS = Number(next());
     else if (flag === '--out') o.out = next();
+    else if (flag === '--incremental') o.incremental = next().split(',').map(Number).filter((n) => n > 0);
+    else if (flag === '--incremental-nft-max') o.incrementalNftMax = Number(next());
+    else if (flag === '--incremental-only') o.incrementalOnly = true;
     else throw new Error(`unknown flag ${flag}; see the header of bench/run.ts`);
   }
   return o;
@@ -451,7 +467,7 @@ function sweepStaleNamespaces(): void {
     return;
   }
   for (const name of names) {
-    const m = /^kpc-bench-(\d+)-(?:\d+|probe)$/.exec(name);
+    const m = /^kpc-bench-(\d+)-(?:\d+|probe|inc)$/.exec(name);
     if (!m || Number(m[1]) === process.pid) continue;
     try {
       process.kill(Number(m[1]), 0);
@@ -744,10 +760,15 @@ async function main(): Promise<void> {
   const kernelHistory = new Map<Mode, { lines: number; ms: number }>();
   let packets: Awaited<ReturnType<typeof firstPacket>> | null = null;
   let graphs: GraphTime[] = [];
+  let incremental: IncrementalResult[] = [];
   try {
-    for (const c of cases) results.push(await measureCase(c, dir, opts, kernelHistory));
-    if (opts.packets) packets = await firstPacket(opts, dir);
-    graphs = await graphTimes(ROOT, dir, opts.graphs, opts.graphBudgetS * 1000, log);
+    if (!opts.incrementalOnly) {
+      for (const c of cases) results.push(await measureCase(c, dir, opts, kernelHistory));
+      if (opts.packets) packets = await firstPacket(opts, dir);
+      graphs = await graphTimes(ROOT, dir, opts.graphs, opts.graphBudgetS * 1000, log);
+    }
+    const available = opts.kernelBudgetS > 0 && kernelAvailable();
+    incremental = await incrementalApply(ROOT, dir, opts.incremental, { nftFullLimit: opts.incrementalNftMax, available, why: opts.kernelBudgetS > 0 ? kernelWhy : 'kernel loads off (--kernel-budget 0)' }, log);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -770,6 +791,7 @@ async function main(): Promise<void> {
     targets: targets(results),
     firstPacket: packets,
     graphs,
+    incrementalApply: incremental,
     benchSeconds: round((performance.now() - started) / 1000),
   };
   mkdirSync(dirname(opts.out), { recursive: true });
@@ -799,6 +821,10 @@ async function main(): Promise<void> {
       const layout = g.graphvizSvgMs === null ? `> ${g.graphvizBudgetMs / 1000} s (killed)` : `${(g.graphvizSvgMs / 1000).toFixed(1)} s`;
       print(`  ${String(g.servicePorts).padStart(5)}  ${String(g.boxes).padStart(6)} boxes  dot ${(g.kpcDotMs / 1000).toFixed(2)} s  Graphviz ${layout}  svg exit ${g.kpcSvg.exitCode} in ${(g.kpcSvg.ms / 1000).toFixed(2)} s`);
     }
+  }
+  if (incremental.length) {
+    print('');
+    for (const line of incrementalTable(incremental)) print(line);
   }
   print('');
   print(`wrote ${relative(ROOT, opts.out)} in ${report.benchSeconds} s`);
