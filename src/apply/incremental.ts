@@ -1,11 +1,11 @@
 import type { IPFamily } from '../graph/types.js';
-import { loadedKey } from './apply-iptables.js';
+import { familyLabel, loadedKey } from './apply-iptables.js';
 import type { ApplyContext } from './context.js';
 import { ApplyError } from './errors.js';
 import { CommandError, firstLines, mustRun, type Target } from './exec.js';
 import { removePending, writePending } from './files.js';
 import { forgetOthers, iptablesMarkerLines, keepLoaded, MARKER_TABLES, nftMarkerUpdate, readIptablesMarker, readLoaded, readNftMarker, textHash } from './generation.js';
-import { parseRestore, planRestore } from './iptables-plan.js';
+import { parseRestore, planRestore, type RestoreFile } from './iptables-plan.js';
 import { assertOwnTablesOnly, familiesIn, liveTables, TABLE_NAME } from './nftables.js';
 import { parseNft, planNft } from './nft-plan.js';
 
@@ -29,6 +29,8 @@ export interface IncrementalJob {
   check(ctx: ApplyContext): Promise<void>;
   /** Commits it and reads the marker back. */
   commit(ctx: ApplyContext): Promise<void>;
+  /** After a failure anywhere: puts back `before` wherever the new marker is (the reverse plan); says for what, or throws. */
+  rollback(ctx: ApplyContext): Promise<string>;
 }
 
 /** nftables: the marker of every kpc table must name the same kept text, whose tables are the ones live. */
@@ -79,13 +81,26 @@ export async function findNft(target: Target, runDir: string, generated: string)
         await mustRun(ctx.target.exec, ['nft', '-f', path]);
       } catch (error) {
         const why = error instanceof CommandError ? firstLines(error.result.stderr) : (error as Error).message;
-        throw new ApplyError(`nft -f failed at commit (${why}); nothing was changed (nft commits the whole transaction or none of it)`);
+        throw new ApplyError(`nft -f failed at commit (${why})`);
       } finally {
         await removePending(path);
       }
       const now = await Promise.all(families.map((family) => readNftMarker(ctx.target.exec, family, TABLE_NAME)));
       if (now.some((m) => m !== next)) throw new ApplyError("the generation marker read back after the commit is not the one loaded (another program changed kpc's tables?); run kpc apply again, it will load them in full");
       await forgetOthers(ctx.runDir, 'nftables', next);
+    },
+    async rollback(ctx) {
+      const now = await Promise.all(families.map((family) => readNftMarker(ctx.target.exec, family, TABLE_NAME)));
+      if (now.every((m) => m === hash)) return 'nftables (IPv4)';
+      const back = planNft(parseNft(after), parseNft(before), families.map((family) => nftMarkerUpdate(family, TABLE_NAME, hash)).join(''));
+      if (back.kind !== 'incremental') throw new Error('no way back from the new tables');
+      const path = await writePending(ctx.runDir, 'nftables-rollback.nft', back.transaction);
+      try {
+        await mustRun(ctx.target.exec, ['nft', '-f', path]);
+      } finally {
+        await removePending(path);
+      }
+      return 'nftables (IPv4)';
     },
   };
 }
@@ -134,20 +149,33 @@ export async function findIptables(target: Target, runDir: string, family: IPFam
       const path = await writePending(ctx.runDir, `${tool}.rules`, text);
       try {
         const result = await ctx.target.exec([`${tool}-restore`, '-w', '--noflush', path]);
-        if (result.exitCode !== 0) {
-          // One kernel commit per table: filter may be in while nat is not. The markers say which; a mix is loaded in full next time.
-          const now = await Promise.all(MARKER_TABLES.map((table) => readIptablesMarker(ctx.target.exec, tool, table)));
-          const left = now.every((m) => m === hash)
-            ? 'nothing was changed'
-            : "some of kpc's tables have the new rules and some the old (one kernel commit per table); run kpc apply again, it will load them in full";
-          throw new ApplyError(`${tool}-restore failed at commit (${firstLines(result.stderr)}); ${left}`);
-        }
+        // One kernel commit per table: filter may be in while nat is not. The markers say which; the caller puts them back.
+        if (result.exitCode !== 0) throw new ApplyError(`${tool}-restore failed at commit: ${firstLines(result.stderr)}`);
       } finally {
         await removePending(path);
       }
       const now = await Promise.all(MARKER_TABLES.map((table) => readIptablesMarker(ctx.target.exec, tool, table)));
       if (now.some((m) => m !== next)) throw new ApplyError(`the ${tool} generation marker read back after the commit is not the one loaded (another program changed kpc's chains?); run kpc apply again, it will load them in full`);
       await forgetOthers(ctx.runDir, key, next);
+    },
+    async rollback(ctx) {
+      const now = await Promise.all(MARKER_TABLES.map((table) => readIptablesMarker(ctx.target.exec, tool, table)));
+      const label = familyLabel(tool, family);
+      const moved = MARKER_TABLES.filter((_, i) => now[i] === next);
+      if (!moved.length) return label;
+      const only = (file: RestoreFile) => new Map([...file].filter(([table]) => moved.includes(table)));
+      const back = planRestore(only(parseRestore(after)), only(parseRestore(before)), () => iptablesMarkerLines(hash));
+      if (back.kind === 'incremental') {
+        const path = await writePending(ctx.runDir, `${tool}-rollback.rules`, back.restore);
+        try {
+          await mustRun(ctx.target.exec, [`${tool}-restore`, '-w', '--noflush', path]);
+        } finally {
+          await removePending(path);
+        }
+      }
+      const again = await Promise.all(MARKER_TABLES.map((table) => readIptablesMarker(ctx.target.exec, tool, table)));
+      if (again.some((m) => m !== hash)) throw new Error(`${label}: the generation marker does not read back as before`);
+      return label;
     },
   };
 }

@@ -183,7 +183,7 @@ async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph,
     case 'iptables': {
       const families = options.families ?? nftFamilies(graph);
       const texts = families.map((family) => emit(graph, { mode: 'iptables', family }));
-      if (!options.full) {
+      if (!options.full && !options.dryRun) {
         const found = await Promise.all(families.map((family, i) => findIptables(ctx.target, ctx.runDir, family, family === 4 ? 'iptables' : 'ip6tables', texts[i]!)));
         if (found.every((job): job is IncrementalJob => job !== null)) return incremental('iptables', found);
       }
@@ -209,7 +209,7 @@ async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph,
     }
     case 'nftables': {
       const generated = emit(graph, { mode: 'nftables', family: 4 });
-      if (!options.full) {
+      if (!options.full && !options.dryRun) {
         const found = await findNft(ctx.target, ctx.runDir, generated);
         if (found) return incremental('nftables', [found]);
       }
@@ -267,10 +267,25 @@ function incremental(format: 'iptables' | 'nftables', jobs: IncrementalJob[]): P
       // Every family's commit starts in the same tick, from files written beforehand (as the full path's): a kill from here on leaves them all committed.
       const results = await Promise.allSettled(changedJobs.map((job) => job.commit(c)));
       const failed = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
-      if (failed.length) throw new ApplyError(failed.join('; '));
+      if (failed.length) throw new ApplyError(`${failed.join('; ')}; ${await rollbackIncremental(c, changedJobs)}`);
       return changedJobs.map((j) => j.label);
     },
   };
+}
+
+/** After a failed incremental commit: every job back to the text it held (reverse plans, markers read back), and what the host was left with. */
+async function rollbackIncremental(ctx: ApplyContext, jobs: IncrementalJob[]): Promise<string> {
+  const restored: string[] = [];
+  const failed: string[] = [];
+  for (const job of [...jobs].reverse()) {
+    try {
+      restored.push(await job.rollback(ctx));
+    } catch (error) {
+      failed.push(`${job.label}: ${(error as Error).message}`);
+    }
+  }
+  if (failed.length) return `putting the previous rules back FAILED for ${failed.join('; ')}; run kpc apply --full`;
+  return `the previous rules were put back (${restored.join(', ')}: read back through the generation marker; other rules were never touched); nothing was changed`;
 }
 
 /**
