@@ -38,6 +38,11 @@
 //   --graph-budget S      kill a Graphviz layout after S seconds (default 120)
 //   --rendered MB         size of the rendered-manifests case (mostly CRDs, as helm template prints a
 //                         monitoring stack): kpc validate and generate --simulate against js-yaml (0: none; default 5.7)
+//   --incremental 10000   service-port counts for the incremental-apply measurement
+//                         (bench/incremental-apply.ts; 0 for none); default 10,000
+//   --incremental-nft-max N  largest count measured in nftables mode (its first full
+//                         load of kube-proxy's layout takes minutes); default 3,000
+//   --incremental-only    only the incremental-apply measurement
 //   --out FILE            results file (default bench/results/latest.json)
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, closeSync } from 'node:fs';
@@ -47,6 +52,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generateCluster, type ClusterOptions } from './generate-cluster.js';
 import { graphTimes, type GraphTime } from './graph-times.js';
 import { renderedTimes, type RenderedTime } from './rendered.js';
+import { incrementalApply, incrementalTable, type IncrementalResult } from './incremental-apply.js';
 import { bundle } from '../scripts/bundle.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -73,6 +79,9 @@ interface Options {
   graphBudgetS: number;
   renderedMB: number;
   out: string;
+  incremental: number[];
+  incrementalNftMax: number;
+  incrementalOnly: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -92,6 +101,9 @@ function parseOptions(argv: string[]): Options {
     graphBudgetS: 120,
     renderedMB: 5.7,
     out: join(BENCH, 'results', 'latest.json'),
+    incremental: [10000],
+    incrementalNftMax: 3000,
+    incrementalOnly: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -108,6 +120,7 @@ function parseOptions(argv: string[]): Options {
       o.packetSizes = [1000];
       o.packetCount = 300;
       o.graphs = [100];
+      o.incremental = [1000];
     } else if (flag === '--sizes') o.sizes = next().split(',').map(Number);
     else if (flag === '--pods') o.pods = Number(next());
     else if (flag === '--json') o.json = Number(next());
@@ -121,6 +134,9 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--graph-budget') o.graphBudgetS = Number(next());
     else if (flag === '--rendered') o.renderedMB = Number(next());
     else if (flag === '--out') o.out = next();
+    else if (flag === '--incremental') o.incremental = next().split(',').map(Number).filter((n) => n > 0);
+    else if (flag === '--incremental-nft-max') o.incrementalNftMax = Number(next());
+    else if (flag === '--incremental-only') o.incrementalOnly = true;
     else throw new Error(`unknown flag ${flag}; see the header of bench/run.ts`);
   }
   return o;
@@ -497,7 +513,7 @@ function sweepStaleNamespaces(): void {
     return;
   }
   for (const name of names) {
-    const m = /^kpc-bench-(\d+)-(?:\d+|probe)$/.exec(name);
+    const m = /^kpc-bench-(\d+)-(?:\d+|probe|inc)$/.exec(name);
     if (!m || Number(m[1]) === process.pid) continue;
     try {
       process.kill(Number(m[1]), 0);
@@ -791,11 +807,16 @@ async function main(): Promise<void> {
   let packets: Awaited<ReturnType<typeof firstPacket>> | null = null;
   let graphs: GraphTime[] = [];
   let rendered: RenderedTime | null = null;
+  let incremental: IncrementalResult[] = [];
   try {
-    for (const c of cases) results.push(await measureCase(c, dir, opts, kernelHistory));
-    if (opts.packets) packets = await firstPacket(opts, dir);
-    graphs = await graphTimes(ROOT, dir, opts.graphs, opts.graphBudgetS * 1000, log);
-    if (opts.renderedMB > 0) rendered = renderedTimes(ROOT, dir, opts.renderedMB, opts.repeat, log);
+    if (!opts.incrementalOnly) {
+      for (const c of cases) results.push(await measureCase(c, dir, opts, kernelHistory));
+      if (opts.packets) packets = await firstPacket(opts, dir);
+      graphs = await graphTimes(ROOT, dir, opts.graphs, opts.graphBudgetS * 1000, log);
+      if (opts.renderedMB > 0) rendered = renderedTimes(ROOT, dir, opts.renderedMB, opts.repeat, log);
+    }
+    const available = opts.kernelBudgetS > 0 && kernelAvailable();
+    incremental = await incrementalApply(ROOT, dir, opts.incremental, { nftFullLimit: opts.incrementalNftMax, available, why: opts.kernelBudgetS > 0 ? kernelWhy : 'kernel loads off (--kernel-budget 0)' }, log);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -819,6 +840,7 @@ async function main(): Promise<void> {
     firstPacket: packets,
     graphs,
     rendered,
+    incrementalApply: incremental,
     benchSeconds: round((performance.now() - started) / 1000),
   };
   mkdirSync(dirname(opts.out), { recursive: true });
@@ -864,6 +886,10 @@ async function main(): Promise<void> {
       const layout = g.graphvizSvgMs === null ? `> ${g.graphvizBudgetMs / 1000} s (killed)` : `${(g.graphvizSvgMs / 1000).toFixed(1)} s`;
       print(`  ${String(g.servicePorts).padStart(5)}  ${String(g.boxes).padStart(6)} boxes  dot ${(g.kpcDotMs / 1000).toFixed(2)} s  Graphviz ${layout}  svg exit ${g.kpcSvg.exitCode} in ${(g.kpcSvg.ms / 1000).toFixed(2)} s`);
     }
+  }
+  if (incremental.length) {
+    print('');
+    for (const line of incrementalTable(incremental)) print(line);
   }
   print('');
   print(`wrote ${relative(ROOT, opts.out)} in ${report.benchSeconds} s`);

@@ -4,6 +4,7 @@ import { removePending, writePending } from './files.js';
 import { ownedPart, ownedText, parseSave, TABLES, transition, type OwnedTable, type SavedTable, type TableName } from './iptables.js';
 import type { ApplyContext } from './context.js';
 import { ApplyError } from './errors.js';
+import { forgetOthers, keepLoaded, textHash, withIptablesMarker } from './generation.js';
 
 /** One family's iptables rules, from generated text to what the target must be switched to. */
 export interface IptablesJob {
@@ -21,6 +22,13 @@ export interface IptablesJob {
   restore: string | null;
   /** iptables-save text of filter and nat, live and as loaded in the scratch namespace (for the semantic diff). */
   saved: { before: string; wanted: string };
+  /** The generated text without marker: kept in the run folder under its hash, which the marker names. */
+  generated: string;
+}
+
+/** The run folder's name for one family's kept text. */
+export function loadedKey(tool: string, family: IPFamily): string {
+  return `${tool}-${family}`;
 }
 
 export function familyLabel(tool: string, family: IPFamily): string {
@@ -51,7 +59,7 @@ export async function readIptables(target: Target, tool: string): Promise<Map<st
 export async function prepareIptables(target: Target, sandbox: Scratch, family: IPFamily, tool: 'iptables' | 'ip6tables', generated: string): Promise<IptablesJob> {
   const label = familyLabel(tool, family);
   const { tables: live, text: liveText } = await save((argv) => mustRun(target.exec, argv), tool);
-  const loaded = await sandbox.exec([`${tool}-restore`, '-w'], { input: generated });
+  const loaded = await sandbox.exec([`${tool}-restore`, '-w'], { input: withIptablesMarker(generated, textHash(generated)) });
   if (loaded.exitCode !== 0) {
     throw new ApplyError(`the kernel rejects the generated ${label} rules (${tool}-restore in a scratch namespace: ${firstLines(loaded.stderr)}); nothing was changed`);
   }
@@ -65,7 +73,7 @@ export async function prepareIptables(target: Target, sandbox: Scratch, family: 
     const text = transition(table, live.get(table), wanted.get(table)!, 'top');
     if (text) parts.push(text);
   }
-  return { family, tool, label, live, before, wanted, restore: parts.length ? parts.join('') : null, saved: { before: liveText, wanted: canonicalText } };
+  return { family, tool, label, live, before, wanted, restore: parts.length ? parts.join('') : null, saved: { before: liveText, wanted: canonicalText }, generated };
 }
 
 export function ownedTexts(job: IptablesJob, which: 'before' | 'wanted'): string {
@@ -100,6 +108,7 @@ export async function commitIptables(ctx: ApplyContext, jobs: IptablesJob[]): Pr
   if (!todo.length) return [];
   const paths: string[] = [];
   try {
+    for (const job of todo) await keepLoaded(ctx.runDir, loadedKey(job.tool, job.family), job.generated);
     for (const job of todo) {
       const text = ctx.hooks.beforeCommit?.(job.tool, job.restore!) ?? job.restore!;
       paths.push(await writePending(ctx.runDir, `${job.tool}.rules`, text));
@@ -112,6 +121,7 @@ export async function commitIptables(ctx: ApplyContext, jobs: IptablesJob[]): Pr
       failures.push((error as Error).message);
     }
     if (failures.length) throw new ApplyError(`${failures.join('; ')}; ${await rollback(ctx, todo)}`);
+    for (const job of todo) await forgetOthers(ctx.runDir, loadedKey(job.tool, job.family), textHash(job.generated));
   } finally {
     await Promise.all(paths.map(removePending));
   }

@@ -2,6 +2,7 @@ import type { ApplyContext } from './context.js';
 import { ApplyError } from './errors.js';
 import { CommandError, firstLines, mustRun, type Target, type Scratch } from './exec.js';
 import { removePending, writePending } from './files.js';
+import { forgetOthers, keepLoaded, nftMarkerAdd, textHash } from './generation.js';
 import { assertOwnTablesOnly, familiesIn, liveTables, normalizeListing, staleTableDeletes, TABLE_NAME, type NftFamily } from './nftables.js';
 
 export interface NftJob {
@@ -12,6 +13,8 @@ export interface NftJob {
   /** The file to commit: the generated one, plus deletes of kube-proxy tables of families no longer written. */
   script: string;
   changed: boolean;
+  /** The generated text (without marker): kept in the run folder under its hash, the marker names it. */
+  generated: string;
 }
 
 async function listOwn(exec: Target['exec'], families: NftFamily[]): Promise<string> {
@@ -29,11 +32,12 @@ export async function prepareNft(target: Target, sandbox: Scratch, generated: st
   assertOwnTablesOnly(generated);
   const wantedFamilies = familiesIn(generated);
   const live = await readNft(target);
-  const loaded = await sandbox.exec(['nft', '-f', '-'], { input: generated });
+  const marked = generated + wantedFamilies.map((family) => nftMarkerAdd(family, TABLE_NAME, textHash(generated))).join('');
+  const loaded = await sandbox.exec(['nft', '-f', '-'], { input: marked });
   if (loaded.exitCode !== 0) throw new ApplyError(`the kernel rejects the generated nftables rules (nft -f in a scratch namespace: ${firstLines(loaded.stderr)}); nothing was changed`);
   const wanted = await listOwn(sandbox.exec, wantedFamilies);
-  const script = generated + staleTableDeletes(live.families, wantedFamilies);
-  return { before: live.text, wanted, script, changed: live.text !== wanted };
+  const script = marked + staleTableDeletes(live.families, wantedFamilies);
+  return { before: live.text, wanted, script, changed: live.text !== wanted, generated };
 }
 
 /**
@@ -48,6 +52,7 @@ export async function commitNft(ctx: ApplyContext, job: NftJob): Promise<void> {
   } finally {
     await removePending(check);
   }
+  await keepLoaded(ctx.runDir, 'nftables', job.generated);
   const text = ctx.hooks.beforeCommit?.('nftables', job.script) ?? job.script;
   const path = await writePending(ctx.runDir, 'nftables.nft', text);
   try {
@@ -67,4 +72,5 @@ export async function commitNft(ctx: ApplyContext, job: NftJob): Promise<void> {
   if (now.text !== job.wanted) {
     throw new ApplyError('the nftables rules read back after the commit are not the rules loaded; the new rules are in place but differ from what kpc generated (another program changed them?)');
   }
+  await forgetOthers(ctx.runDir, 'nftables', textHash(job.generated));
 }

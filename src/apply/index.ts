@@ -18,6 +18,7 @@ import { hostTarget, type Scratch, type Target } from './exec.js';
 import { sweepPending } from './files.js';
 import { describePlan, ipvsadmText, ownedLiveServices, planIsEmpty } from './ipvs.js';
 import { acquireLock, LockBusyError } from './lock.js';
+import { findIptables, findNft, type IncrementalJob } from './incremental.js';
 import { Sandbox } from './sandbox.js';
 import { formatServiceChanges, ipvsFrontendNames, ipvsServiceChanges, refusal, serviceChanges, type ServiceChanges } from './services.js';
 import { readRecord, unionRecord, writeRecord, type ApplyRecord } from './state.js';
@@ -54,6 +55,8 @@ export interface ApplyOptions {
   allowEmpty?: boolean;
   /** Told what the apply does to Services (`+N ~M -K services ...`) before it changes anything. */
   onServices?: (summary: string) => void | Promise<void>;
+  /** Load every rule even when the host holds kpc's last rules (default: send only the differences then). */
+  full?: boolean;
 }
 
 export interface ApplyReport {
@@ -181,10 +184,15 @@ async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph,
   switch (options.mode) {
     case 'iptables': {
       const families = options.families ?? nftFamilies(graph);
+      const texts = families.map((family) => emit(graph, { mode: 'iptables', family }));
+      if (!options.full && !options.dryRun) {
+        const found = await Promise.all(families.map((family, i) => findIptables(ctx.target, ctx.runDir, family, family === 4 ? 'iptables' : 'ip6tables', texts[i]!)));
+        if (found.every((job): job is IncrementalJob => job !== null)) return incremental('iptables', found);
+      }
       const jobs: IptablesJob[] = [];
-      for (const family of families) {
+      for (const [i, family] of families.entries()) {
         const tool = family === 4 ? 'iptables' : 'ip6tables';
-        jobs.push(await prepareIptables(ctx.target, sandbox, family, tool, emit(graph, { mode: 'iptables', family })));
+        jobs.push(await prepareIptables(ctx.target, sandbox, family, tool, texts[i]!));
       }
       const changedJobs = jobs.filter((j) => j.restore !== null);
       const pairs = jobs.map((j) => readBack('iptables', j.saved.before, j.saved.wanted));
@@ -202,7 +210,12 @@ async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph,
       };
     }
     case 'nftables': {
-      const job = await prepareNft(ctx.target, sandbox, emit(graph, { mode: 'nftables', family: 4, layout: options.layout }));
+      const generated = emit(graph, { mode: 'nftables', family: 4, layout: options.layout });
+      if (!options.full && !options.dryRun) {
+        const found = await findNft(ctx.target, ctx.runDir, generated);
+        if (found) return incremental('nftables', [found]);
+      }
+      const job = await prepareNft(ctx.target, sandbox, generated);
       const pair = readBack('nftables', job.before, job.wanted);
       return {
         changed: job.changed,
@@ -234,6 +247,47 @@ async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph,
       };
     }
   }
+}
+
+/**
+ * The host holds kpc's last texts (their markers say so): the change is
+ * planned from the two generated texts, without listing the live tables or
+ * loading the new rules in a scratch namespace, and committed as one
+ * transaction per family (nft -c / -restore --test first).
+ */
+function incremental(format: 'iptables' | 'nftables', jobs: IncrementalJob[]): Prepared {
+  const changedJobs = jobs.filter((j) => j.transaction !== null);
+  const pairs = jobs.map((j) => readBack(format, j.before, j.after));
+  return {
+    changed: changedJobs.length > 0,
+    describe: changedJobs.map((j) => j.label),
+    diff: () => jobs.map((j) => unified(j.label, j.before, j.after)).join(''),
+    semantic: () => pairs.map(semantic).join(''),
+    services: () => serviceChanges(merged(pairs.map((p) => p().before)), merged(pairs.map((p) => p().after))),
+    async commit(c) {
+      for (const job of changedJobs) await job.check(c);
+      // Every family's commit starts in the same tick, from files written beforehand (as the full path's): a kill from here on leaves them all committed.
+      const results = await Promise.allSettled(changedJobs.map((job) => job.commit(c)));
+      const failed = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
+      if (failed.length) throw new ApplyError(`${failed.join('; ')}; ${await rollbackIncremental(c, changedJobs)}`);
+      return changedJobs.map((j) => j.label);
+    },
+  };
+}
+
+/** After a failed incremental commit: every job back to the text it held (reverse plans, markers read back), and what the host was left with. */
+async function rollbackIncremental(ctx: ApplyContext, jobs: IncrementalJob[]): Promise<string> {
+  const restored: string[] = [];
+  const failed: string[] = [];
+  for (const job of [...jobs].reverse()) {
+    try {
+      restored.push(await job.rollback(ctx));
+    } catch (error) {
+      failed.push(`${job.label}: ${(error as Error).message}`);
+    }
+  }
+  if (failed.length) return `putting the previous rules back FAILED for ${failed.join('; ')}; run kpc apply --full`;
+  return `the previous rules were put back (${restored.join(', ')}: read back through the generation marker; other rules were never touched); nothing was changed`;
 }
 
 /**

@@ -25,7 +25,7 @@ export function liveTables(listing: string): NftFamily[] {
   return found.sort();
 }
 
-const COMMAND = /^(add|delete) (table|chain|rule|set|map|element) (ip6?) kube-proxy(.*)$/;
+const COMMAND = /^(add|delete|flush) (table|chain|rule|set|map|element) (ip6?) kube-proxy(.*)$/;
 /** Chain, set and map names as kpc writes them (kube-proxy's, e.g. `endpoint-X-ns/name/tcp/p__10.0.0.1/80`). */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_./:[\]-]*$/;
 
@@ -55,6 +55,7 @@ export function assertOwnTablesOnly(script: string): void {
     const match = COMMAND.exec(line);
     if (!match) fail("does not address kpc's own kube-proxy table");
     const [, verb, kind, , rest] = match!;
+    if (verb === 'flush' && kind !== 'chain') fail('flushes something other than a chain');
     const tail = unquoted(rest!, fail);
     if (kind === 'table') {
       if (tail !== '' && !/^ \{ comment "" ; \}$/.test(tail)) fail('declares the table with more than a comment');
@@ -63,7 +64,7 @@ export function assertOwnTablesOnly(script: string): void {
     const name = /^ (\S+)(.*)$/.exec(tail);
     if (!name || !NAME.test(name[1]!)) fail('names an object with something that is not a plain name');
     const after = name![2]!;
-    if (kind === 'rule' || kind === 'element' || verb === 'delete') {
+    if (kind === 'rule' || kind === 'element' || verb === 'delete' || verb === 'flush') {
       if (/[;#]/.test(after)) fail('has a ; or # outside quotes');
     } else if (after !== '' && !/^ \{[^{}#]*\}$/.test(after)) {
       fail('declares an object with something other than one { ... } block');

@@ -21,6 +21,7 @@ interface ApplyFlags extends RawNodeFlags {
   family?: string;
   dryRun?: boolean;
   allowEmpty?: boolean;
+  full?: boolean;
   quiet?: boolean;
   layout?: string;
 }
@@ -34,6 +35,7 @@ export function registerApply(program: Command): void {
     .option('--family <family>', 'iptables mode: apply only ipv4 or only ipv6 (default: every family the node uses)')
     .option('--dry-run', 'show what would change (a diff of kpc\'s rules, live to new) and change nothing')
     .option('--allow-empty', 'apply even an input with no objects, or one that removes every Service kpc has on this host (refused otherwise)')
+    .option('--full', "load every rule even when the host still holds kpc's last rules (by default only the differences are sent then)")
     .option('-q, --quiet', 'no progress line on a terminal');
   addUsageNotes(command, '0 applied (or nothing to change), 1 invalid input, a refused input or a failed apply (the previous rules stay), 2 usage error.', [
     'sudo kpc apply -f manifests/ --mode nftables --node-name node-a --node-ip 192.0.2.10 --cluster-cidr 10.244.0.0/16 --dry-run',
@@ -78,6 +80,7 @@ export function registerApply(program: Command): void {
         dryRun: flags.dryRun,
         inputObjects: objects,
         allowEmpty: flags.allowEmpty,
+        full: flags.full,
         runDir: process.env.KPC_RUN_DIR || DEFAULT_RUN_DIR,
         onStep: (step) => progress.step(step),
         // Said before anything changes, so a user sees what goes even if the commit then fails.

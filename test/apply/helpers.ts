@@ -145,3 +145,38 @@ export async function udpProbe(netns: string, sport: number, ip: string, port: n
   const out = await sh(netns, [process.execPath, '-e', UDP_PROBE, String(sport), ip, String(port)]);
   return JSON.parse(out.trim().split('\n').pop()!);
 }
+
+/**
+ * A dump with the order the kernel lists objects in taken out: an incremental
+ * apply creates a new chain after the old ones, a full load in file order,
+ * and both hold the same rules. nft blocks (chains, sets, maps) are sorted
+ * as wholes; iptables-save lines are sorted by chain, rules keeping their
+ * order within it.
+ */
+export function canonical(dump: string): string {
+  return dump
+    .split('\n=====\n')
+    .map((part) => {
+      if (/^\*/m.test(part) && !/^table /m.test(part)) {
+        const lines = part.split('\n');
+        const key = (line: string) => (line.startsWith('-A ') ? `2 ${line.split(' ')[1]}` : line.startsWith(':') ? `1 ${line}` : '0');
+        return lines
+          .map((line, i) => ({ line, i }))
+          .sort((a, b) => (key(a.line) < key(b.line) ? -1 : key(a.line) > key(b.line) ? 1 : a.i - b.i))
+          .map((x) => x.line)
+          .join('\n');
+      }
+      const blocks: string[] = [];
+      let current: string[] = [];
+      for (const line of part.split('\n').filter((l) => l.trim() !== '')) {
+        if (/^\t(chain|set|map) /.test(line) || /^(table|})/.test(line)) {
+          if (current.length) blocks.push(current.join('\n'));
+          current = [];
+        }
+        current.push(line);
+      }
+      if (current.length) blocks.push(current.join('\n'));
+      return blocks.sort().join('\n');
+    })
+    .join('\n=====\n');
+}

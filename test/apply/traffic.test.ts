@@ -86,6 +86,7 @@ describeKernel('kpc apply in a real kernel: changes, held connections, UDP connt
       const second = await apply(2);
       const tSecond = performance.now() - t1;
       expect(second.changed).toBe(true);
+      expect(second.applied.join(), 'the host holds the first apply\'s rules: only the differences are sent').toContain('incremental');
       expect(second.conntrack.join('\n')).toContain('--dst-nat 10.244.1.3');
 
       expect(await backends(client, WEB)).toEqual(new Set(['local-1', 'local-2']));

@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Exec } from './exec.js';
+
+/**
+ * How apply knows, cheaply, what a host holds: the generation marker.
+ *
+ * Every load kpc commits carries, in the same kernel transaction, a marker
+ * naming the hash of the rule text it loaded: in nftables a chain
+ * `kpc-generation` in each of kpc's tables, holding one rule whose comment is
+ * `kpc HASH`; in iptables a chain KUBE-KPC-GENERATION in filter and in nat
+ * with the same comment. The text itself is kept in the run folder
+ * (/run/kpc/loaded-MODE-HASH), written before the commit. Reading the marker
+ * lists one small chain (milliseconds), not the table (seconds at 10,000
+ * service ports).
+ *
+ * A marker naming a text kpc still has means the host holds that text, and
+ * the next apply sends only the differences. Anything else (no marker, a
+ * marker another program changed or removed with the table, tables that do
+ * not agree, a text file that is gone) means a full load, as before. What
+ * the marker cannot see is a foreign edit that leaves the marker chain alone
+ * (a rule added to one of kpc's chains by hand): the next full load (or
+ * `kpc apply --full`) puts that right.
+ *
+ * Killed at any point, the host holds the old text or the new one (each
+ * commit is one transaction carrying its marker), and both texts are on disk
+ * until a later commit succeeds, so the next apply reads the marker and knows
+ * which.
+ */
+
+export const NFT_MARKER_CHAIN = 'kpc-generation';
+export const IPTABLES_MARKER_CHAIN = 'KUBE-KPC-GENERATION';
+
+export function textHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+}
+
+const COMMENT = /comment "kpc ([0-9a-f]{32})"/;
+
+// --- nftables ---------------------------------------------------------------
+
+/** The marker's statements for a full load (after the table was re-created). */
+export function nftMarkerAdd(family: string, table: string, hash: string): string {
+  return `add chain ${family} ${table} ${NFT_MARKER_CHAIN}\nadd rule ${family} ${table} ${NFT_MARKER_CHAIN} return comment "kpc ${hash}"\n`;
+}
+
+/** The marker's statements for an incremental transaction (the chain is there). */
+export function nftMarkerUpdate(family: string, table: string, hash: string): string {
+  return `flush chain ${family} ${table} ${NFT_MARKER_CHAIN}\nadd rule ${family} ${table} ${NFT_MARKER_CHAIN} return comment "kpc ${hash}"\n`;
+}
+
+/** The hash one table's marker names, or null (no table, no chain, no marker rule, or more than one). */
+export async function readNftMarker(exec: Exec, family: string, table: string): Promise<string | null> {
+  const result = await exec(['nft', 'list', 'chain', family, table, NFT_MARKER_CHAIN]);
+  if (result.exitCode !== 0) return null;
+  return onlyMarker(result.stdout);
+}
+
+// --- iptables ---------------------------------------------------------------
+
+export const MARKER_TABLES = ['filter', 'nat'];
+
+/** The marker's lines inside one table's section (declaring the chain flushes it). */
+export function iptablesMarkerLines(hash: string): string[] {
+  return [`:${IPTABLES_MARKER_CHAIN} - [0:0]`, `-A ${IPTABLES_MARKER_CHAIN} -m comment --comment "kpc ${hash}" -j RETURN`];
+}
+
+/** kpc's generated restore text with the marker chain added to filter and nat. */
+export function withIptablesMarker(text: string, hash: string): string {
+  const out: string[] = [];
+  let table = '';
+  for (const line of text.split('\n')) {
+    if (line.startsWith('*')) table = line.slice(1);
+    if (line === 'COMMIT' && MARKER_TABLES.includes(table)) out.push(...iptablesMarkerLines(hash));
+    out.push(line);
+  }
+  return out.join('\n');
+}
+
+/** The hash one table's marker names, or null. `-S CHAIN` lists that chain only. */
+export async function readIptablesMarker(exec: Exec, tool: string, table: string): Promise<string | null> {
+  const result = await exec([tool, '-w', '-t', table, '-S', IPTABLES_MARKER_CHAIN]);
+  if (result.exitCode !== 0) return null;
+  return onlyMarker(result.stdout);
+}
+
+function onlyMarker(listing: string): string | null {
+  const found = listing.split('\n').flatMap((line) => {
+    const match = COMMENT.exec(line);
+    return match ? [match[1]!] : [];
+  });
+  return found.length === 1 ? found[0]! : null;
+}
+
+// --- the texts kpc loaded ---------------------------------------------------
+
+const PREFIX = 'loaded-';
+
+function loadedPath(dir: string, key: string, hash: string): string {
+  return join(dir, `${PREFIX}${key}-${hash}`);
+}
+
+/** The text kpc loaded under this marker, or null when it is not kept (any more). */
+export async function readLoaded(dir: string, key: string, hash: string): Promise<string | null> {
+  try {
+    const text = await readFile(loadedPath(dir, key, hash), 'utf8');
+    return textHash(text) === hash ? text : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Keeps the text about to be committed (complete before the commit starts). */
+export async function keepLoaded(dir: string, key: string, text: string): Promise<string> {
+  const hash = textHash(text);
+  const path = loadedPath(dir, key, hash);
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, text, { mode: 0o600 });
+  await rename(temporary, path);
+  return hash;
+}
+
+/** After a commit: every kept text of `key` but the one the host now holds goes. */
+export async function forgetOthers(dir: string, key: string, hash: string | null): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  const keep = hash === null ? null : `${PREFIX}${key}-${hash}`;
+  await Promise.all(names.filter((n) => n.startsWith(`${PREFIX}${key}-`) && n !== keep).map((n) => rm(join(dir, n), { force: true })));
+}

@@ -1,0 +1,102 @@
+/**
+ * The iptables incremental planner: two iptables-restore files kpc
+ * generated for one family (the one the host holds, the one wanted) in, one
+ * `iptables-restore --noflush` input of their differences out, as
+ * kube-proxy's partial sync writes it. Pure, so every case is a unit test.
+ *
+ * With --noflush, a declared chain (`:KUBE-X - [0:0]`) is created or
+ * flushed and every other chain is left as it is. So only the owned chains
+ * whose rules changed, and the new ones, are declared and written; a chain
+ * no longer wanted is declared (flushed: its jumps to other chains go) and
+ * deleted with -X after every rule that jumped to it was rewritten. Rules
+ * in built-in chains (INPUT's jumps into KUBE-SERVICES...) are never
+ * touched here: if they changed, the planner says `full` and the caller
+ * does the full transition as before.
+ */
+
+import { isOwnedChain } from './iptables.js';
+
+export interface RestoreTable {
+  /** Chain names in declaration order, built-in ones with their policy. */
+  chains: Map<string, { policy: string; rules: string[] }>;
+}
+
+/** Tables by name, in file order. */
+export type RestoreFile = Map<string, RestoreTable>;
+
+/** Reads iptables-restore text as kpc writes it (counters and comments ignored). */
+export function parseRestore(text: string): RestoreFile {
+  const tables: RestoreFile = new Map();
+  let current: RestoreTable | null = null;
+  for (const raw of text.split('\n')) {
+    const line = raw.trimEnd();
+    if (line === '' || line.startsWith('#')) continue;
+    if (line.startsWith('*')) {
+      current = { chains: new Map() };
+      tables.set(line.slice(1), current);
+    } else if (line === 'COMMIT') current = null;
+    else if (!current) throw new Error(`a line outside any table: ${line.slice(0, 80)}`);
+    else if (line.startsWith(':')) {
+      const [name, policy] = line.slice(1).split(' ');
+      if (!current.chains.has(name!)) current.chains.set(name!, { policy: policy ?? '-', rules: [] });
+    } else if (line.startsWith('-A ')) {
+      const rest = line.slice(3);
+      const space = rest.indexOf(' ');
+      const name = space < 0 ? rest : rest.slice(0, space);
+      const chain = current.chains.get(name);
+      if (!chain) throw new Error(`a rule for chain ${name} before it is declared`);
+      chain.rules.push(space < 0 ? '' : rest.slice(space + 1));
+    } else throw new Error(`not a line the planner knows: ${line.slice(0, 80)}`);
+  }
+  return tables;
+}
+
+export type RestorePlan =
+  | { kind: 'same' }
+  | { kind: 'incremental'; restore: string; changes: number }
+  | { kind: 'full'; reason: string };
+
+/**
+ * The --noflush input from `live` to `wanted`, every table of `wanted`
+ * listed (a table with no change gets only `extra`'s lines: the generation
+ * marker, rewritten in each table's own commit). `extra(table)` gives
+ * those lines.
+ */
+export function planRestore(live: RestoreFile, wanted: RestoreFile, extra: (table: string) => string[] = () => []): RestorePlan {
+  const names = [...wanted.keys()];
+  if ([...live.keys()].join('|') !== names.join('|')) return { kind: 'full', reason: 'the tables differ' };
+  const out: string[] = [];
+  let changes = 0;
+  for (const tableName of names) {
+    const before = live.get(tableName)!;
+    const after = wanted.get(tableName)!;
+    const declare: string[] = [];
+    const rules: string[] = [];
+    const remove: string[] = [];
+    for (const [name, chain] of after.chains) {
+      const old = before.chains.get(name);
+      if (!isOwnedChain(name)) {
+        if (!old || old.policy !== chain.policy || !sameRules(old.rules, chain.rules)) return { kind: 'full', reason: `${tableName} chain ${name} changed` };
+        continue;
+      }
+      if (old && sameRules(old.rules, chain.rules)) continue;
+      changes++;
+      declare.push(`:${name} - [0:0]`);
+      for (const rule of chain.rules) rules.push(`-A ${name} ${rule}`);
+    }
+    for (const name of before.chains.keys()) {
+      if (after.chains.has(name)) continue;
+      if (!isOwnedChain(name)) return { kind: 'full', reason: `${tableName} chain ${name} is no longer written` };
+      changes++;
+      declare.push(`:${name} - [0:0]`);
+      remove.push(`-X ${name}`);
+    }
+    out.push(`*${tableName}`, ...declare, ...rules, ...remove, ...extra(tableName), 'COMMIT');
+  }
+  if (changes === 0) return { kind: 'same' };
+  return { kind: 'incremental', restore: out.join('\n') + '\n', changes };
+}
+
+function sameRules(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((rule, i) => rule === b[i]);
+}

@@ -1,0 +1,94 @@
+import { readdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyGraph, type ApplyMode } from '../../src/apply/index.js';
+import { foreignText, parseSave } from '../../src/apply/iptables.js';
+import { describeKernel } from '../kernel/harness.js';
+import { service, slices } from '../kernel/manifests.js';
+import type { Pod } from '../kernel/harness.js';
+import { bareNetns, canonical, compile, fullDump, runDir, sh } from './helpers.js';
+
+// (5) The incremental path: once kpc's rules (with their generation marker)
+// are loaded, the next apply sends only the differences. What it leaves must
+// be what a full load of the same input leaves; a foreign change to the
+// marker (or a missing kept text) sends it back to a full load; foreign
+// tables and chains stay byte-identical.
+
+const fakePod = (ip: string): Pod => ({ name: ip, netns: '', nodeName: 'node', ips: { 4: [ip], 6: [] }, ip: { 4: ip } });
+
+function objects(version: 1 | 2 | 3): object[] {
+  const out: object[] = [];
+  for (let i = 0; i < 6; i++) {
+    if (version === 2 && i === 5) continue; // a service removed
+    const ports = [{ name: 'http', port: 80 }];
+    const last = version === 1 ? 10 : 20 + i; // one endpoint changed everywhere
+    const eps = [fakePod(`10.244.1.${i * 2 + 1}`), fakePod(`10.244.2.${last}`)];
+    out.push(service(`s${i}`, { clusterIPs: [`10.96.0.${i + 1}`], ports }), ...slices(`s${i}`, ports, eps.map((pod) => ({ pod }))));
+  }
+  if (version === 3) {
+    const ports = [{ name: 'dns', port: 53, protocol: 'UDP' as const, nodePort: 30053 }];
+    out.push(service('added', { type: 'NodePort', clusterIPs: ['10.96.0.99'], ports }), ...slices('added', ports, [{ pod: fakePod('10.244.1.99') }]));
+  }
+  return out;
+}
+
+const FOREIGN_IPT = '*filter\n:INPUT ACCEPT [0:0]\n:MINE - [0:0]\n-A INPUT -j MINE\n-A MINE -s 203.0.113.9/32 -j DROP\nCOMMIT\n';
+const FOREIGN_NFT = 'table inet mine {\n  chain c { type filter hook input priority 5; tcp dport 2222 drop; }\n}\n';
+
+describeKernel('kpc apply sends only the differences to a host holding its last rules', () => {
+  describe.each(['iptables', 'nftables'] as ApplyMode[])('%s', (mode) => {
+    const run = runDir();
+    const fresh = runDir();
+    let ns: Awaited<ReturnType<typeof bareNetns>>;
+    let reference: Awaited<ReturnType<typeof bareNetns>>;
+    beforeAll(async () => {
+      ns = await bareNetns();
+      reference = await bareNetns();
+      for (const n of [ns, reference]) {
+        await sh(n.name, ['iptables-restore'], FOREIGN_IPT);
+        await sh(n.name, ['nft', '-f', '-'], FOREIGN_NFT);
+      }
+    });
+    afterAll(async () => {
+      await ns?.remove();
+      await reference?.remove();
+      run.remove();
+      fresh.remove();
+    });
+
+    const foreign = async (name: string) => `${foreignText(parseSave(await sh(name, ['iptables-save'])).get('filter'))}${foreignText(parseSave(await sh(name, ['iptables-save'])).get('nat'))}${await sh(name, ['nft', 'list', 'table', 'inet', 'mine'])}`;
+
+    it('each change is incremental and leaves what a full load leaves; foreign rules untouched', async () => {
+      const first = await applyGraph(compile(objects(1)), { mode, target: ns.target, runDir: run.path });
+      // After the first load (which creates the nat table's built-in chains where there were none).
+      const foreignBefore = await foreign(ns.name);
+      expect(first.applied.join()).not.toContain('incremental');
+      for (const version of [2, 3, 1] as const) {
+        const graph = compile(objects(version));
+        const report = await applyGraph(graph, { mode, target: ns.target, runDir: run.path });
+        expect(report.changed).toBe(true);
+        expect(report.applied.join(), `version ${version}`).toContain('incremental');
+        await applyGraph(graph, { mode, target: reference.target, runDir: fresh.path, full: true });
+        expect(canonical(await fullDump(ns.name)), `version ${version}: incremental = full`).toBe(canonical(await fullDump(reference.name)));
+        const again = await applyGraph(graph, { mode, target: ns.target, runDir: run.path });
+        expect(again.changed).toBe(false);
+      }
+      expect(await foreign(ns.name)).toBe(foreignBefore);
+      expect(readdirSync(run.path).filter((f) => f.startsWith('loaded-')).length, 'one kept text per family').toBe(1);
+    }, 120_000);
+
+    it('a marker changed by another program, or a kept text gone, means a full load', async () => {
+      await applyGraph(compile(objects(1)), { mode, target: ns.target, runDir: run.path });
+      if (mode === 'nftables') await sh(ns.name, ['nft', 'flush', 'chain', 'ip', 'kube-proxy', 'kpc-generation']);
+      else await sh(ns.name, ['iptables', '-w', '-t', 'nat', '-F', 'KUBE-KPC-GENERATION']);
+      const afterEdit = await applyGraph(compile(objects(2)), { mode, target: ns.target, runDir: run.path });
+      expect(afterEdit.changed).toBe(true);
+      expect(afterEdit.applied.join()).not.toContain('incremental');
+
+      for (const f of readdirSync(run.path).filter((name) => name.startsWith('loaded-'))) (await import('node:fs')).rmSync(`${run.path}/${f}`);
+      const noText = await applyGraph(compile(objects(3)), { mode, target: ns.target, runDir: run.path });
+      expect(noText.applied.join()).not.toContain('incremental');
+      const back = await applyGraph(compile(objects(1)), { mode, target: ns.target, runDir: run.path });
+      expect(back.applied.join()).toContain('incremental');
+    }, 120_000);
+  });
+});
