@@ -12,7 +12,7 @@
 //   cluster IPs     10.96.0.0/12, unique, random (10.96.0.1 left to `kubernetes`)
 //   pod IPs         10.128.0.0/9: node i owns 10.(128+i).0.0/16
 //   node IPs        172.18.0.(10+i); node-00 is the node compiled for
-//   LB ingress IPs  198.18.0.0/15 (RFC 2544), unique
+//   LB ingress IPs  198.18.0.0 to 198.19.127.255 (RFC 2544), unique
 //   external IPs    198.19.128.0/17, unique
 //   node ports      30000-32767, unique (health-check node ports included)
 import { pathToFileURL } from 'node:url';
@@ -205,7 +205,8 @@ export function generateCluster(options: ClusterOptions): GeneratedCluster {
 
   const clusterIPs = new UniquePool(random, 1 << 20, [0, 1, (1 << 20) - 1]);
   const nodePorts = new UniquePool(random, NODE_PORT_MAX - NODE_PORT_MIN + 1);
-  const lbIPs = new UniquePool(random, 1 << 17, [0]);
+  // 198.18.0.0 up to 198.19.127.255: the external IPs start at 198.19.128.0, and an address in both is refused by nft ("File exists").
+  const lbIPs = new UniquePool(random, (1 << 16) + (1 << 15), [0]);
   const extIPs = new UniquePool(random, 1 << 15, [0]);
   const nextPodHost = new Array<number>(nodeCount).fill(2);
   const namespaces = Math.max(1, Math.round(options.servicePorts / 40));
