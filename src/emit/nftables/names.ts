@@ -65,3 +65,22 @@ export function endpointNamer(route: ServicePortRoute): (endpoint: Endpoint) => 
     return { chain: `endpoint-${base}`, affinity: `affinity-${base}` };
   };
 }
+
+/** Fixed names, as kube-proxy's nftables mode declares them. */
+export const KUBE_PROXY_NAMES = {
+  services: 'services',
+  serviceIPs: 'service-ips',
+  serviceNodePorts: 'service-nodeports',
+  nodePortIPs: 'nodeport-ips',
+  clusterIPs: 'cluster-ips',
+  serviceEndpointsCheck: 'service-endpoints-check',
+  nodePortEndpointsCheck: 'nodeport-endpoints-check',
+  noEndpointServices: 'no-endpoint-services',
+  noEndpointNodePorts: 'no-endpoint-nodeports',
+  reject: 'reject-chain',
+  clusterIPsCheck: 'cluster-ips-check',
+  firewallIPs: 'firewall-ips',
+  firewallCheck: 'firewall-check',
+  markMasq: 'mark-for-masquerade',
+  masquerading: 'masquerading',
+} as const;

@@ -1,26 +1,8 @@
 import type { Endpoint, EndpointSet, IPFamily, NodeContext, RoutingGraph, ServicePortRoute, Verdict } from '../../graph/types.js';
 import { assertToken } from '../safe-text.js';
-import { endpointNamer, nftPortChains, type NftPortChains } from './names.js';
+import { KUBE_PROXY_NAMES as C, endpointNamer, nftPortChains, type NftPortChains } from './names.js';
 import { NftTable, keyWithComment } from './table.js';
 
-/** Fixed names, as kube-proxy's nftables mode declares them. */
-const C = {
-  services: 'services',
-  serviceIPs: 'service-ips',
-  serviceNodePorts: 'service-nodeports',
-  nodePortIPs: 'nodeport-ips',
-  clusterIPs: 'cluster-ips',
-  serviceEndpointsCheck: 'service-endpoints-check',
-  nodePortEndpointsCheck: 'nodeport-endpoints-check',
-  noEndpointServices: 'no-endpoint-services',
-  noEndpointNodePorts: 'no-endpoint-nodeports',
-  reject: 'reject-chain',
-  clusterIPsCheck: 'cluster-ips-check',
-  firewallIPs: 'firewall-ips',
-  firewallCheck: 'firewall-check',
-  markMasq: 'mark-for-masquerade',
-  masquerading: 'masquerading',
-} as const;
 
 /**
  * kube-proxy's base chains since kubernetes#132456 (1.34, backported to

@@ -6,6 +6,8 @@
  */
 
 /** Which endpoint list a DNAT chain picks from, and by which key. */
+import { KUBE_PROXY_NAMES } from '../names.js';
+
 export type Pick = 'cluster' | 'local' | 'nodeport-cluster' | 'nodeport-local';
 
 export const PICKS: readonly Pick[] = ['cluster', 'local', 'nodeport-cluster', 'nodeport-local'];
@@ -20,26 +22,12 @@ export function pickMap(pick: Pick, n: number): string {
   return `${pick}-endpoints-n${n}`;
 }
 
-/** Fixed names; those kube-proxy's layout also has keep its names and meaning. */
+/** Fixed names: kube-proxy's layout's own, with the same meaning, and the compact layout's. */
 export const CN = {
-  services: 'services',
-  serviceIPs: 'service-ips',
-  serviceNodePorts: 'service-nodeports',
-  nodePortIPs: 'nodeport-ips',
-  clusterIPs: 'cluster-ips',
-  serviceEndpointsCheck: 'service-endpoints-check',
+  ...KUBE_PROXY_NAMES,
   externalEndpointsCheck: 'external-endpoints-check',
-  nodePortEndpointsCheck: 'nodeport-endpoints-check',
-  noEndpointServices: 'no-endpoint-services',
   noLocalEndpointExternal: 'no-local-endpoint-external',
-  noEndpointNodePorts: 'no-endpoint-nodeports',
-  reject: 'reject-chain',
-  clusterIPsCheck: 'cluster-ips-check',
-  firewallIPs: 'firewall-ips',
   firewallAllow: 'firewall-allow',
-  firewallCheck: 'firewall-check',
-  markMasq: 'mark-for-masquerade',
-  masquerading: 'masquerading',
   /** Frontends whose every new connection is masqueraded. */
   masqIPs: 'masquerade-ips',
   masqNodePorts: 'masquerade-nodeports',
