@@ -4,7 +4,12 @@ import { endpointNamer, nftPortChains } from '../names.js';
 import { NftTable, keyWithComment } from '../table.js';
 import { CN, PICKS, pickChain, pickMap, type Pick } from './names.js';
 
-/** The same hooks and priorities as kube-proxy's layout (numbers: older nft knows the names only on some hooks). */
+/**
+ * The hooks and priorities of kube-proxy's base chains before
+ * kubernetes#132456 (numbers: older nft knows the names only on some hooks).
+ * This layout gets that PR's behaviour another way: its no-local-endpoint
+ * drop is never on the node's output path (see JUMPS).
+ */
 const BASE_CHAINS = [
   { name: 'filter-prerouting', type: 'filter', hook: 'prerouting', priority: '-110' },
   { name: 'filter-input', type: 'filter', hook: 'input', priority: '-110' },
