@@ -102,7 +102,7 @@ async function fromManifests(flags: ExplainFlags, packet: Packet): Promise<RuleS
   const layout = parseLayout(flags.layout, mode);
   const result = compileGraph(sources, options);
   printDiagnostics(result.warnings);
-      printSimulation(result, false);
+  printSimulation(result, false);
   const { node } = result.graph;
   return {
     text: emit(result.graph, { mode, family: packet.family, layout }),
