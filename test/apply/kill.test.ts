@@ -46,7 +46,12 @@ async function waitFor(check: () => boolean | Promise<boolean>, ms: number, what
 }
 
 describeKernel('kpc apply killed at random points leaves the old or the new rules, never a mix', () => {
-  describe.each(['iptables', 'nftables'] as ApplyMode[])('%s', (mode) => {
+  // The compact nftables layout too: its incremental transactions are mostly element adds and deletes.
+  describe.each([
+    ['iptables', []],
+    ['nftables', []],
+    ['nftables', ['--layout', 'compact']],
+  ] as [ApplyMode, string[]][])('%s %j', (mode, extra) => {
     let ns: Awaited<ReturnType<typeof bareNetns>>;
     const run = runDir();
     let files: { A: string; B: string };
@@ -73,7 +78,7 @@ describeKernel('kpc apply killed at random points leaves the old or the new rule
 
     /** Starts bin/kpc apply in the namespace; resolves when it has taken the lock (i.e. is past compiling) or ended. */
     const start = async (version: 'A' | 'B') => {
-      const args = ['apply', '-f', files[version], '--mode', mode, '--node-name', 'node', '--node-ip', '192.0.2.10', '--node-ip', '2001:db8::10', '--cluster-cidr', '10.244.0.0/16'];
+      const args = ['apply', '-f', files[version], '--mode', mode, '--node-name', 'node', '--node-ip', '192.0.2.10', '--node-ip', '2001:db8::10', '--cluster-cidr', '10.244.0.0/16', ...extra];
       const child = execa('ip', ['netns', 'exec', ns.name, process.execPath, BIN, ...args], { reject: false, env: { KPC_RUN_DIR: run.path } });
       let ended = false;
       void child.then(() => (ended = true));
@@ -116,7 +121,7 @@ describeKernel('kpc apply killed at random points leaves the old or the new rule
         expect(which, `round ${round}: killed after ${Math.round(delay)} ms, the rules are neither A nor B`).not.toBe('MIX');
         current = which as 'A' | 'B';
       }
-      console.log(`[apply ${mode} kill] window ${Math.round(window)} ms; ${outcomes.join(' ')}`);
+      console.log(`[apply ${mode}${extra.length ? ' compact' : ''} kill] window ${Math.round(window)} ms; ${outcomes.join(' ')}`);
 
       const final = await start('B');
       const done = await final.child;
