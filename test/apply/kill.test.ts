@@ -21,10 +21,15 @@ const fullDump = async (name: string) => canonical(await rawDump(name));
 const ROUNDS = 20;
 const SERVICES = 120;
 
-const fakePod = (ip: string): Pod => ({ name: ip, netns: '', nodeName: ip.startsWith('10.244.1.') ? 'node' : 'remote', ips: { 4: [ip], 6: [] }, ip: { 4: ip } });
+/** A pod with the IPv4 address given and, for dual stack, the IPv6 address made from it. */
+const fakePod = (ip: string): Pod => {
+  const [, , c, d] = ip.split('.');
+  const ip6 = `fd00:244:${c}::${Number(d).toString(16)}`;
+  return { name: ip, netns: '', nodeName: ip.startsWith('10.244.1.') ? 'node' : 'remote', ips: { 4: [ip], 6: [ip6] }, ip: { 4: ip, 6: ip6 } };
+};
 
 /** Many services, so a commit takes long enough to be killed in the middle of; A and B differ in endpoints and in which services exist. */
-function manifests(version: 'A' | 'B'): string {
+function manifests(version: 'A' | 'B', dual: boolean): string {
   const objects: object[] = [];
   for (let i = 0; i < SERVICES; i++) {
     if (version === 'A' && i % 10 === 9) continue;
@@ -32,7 +37,8 @@ function manifests(version: 'A' | 'B'): string {
     const ports = [{ port: 80 }, { name: 'dns', port: 53, protocol: 'UDP' as const }].map((p, k) => ({ ...p, name: k === 0 ? 'http' : 'dns' }));
     const base = version === 'A' ? 2 : 5;
     const endpoints = [0, 1, 2].map((k) => fakePod(`10.244.${1 + ((i + k) % 2)}.${base + ((i * 3 + k) % 200)}`));
-    objects.push(service(`s${i}`, { clusterIPs: [`10.96.${1 + Math.floor(i / 200)}.${i % 200}`], ports }), ...slices(`s${i}`, ports, endpoints.map((pod) => ({ pod }))));
+    const clusterIPs = [`10.96.${1 + Math.floor(i / 200)}.${i % 200}`, ...(dual ? [`fd00:96::${i.toString(16)}`] : [])];
+    objects.push(service(`s${i}`, { clusterIPs, ports }), ...slices(`s${i}`, ports, endpoints.map((pod) => ({ pod })), dual ? [4, 6] : [4]));
   }
   return toYaml(objects);
 }
@@ -46,12 +52,16 @@ async function waitFor(check: () => boolean | Promise<boolean>, ms: number, what
 }
 
 describeKernel('kpc apply killed at random points leaves the old or the new rules, never a mix', () => {
-  // The compact nftables layout too: its incremental transactions are mostly element adds and deletes.
+  // The compact nftables layout too (its incremental transactions are mostly element adds and deletes),
+  // and dual stack: nftables commits both families in one transaction; iptables cannot (one restore
+  // per family), so there each family must be old or new, and the next apply must bring both to new.
   describe.each([
-    ['iptables', []],
-    ['nftables', []],
-    ['nftables', ['--layout', 'compact']],
-  ] as [ApplyMode, string[]][])('%s %j', (mode, extra) => {
+    ['iptables', [], false],
+    ['nftables', [], false],
+    ['nftables', ['--layout', 'compact'], false],
+    ['iptables', [], true],
+    ['nftables', ['--layout', 'compact'], true],
+  ] as [ApplyMode, string[], boolean][])('%s %j dual stack: %s', (mode, extra, dual) => {
     let ns: Awaited<ReturnType<typeof bareNetns>>;
     const run = runDir();
     let files: { A: string; B: string };
@@ -60,8 +70,8 @@ describeKernel('kpc apply killed at random points leaves the old or the new rule
       ns = await bareNetns();
       await sh(ns.name, ['iptables-restore'], '*filter\n:INPUT ACCEPT [0:0]\n:MINE - [0:0]\n-A INPUT -j MINE\n-A MINE -s 203.0.113.9/32 -j DROP\nCOMMIT\n');
       await sh(ns.name, ['nft', '-f', '-'], 'table inet mine {\n  chain c { type filter hook input priority 5; tcp dport 2222 drop; }\n}\n');
-      writeFileSync(files.A, manifests('A'));
-      writeFileSync(files.B, manifests('B'));
+      writeFileSync(files.A, manifests('A', dual));
+      writeFileSync(files.B, manifests('B', dual));
     });
     afterAll(async () => {
       await ns?.remove();
@@ -78,7 +88,7 @@ describeKernel('kpc apply killed at random points leaves the old or the new rule
 
     /** Starts bin/kpc apply in the namespace; resolves when it has taken the lock (i.e. is past compiling) or ended. */
     const start = async (version: 'A' | 'B') => {
-      const args = ['apply', '-f', files[version], '--mode', mode, '--node-name', 'node', '--node-ip', '192.0.2.10', '--node-ip', '2001:db8::10', '--cluster-cidr', '10.244.0.0/16', ...extra];
+      const args = ['apply', '-f', files[version], '--mode', mode, '--node-name', 'node', '--node-ip', '192.0.2.10', '--node-ip', '2001:db8::10', '--cluster-cidr', '10.244.0.0/16', ...(dual ? ['--cluster-cidr', 'fd00:244::/48'] : []), ...extra];
       const child = execa('ip', ['netns', 'exec', ns.name, process.execPath, BIN, ...args], { reject: false, env: { KPC_RUN_DIR: run.path } });
       let ended = false;
       void child.then(() => (ended = true));
@@ -101,6 +111,16 @@ describeKernel('kpc apply killed at random points leaves the old or the new rule
       expect(String(result.stdout)).toContain('incremental');
       const stateB = await fullDump(ns.name);
       expect(stateA).not.toBe(stateB);
+      // iptables, dual stack: each family's dump (iptables-save, ip6tables-save) old or new on its own is no mix.
+      const families = (state: string) => state.split('\n=====\n').slice(0, 2);
+      const perFamily = (state: string): 'A' | 'B' | 'MIX' | 'PER-FAMILY' => {
+        if (!(mode === 'iptables' && dual)) return 'MIX';
+        const [a, b, now] = [families(stateA), families(stateB), families(state)];
+        const rest = (dump: string) => dump.split('\n=====\n').slice(2).join('\n=====\n');
+        const each = now.every((part, i) => part === a[i] || part === b[i]);
+        return each && rest(state) === rest(stateA) && a.some((part, i) => part !== b[i]) ? 'PER-FAMILY' : 'MIX';
+      };
+      if (mode === 'iptables' && dual) expect(families(stateA).every((part, i) => part !== families(stateB)[i]), 'A and B differ in both families').toBe(true);
 
       // Delays cover the whole apply after the lock (reading, scratch namespace, checks, commit, read-back), and at least 0-300 ms.
       const span = Math.max(300, window * 1.2);
@@ -116,9 +136,17 @@ describeKernel('kpc apply killed at random points leaves the old or the new rule
         await apply.child;
         await settle();
         const state = await fullDump(ns.name);
-        const which = state === stateA ? 'A' : state === stateB ? 'B' : 'MIX';
-        outcomes.push(`${Math.round(delay)}ms:${finished ? 'done' : 'killed'}:${which === next ? 'new' : which === 'MIX' ? 'MIX' : 'old'}`);
+        const which = state === stateA ? 'A' : state === stateB ? 'B' : perFamily(state);
+        outcomes.push(`${Math.round(delay)}ms:${finished ? 'done' : 'killed'}:${which === next ? 'new' : which === 'MIX' || which === 'PER-FAMILY' ? which : 'old'}`);
         expect(which, `round ${round}: killed after ${Math.round(delay)} ms, the rules are neither A nor B`).not.toBe('MIX');
+        if (which === 'PER-FAMILY') {
+          // One family new, one old: the next apply must bring both to B, whichever it is asked for.
+          const mend = await start('B');
+          expect((await mend.child).exitCode).toBe(0);
+          expect(await fullDump(ns.name), `round ${round}: an apply after a kill between the families brings both to B`).toBe(stateB);
+          current = 'B';
+          continue;
+        }
         current = which as 'A' | 'B';
       }
       console.log(`[apply ${mode}${extra.length ? ' compact' : ''} kill] window ${Math.round(window)} ms; ${outcomes.join(' ')}`);
