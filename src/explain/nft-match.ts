@@ -1,6 +1,6 @@
 import { isLocal } from './packet.js';
 import type { Cursor, NftRuleContext } from './nft-cursor.js';
-import { durationSeconds, splitElement, valueMatches, type FieldKind } from './nft-values.js';
+import { constantNumgen, durationSeconds, splitElement, valueMatches, type FieldKind } from './nft-values.js';
 import type { State } from './walk.js';
 
 /**
@@ -28,6 +28,12 @@ export function selectors(cursor: Cursor, context: NftRuleContext): Field[] | nu
 }
 
 function selector(cursor: Cursor, context: NftRuleContext): Field | null {
+  // The compact layout's constant field (ClientIP affinity's endpoint index): `numgen random mod 1 offset K` is always K.
+  const constant = constantNumgen(cursor.tokens, cursor.at);
+  if (constant) {
+    cursor.at += constant.length;
+    return { kind: 'integer', read: () => constant.value };
+  }
   const first = cursor.next();
   const second = cursor.peek();
   if ((first === 'ip' || first === 'ip6') && (second === 'saddr' || second === 'daddr')) {

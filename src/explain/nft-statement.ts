@@ -134,33 +134,40 @@ export function dnatNumgen(cursor: Cursor, state: State, chain: string, context:
  * The compact layout's DNAT: `dnat ip to ip daddr . meta l4proto . th dport .
  * numgen random mod N map @M` (or `meta l4proto . th dport . numgen ...` for
  * node ports): the map's elements for the packet's key, each index equally
- * likely. No element for the key: the rule does not apply.
+ * likely. ClientIP affinity's `numgen random mod 1 offset K` (listed without
+ * `offset` for 0) picks exactly element K. An index with no element for the
+ * key: on that share the rule does not apply.
  */
 export function dnatByMap(cursor: Cursor, state: State, chain: string, context: NftRuleContext, step: (s: State, note: string) => State): Branch[] {
   const words = cursor.tokens.slice(cursor.at);
   const text = words.join(' ');
-  const match = /^dnat (?:ip6? )?to (.+) \. numgen random mod (\d+) map @(\S+)$/.exec(text);
+  const match = /^dnat (?:ip6? )?to (.+) \. numgen random mod (\d+)(?: offset (\d+))? map @(\S+)$/.exec(text);
   cursor.at = cursor.tokens.length;
   const packet = state.packet;
   const fields: Record<string, string> = { 'ip daddr': packet.dst, 'ip6 daddr': packet.dst, 'meta l4proto': packet.protocol.toLowerCase(), 'th dport': String(packet.dport) };
   const parts = match ? match[1]!.split(' . ').map((field) => fields[field.trim()]) : [undefined];
-  if (!match || parts.some((part) => part === undefined)) {
+  const modulus = match ? Number(match[2]) : 0;
+  if (!match || parts.some((part) => part === undefined) || !(modulus >= 1)) {
     context.warn(`${chain}: cannot evaluate ${JSON.stringify(text)} (rule treated as not matching)`);
     return [{ share: ONE, state, action: null }];
   }
-  const modulus = Number(match[2]);
+  const offset = Number(match[3] ?? 0);
+  const map = match[4]!;
   const key = parts.map((part) => canonicalOrSame(part!)).join(' . ');
   const branches: Branch[] = [];
   let covered = ZERO;
-  for (const element of context.table.containers.get(match[3]!)?.elements ?? []) {
+  for (const element of context.table.containers.get(map)?.elements ?? []) {
     const [left, right = ''] = element.split(' : ');
     const pieces = left!.trim().split(' . ');
     if (pieces.slice(0, -1).map(canonicalOrSame).join(' . ') !== key) continue;
+    const index = Number(pieces.at(-1));
+    if (!(index >= offset && index < offset + modulus)) continue;
     const [address, port] = right.trim().split(' . ');
     const target = address!.includes(':') ? `[${canonicalOrSame(address!)}]:${port}` : `${address}:${port}`;
     const share = fraction(1, modulus);
     covered = add(covered, share);
-    branches.push({ share, state: step(translated(state, target), `@${match[3]} picks ${pieces.at(-1)} of 0-${modulus - 1} (probability ${formatFraction(share)})`), action: { kind: 'accept' } });
+    const note = modulus === 1 ? `@${map} element ${index} (the index this chain stands for)` : `@${map} picks ${index} of ${offset}-${offset + modulus - 1} (probability ${formatFraction(share)})`;
+    branches.push({ share, state: step(translated(state, target), note), action: { kind: 'accept' } });
   }
   if (compare(covered, ONE) < 0) branches.push({ share: subtract(ONE, covered), state, action: null });
   return branches;

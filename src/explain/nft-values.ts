@@ -30,7 +30,7 @@ export function tokenize(rule: string): string[] {
 }
 
 /** What a selector reads from the packet, which decides how values compare. */
-export type FieldKind = 'address' | 'protocol' | 'port' | 'fib-type' | 'ct-state' | 'ct-status' | 'mark';
+export type FieldKind = 'address' | 'protocol' | 'port' | 'fib-type' | 'ct-state' | 'ct-status' | 'mark' | 'integer';
 
 const PROTOCOL_NUMBERS: Record<string, string> = { '6': 'tcp', '17': 'udp', '132': 'sctp' };
 
@@ -46,6 +46,8 @@ export function valueMatches(kind: FieldKind, actual: string | number, literal: 
       if (!Number.isInteger(low) || !Number.isInteger(high)) return null;
       return Number(actual) >= low! && Number(actual) <= high!;
     }
+    case 'integer':
+      return /^(?:\d+|0x[0-9a-f]+)$/i.test(literal) ? Number(actual) === Number(literal) : null;
     case 'mark':
       return Number.isNaN(Number(literal)) ? null : Number(actual) === Number(literal) >>> 0;
     case 'fib-type':
@@ -79,6 +81,18 @@ export function splitElement(element: string): { key: string[]; verdict: string 
   const colon = bare.lastIndexOf(' : ');
   const key = (colon < 0 ? bare : bare.slice(0, colon)).trim();
   return { key: key.split(' . ').map((part) => part.trim()), verdict: colon < 0 ? null : bare.slice(colon + 3).trim(), comment: comment ? comment[1]! : null };
+}
+
+/**
+ * `numgen random mod 1 [offset K]` at the cursor: the constant K (nft lists
+ * offset 0 by leaving it out), consumed; null (nothing consumed) for any
+ * other numgen, whose value is not one number.
+ */
+export function constantNumgen(tokens: string[], at: number): { value: number; length: number } | null {
+  if (tokens[at] !== 'numgen' || tokens[at + 1] !== 'random' || tokens[at + 2] !== 'mod' || tokens[at + 3] !== '1') return null;
+  if (tokens[at + 4] !== 'offset') return { value: 0, length: 4 };
+  const offset = Number(tokens[at + 5]);
+  return Number.isSafeInteger(offset) && offset >= 0 ? { value: offset, length: 6 } : null;
 }
 
 /** nft durations: `10800s`, `3h`, `1d2h`, `10m`. */

@@ -30,6 +30,18 @@ export class CompactIndex {
     return shares;
   }
 
+  /**
+   * A ClientIP affinity chain (`cluster-n3-affinity-tcp-10800`): the plain
+   * DNAT chain whose map it picks from, and the dynamic set it remembers
+   * clients in (whose timeout is the affinity's). Null: not such a chain.
+   */
+  affinity(chain: string): { pick: string; set: string | null } | null {
+    const match = /^((?:cluster|local|nodeport-cluster|nodeport-local)-n\d+)-affinity-[a-z]+-\d+$/.exec(chain);
+    if (!match) return null;
+    const lookup = (this.table.chains.get(chain) ?? []).map((rule) => /@(\S+) goto /.exec(rule)).find((m) => m !== null);
+    return { pick: match[1]!, set: lookup ? lookup[1]! : null };
+  }
+
   /** Whether a set (or a map, by key) holds `key`. */
   has(container: string, key: string): boolean {
     return this.entries(container).has(normalizeKey(key));

@@ -171,15 +171,18 @@ class TableReader {
   /**
    * The compact layout: masquerade from the sets the `services` chain looks the
    * frontend up in, endpoints from the DNAT map of the chain it is sent to
-   * (or, for ClientIP affinity, from the port's own chain as kube-proxy's layout has it).
+   * (for ClientIP affinity, the map of the plain chain of that kind and size).
    */
   private followCompact(compact: CompactIndex, frontend: Frontend, key: string, chain: string, nodePort: boolean): void {
     if (compact.has(nodePort ? 'masquerade-nodeports' : 'masquerade-ips', key)) frontend.masquerade = 'all';
     else if (!nodePort && compact.has('masquerade-off-cluster-ips', key)) frontend.masquerade = `off-cluster ${this.offClusterCIDR()}`;
     else frontend.masquerade = 'none';
     const choose = (target: string) => {
-      const picked = compact.pick(target, key);
-      return picked ? { endpoints: picked, affinitySeconds: null } : this.choice(target);
+      // ClientIP affinity: the endpoints of the plain chain's map, the timeout of the set that remembers clients.
+      const affinity = compact.affinity(target);
+      const picked = compact.pick(affinity?.pick ?? target, key);
+      const affinitySeconds = affinity?.set ? this.timeoutOf(affinity.set) : null;
+      return picked ? { endpoints: picked, affinitySeconds } : this.choice(target);
     };
     if (chain === 'external-local' || chain === 'nodeport-external-local') {
       const suffix = nodePort ? 'nodeports' : 'ips';

@@ -188,6 +188,63 @@ describe('nftables tracer', () => {
   });
 });
 
+describe('nftables tracer on the compact layout\'s ClientIP affinity', () => {
+  /** As `nft list` prints kpc's affinity chains: no `offset 0`, the remembered index as the key's last field. */
+  const sticky = (elements: string, mapElements = '10.96.0.10 . tcp . 80 . 0 : 10.244.1.2 . 80, 10.96.0.10 . tcp . 80 . 1 : 10.244.1.3 . 80') => `table ip kube-proxy {
+	map cluster-endpoints-n2 {
+		typeof ip daddr . meta l4proto . th dport . numgen random mod 2 : ip daddr . th dport
+		elements = { ${mapElements} }
+	}
+	set affinity-cluster-tcp-600 {
+		typeof ip saddr . ip daddr . th dport . numgen random mod 1
+		size 1048576
+		flags dynamic,timeout
+		timeout 10m${elements}
+	}
+	chain nat-prerouting {
+		type nat hook prerouting priority dstnat; policy accept;
+		goto cluster-n2-affinity-tcp-600
+	}
+	chain cluster-n2-affinity-tcp-600 {
+		ip saddr . ip daddr . th dport . numgen random mod 1 @affinity-cluster-tcp-600 goto cluster-n2-affinity-tcp-600-0
+		ip saddr . ip daddr . th dport . numgen random mod 1 offset 1 @affinity-cluster-tcp-600 goto cluster-n2-affinity-tcp-600-1
+		numgen random mod 2 vmap { 0 : goto cluster-n2-affinity-tcp-600-0, 1 : goto cluster-n2-affinity-tcp-600-1 }
+	}
+	chain cluster-n2-affinity-tcp-600-0 {
+		update @affinity-cluster-tcp-600 { ip saddr . ip daddr . th dport . numgen random mod 1 }
+		dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 1 map @cluster-endpoints-n2
+	}
+	chain cluster-n2-affinity-tcp-600-1 {
+		update @affinity-cluster-tcp-600 { ip saddr . ip daddr . th dport . numgen random mod 1 offset 1 }
+		dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 1 offset 1 map @cluster-endpoints-n2
+	}
+}
+`;
+  const backend = (endpoint: string, probability = 1, share = '1') => ({ kind: 'backend', probability, share, service: null, endpoint, masquerade: false });
+
+  it('a new client: each index chain picks exactly its own element, so each endpoint 1/2', () => {
+    const fresh = trace(sticky(''), packet('10.244.5.5', '10.96.0.10'));
+    expect(fresh).toMatchObject({ affinitySeconds: 600, affinityRemembered: false, warnings: [] });
+    expect(fresh.outcomes).toEqual([backend('10.244.1.2:80', 0.5, '1/2'), backend('10.244.1.3:80', 0.5, '1/2')]);
+  });
+
+  it('a remembered client (index 1 for this frontend) goes back to element 1 only', () => {
+    const live = trace(sticky('\n\t\telements = { 10.244.5.5 . 10.96.0.10 . 80 . 1 expires 9m58s, 10.244.5.6 . 10.96.0.10 . 80 . 0 expires 9m }'), packet('10.244.5.5', '10.96.0.10'));
+    expect(live).toMatchObject({ affinitySeconds: 600, affinityRemembered: true, warnings: [] });
+    expect(live.outcomes).toEqual([backend('10.244.1.3:80')]);
+    // Another frontend's memory is not this one's.
+    const other = trace(sticky('\n\t\telements = { 10.244.5.5 . 10.96.0.11 . 80 . 1 expires 9m58s }'), packet('10.244.5.5', '10.96.0.10'));
+    expect(other).toMatchObject({ affinityRemembered: false });
+    expect(other.outcomes).toHaveLength(2);
+  });
+
+  it('an index with no map element does not DNAT: the rule does not match', () => {
+    const shrunk = trace(sticky('\n\t\telements = { 10.244.5.5 . 10.96.0.10 . 80 . 1 expires 9m58s }', '10.96.0.10 . tcp . 80 . 0 : 10.244.1.2 . 80'), packet('10.244.5.5', '10.96.0.10'));
+    expect(shrunk.warnings).toEqual([]);
+    expect(shrunk.outcomes).toMatchObject([{ kind: 'untouched' }]);
+  });
+});
+
 describe("nftables tracer on kube-proxy's 2026 layout", () => {
   const LIVE = readFileSync(join(import.meta.dirname, '..', 'read', 'fixtures', 'nftables-kube-proxy-1.36-listed.nft'), 'utf8');
   const LAB = { ips: ['192.168.0.231'], clusterCIDRs: ['10.244.0.0/16'] };

@@ -17,6 +17,8 @@ export interface ServiceSpec {
   ports: PortSpec[];
   externalIPs?: string[];
   sessionAffinity?: 'ClientIP';
+  /** sessionAffinityConfig.clientIP.timeoutSeconds (default 10800). */
+  affinityTimeoutSeconds?: number;
   externalTrafficPolicy?: 'Local';
   internalTrafficPolicy?: 'Local';
   loadBalancerIPs?: string[];
@@ -40,6 +42,7 @@ export function service(name: string, spec: ServiceSpec): object {
       ports: spec.ports.map((p) => ({ protocol: 'TCP', ...p })),
       ...(spec.externalIPs ? { externalIPs: spec.externalIPs } : {}),
       ...(spec.sessionAffinity ? { sessionAffinity: spec.sessionAffinity } : {}),
+      ...(spec.affinityTimeoutSeconds ? { sessionAffinityConfig: { clientIP: { timeoutSeconds: spec.affinityTimeoutSeconds } } } : {}),
       ...(spec.externalTrafficPolicy ? { externalTrafficPolicy: spec.externalTrafficPolicy } : {}),
       ...(spec.internalTrafficPolicy ? { internalTrafficPolicy: spec.internalTrafficPolicy } : {}),
       ...(spec.loadBalancerSourceRanges ? { loadBalancerSourceRanges: spec.loadBalancerSourceRanges } : {}),

@@ -45,12 +45,44 @@ describe('nftables compact layout', () => {
     expect(text.match(/^add chain ip kube-proxy cluster-n\d+$/gm)).toHaveLength(2);
   });
 
-  it('only Services with ClientIP affinity pay for per-port and per-endpoint objects', () => {
+  it('ClientIP affinity adds one set per kind, protocol and timeout and chains per endpoint count, not objects per Service', () => {
     const none = counts(compact(services(10, 3)));
     const two = counts(compact(services(10, 3, 2)));
-    // Per affinity port: its chain and 3 endpoint chains; 3 timeout sets.
-    expect(two.chains - none.chains).toBe(2 * 4);
-    expect(two.containers - none.containers).toBe(2 * 3);
+    const fifty = counts(compact(services(200, 3, 50)));
+    expect(fifty).toEqual(two);
+    // One timeout set; for 3 endpoints a check chain and 3 index chains: 3 lookups and a numgen vmap, an update and a dnat per index.
+    expect(two.containers - none.containers).toBe(1);
+    expect(two.chains - none.chains).toBe(1 + 3);
+    expect(two.rules - none.rules).toBe(3 + 1 + 3 * 2);
+  });
+
+  it('a ClientIP affinity port DNATs through the shared map, each index chain picking its own element', () => {
+    const text = compact(services(1, 2, 1));
+    const lines = text.split('\n').filter((l) => /^add (chain|rule|set) ip kube-proxy (affinity-|cluster-n2)/.test(l));
+    expect(lines).toEqual([
+      'add chain ip kube-proxy cluster-n2-affinity-tcp-10800',
+      'add chain ip kube-proxy cluster-n2-affinity-tcp-10800-0',
+      'add chain ip kube-proxy cluster-n2-affinity-tcp-10800-1',
+      'add set ip kube-proxy affinity-cluster-tcp-10800 { typeof ip saddr . ip daddr . th dport . numgen random mod 1 ; flags dynamic,timeout ; timeout 10800s ; size 1048576 ; }',
+      'add rule ip kube-proxy cluster-n2-affinity-tcp-10800 ip saddr . ip daddr . th dport . numgen random mod 1 offset 0 @affinity-cluster-tcp-10800 goto cluster-n2-affinity-tcp-10800-0',
+      'add rule ip kube-proxy cluster-n2-affinity-tcp-10800 ip saddr . ip daddr . th dport . numgen random mod 1 offset 1 @affinity-cluster-tcp-10800 goto cluster-n2-affinity-tcp-10800-1',
+      'add rule ip kube-proxy cluster-n2-affinity-tcp-10800 numgen random mod 2 vmap { 0 : goto cluster-n2-affinity-tcp-10800-0, 1 : goto cluster-n2-affinity-tcp-10800-1 }',
+      'add rule ip kube-proxy cluster-n2-affinity-tcp-10800-0 update @affinity-cluster-tcp-10800 { ip saddr . ip daddr . th dport . numgen random mod 1 offset 0 }',
+      'add rule ip kube-proxy cluster-n2-affinity-tcp-10800-0 dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 1 offset 0 map @cluster-endpoints-n2',
+      'add rule ip kube-proxy cluster-n2-affinity-tcp-10800-1 update @affinity-cluster-tcp-10800 { ip saddr . ip daddr . th dport . numgen random mod 1 offset 1 }',
+      'add rule ip kube-proxy cluster-n2-affinity-tcp-10800-1 dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 1 offset 1 map @cluster-endpoints-n2',
+    ]);
+    // Only affinity ports have 2 endpoints here: the map is there, the plain chain is not.
+    expect(text).toMatch(/^add map ip kube-proxy cluster-endpoints-n2 /m);
+    expect(text).not.toMatch(/^add chain ip kube-proxy cluster-n2$/m);
+    expect(text).toMatch(/^\t10\.96\.0\.1 \. tcp \. 80 : goto cluster-n2-affinity-tcp-10800,$/m);
+  });
+
+  it('a port without affinity is written as before next to one with it', () => {
+    const plain = compact(services(3, 2)).split('\n');
+    const mixed = new Set(compact(services(3, 2, 1)).split('\n'));
+    // Every line of the plain ports' output is still there, except the first port's verdict-map element.
+    expect(plain.filter((l) => !mixed.has(l))).toEqual(['\t10.96.0.1 . tcp . 80 : goto cluster-n2,']);
   });
 
   it('drops unallocated addresses of the service CIDRs after rejecting unused ports of cluster IPs', () => {
@@ -63,17 +95,23 @@ describe('nftables compact layout', () => {
     expect(compact(services(2, 1))).not.toMatch(/unallocated/);
   });
 
-  it('a generated cluster (10 endpoints per port): from 100 to 400 service ports, only DNAT chains for new list sizes are added, at most one per kind and size', () => {
+  it('a generated cluster (10 endpoints per port): from 100 to 400 service ports, only DNAT chains for new list sizes and affinity sets for new kinds and timeouts are added', () => {
     const shared = [100, 400].map((n) => {
       const cluster = generateCluster({ servicePorts: n });
       const options = { nodeName: cluster.node.name, nodeIPs: [cluster.node.ip], clusterCIDRs: [cluster.node.clusterCIDR] };
       const text = emit(compileGraph([{ name: 'c.yaml', text: cluster.text }], options).graph, { mode: 'nftables', family: 4, layout: 'compact' });
-      // Affinity ports keep per-port objects by design; the rest is shared.
-      return text.split('\n').filter((l) => /^add (chain|rule|set|map) /.test(l) && !/(service|local|endpoint|affinity)-[A-Z2-7]{8}-/.test(l));
+      return text.split('\n').filter((l) => /^add (chain|rule|set|map) /.test(l));
     });
     const bySize = /-n\d+\b/;
-    expect(shared[1]!.filter((l) => !bySize.test(l))).toEqual(shared[0]!.filter((l) => !bySize.test(l)));
-    // 4 kinds (cluster, local, node-port cluster, node-port local) x sizes 1..10, 3 lines each (chain, map, rule).
-    expect(shared[1]!.filter((l) => bySize.test(l)).length).toBeLessThanOrEqual(4 * 10 * 3);
+    const affinitySet = /^add set ip kube-proxy affinity-/;
+    const fixed = (lines: string[]) => lines.filter((l) => !bySize.test(l) && !affinitySet.test(l));
+    expect(fixed(shared[1]!)).toEqual(fixed(shared[0]!));
+    // 4 kinds x 3 protocols x the generator's 2 timeouts.
+    expect(shared[1]!.filter((l) => affinitySet.test(l)).length).toBeLessThanOrEqual(4 * 3 * 2);
+    // Plain: 4 kinds x sizes 1..10, 3 lines each (chain, map, rule). Affinity, per kind, protocol, timeout and size N: 1 + N chains, 1 + 3N rules.
+    const affinity = shared[1]!.filter((l) => bySize.test(l) && /-affinity-/.test(l));
+    expect(shared[1]!.filter((l) => bySize.test(l)).length - affinity.length).toBeLessThanOrEqual(4 * 10 * 3);
+    expect(affinity.length).toBeLessThanOrEqual(4 * 3 * 2 * Array.from({ length: 10 }, (_, i) => 2 + 4 * (i + 1)).reduce((a, b) => a + b));
+    expect(shared[1]!.some((l) => /[A-Z2-7]{8}-/.test(l))).toBe(false);
   });
 });

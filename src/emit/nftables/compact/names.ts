@@ -1,8 +1,8 @@
 /**
  * Names of the compact layout's objects. Its chains, sets and maps are fixed,
  * or one per distinct endpoint count (`cluster-n3` picks one of 3), never one
- * per Service; only ClientIP affinity keeps kube-proxy's per-port and
- * per-endpoint objects (names from ../names.ts), for the Services that use it.
+ * per Service; ClientIP affinity adds objects per distinct (kind, protocol,
+ * timeout) and endpoint count, also never per Service.
  */
 
 /** Which endpoint list a DNAT chain picks from, and by which key. */
@@ -20,6 +20,24 @@ export function pickChain(pick: Pick, n: number): string {
 /** The map of that chain: frontend key . index -> endpoint address . port. */
 export function pickMap(pick: Pick, n: number): string {
   return `${pick}-endpoints-n${n}`;
+}
+
+/**
+ * ClientIP affinity's dynamic timeout set for one kind, protocol and timeout:
+ * `affinity-cluster-tcp-10800`, elements client . frontend . endpoint index.
+ */
+export function affinitySet(pick: Pick, protocol: string, seconds: number): string {
+  return `affinity-${pick}-${protocol}-${seconds}`;
+}
+
+/** The chain that sends a remembered client back to its index, or picks one of `n` and remembers it. */
+export function affinityChain(pick: Pick, n: number, protocol: string, seconds: number): string {
+  return `${pickChain(pick, n)}-affinity-${protocol}-${seconds}`;
+}
+
+/** The chain that remembers index `i` and DNATs to it. */
+export function affinityIndexChain(pick: Pick, n: number, protocol: string, seconds: number, i: number): string {
+  return `${affinityChain(pick, n, protocol, seconds)}-${i}`;
 }
 
 /** Fixed names: kube-proxy's layout's own, with the same meaning, and the compact layout's. */

@@ -1,8 +1,7 @@
-import type { Endpoint, EndpointSet, IPFamily, NodeContext, RoutingGraph, ServicePortRoute, Verdict } from '../../../graph/types.js';
+import type { EndpointSet, IPFamily, NodeContext, RoutingGraph, ServicePortRoute, Verdict } from '../../../graph/types.js';
 import { assertToken } from '../../safe-text.js';
-import { endpointNamer, nftPortChains } from '../names.js';
 import { NftTable, keyWithComment } from '../table.js';
-import { CN, PICKS, pickChain, pickMap, type Pick } from './names.js';
+import { CN, PICKS, affinityChain, affinityIndexChain, affinitySet, pickChain, pickMap, type Pick } from './names.js';
 
 /**
  * The hooks and priorities of kube-proxy's base chains before
@@ -52,6 +51,10 @@ interface Context {
   addrType: string;
   /** Elements of each DNAT map, by map name, until the maps are declared (sorted, at the end). */
   picks: Map<Pick, Map<number, string[]>>;
+  /** Endpoint counts whose plain DNAT chain (`cluster-n3`) a frontend without affinity goes to. */
+  plain: Map<Pick, Set<number>>;
+  /** ClientIP affinity in use: `pick protocol seconds` -> endpoint counts. */
+  affinity: Map<string, { pick: Pick; protocol: string; seconds: number; counts: Set<number> }>;
   /** Endpoint addresses, for the hairpin set. */
   endpointIPs: Set<string>;
 }
@@ -74,6 +77,8 @@ export function buildCompactTable(graph: RoutingGraph, family: IPFamily): NftTab
     ipX: family === 4 ? 'ip' : 'ip6',
     addrType: family === 4 ? 'ipv4_addr' : 'ipv6_addr',
     picks: new Map(PICKS.map((pick) => [pick, new Map()])),
+    plain: new Map(PICKS.map((pick) => [pick, new Set()])),
+    affinity: new Map(),
     endpointIPs: new Set(),
   };
   writeSkeleton(ctx);
@@ -221,59 +226,41 @@ function writeServicePort(ctx: Context, route: ServicePortRoute): void {
 
 /**
  * Where a frontend's traffic for an endpoint list goes: the shared DNAT chain
- * for the list's size (the frontend's elements added to its map), or, for a
- * port with ClientIP affinity, the port's own chain as kube-proxy's layout has it.
+ * for the list's kind and size, the frontend's elements added to its map; for
+ * a port with ClientIP affinity, the shared affinity chain for that kind,
+ * size, protocol and timeout, which DNATs through the same map.
  */
 function targets(ctx: Context, route: ServicePortRoute): (set: EndpointSet, frontend: Frontend) => string {
   const listOf = (set: EndpointSet) => (set === 'local' ? route.localEndpoints : route.clusterEndpoints);
-  if (route.affinityTimeoutSeconds !== null) {
-    const chains = writeAffinityChains(ctx, route);
-    return (set) => (set === 'local' ? chains.local : chains.cluster);
-  }
+  const seconds = route.affinityTimeoutSeconds;
+  if (seconds !== null && !(Number.isSafeInteger(seconds) && seconds > 0)) throw new Error(`${route.servicePortName}: ClientIP affinity timeout ${seconds} is not a whole number of seconds above 0`);
+  const protocol = route.protocol.toLowerCase();
   // Pod and node short-circuits of one frontend both lead to its cluster list: its elements go in once.
   const added = new Set<string>();
   return (set, frontend) => {
     const endpoints = listOf(set);
+    const n = endpoints.length;
     const pick: Pick = frontend.kind === 'ip' ? set : `nodeport-${set}`;
-    const chain = pickChain(pick, endpoints.length);
+    let chain = pickChain(pick, n);
+    if (seconds === null) ctx.plain.get(pick)!.add(n);
+    else {
+      chain = affinityChain(pick, n, protocol, seconds);
+      const id = `${pick} ${protocol} ${seconds}`;
+      let use = ctx.affinity.get(id);
+      if (!use) ctx.affinity.set(id, (use = { pick, protocol, seconds, counts: new Set() }));
+      use.counts.add(n);
+    }
     if (added.has(`${pick} ${frontend.key}`)) return chain;
     added.add(`${pick} ${frontend.key}`);
     const byCount = ctx.picks.get(pick)!;
-    let elements = byCount.get(endpoints.length);
-    if (!elements) byCount.set(endpoints.length, (elements = []));
+    let elements = byCount.get(n);
+    if (!elements) byCount.set(n, (elements = []));
     endpoints.forEach((endpoint, i) => elements.push(`${frontend.key} . ${i} : ${endpoint.ip} . ${endpoint.port}`));
     return chain;
   };
 }
 
-/** ClientIP affinity: kube-proxy's per-port chains, per-endpoint chains and timeout sets, for this port only. */
-function writeAffinityChains(ctx: Context, route: ServicePortRoute): { cluster: string; local: string } {
-  const { table, ipX } = ctx;
-  const chains = nftPortChains(route);
-  const names = endpointNamer(route);
-  const proto = route.protocol.toLowerCase();
-  for (const endpoint of route.reachableEndpoints) {
-    const { chain, affinity } = names(endpoint);
-    table.chain(chain);
-    table.container('set', affinity, `type ${ctx.addrType} ; flags dynamic,timeout ; timeout ${route.affinityTimeoutSeconds}s ;`);
-    table.rule(chain, `update @${affinity} { ${ipX} saddr }`);
-    table.rule(chain, `meta l4proto ${proto} dnat to ${assertToken(endpoint.hostPort)}`);
-  }
-  for (const set of route.endpointSets) {
-    const chain = set === 'local' ? chains.local : chains.cluster;
-    const endpoints: Endpoint[] = set === 'local' ? route.localEndpoints : route.clusterEndpoints;
-    table.chain(chain);
-    for (const endpoint of endpoints) {
-      const { chain: target, affinity } = names(endpoint);
-      table.rule(chain, `${ipX} saddr @${affinity} goto ${target}`);
-    }
-    const choices = endpoints.map((endpoint, i) => `${i} : goto ${names(endpoint).chain}`);
-    table.rule(chain, `numgen random mod ${endpoints.length} vmap { ${choices.join(', ')} }`);
-  }
-  return chains;
-}
-
-/** One DNAT chain and map per endpoint list kind and size in use, in size order. */
+/** One DNAT chain and map per endpoint list kind and size in use, in size order; then ClientIP affinity's chains and sets. */
 function writePicks(ctx: Context): void {
   const { table, ipX } = ctx;
   for (const pick of PICKS) {
@@ -282,10 +269,54 @@ function writePicks(ctx: Context): void {
     for (const n of [...byCount.keys()].sort((a, b) => a - b)) {
       const chain = pickChain(pick, n);
       const map = pickMap(pick, n);
-      table.chain(chain);
+      // A size that only affinity ports have needs the map (their chains DNAT through it) but not the plain chain.
+      if (ctx.plain.get(pick)!.has(n)) table.chain(chain);
       table.container('map', map, `typeof ${key} . numgen random mod ${n} : ${ipX} daddr . th dport ;`);
-      table.rule(chain, `dnat ${ipX} to ${key} . numgen random mod ${n} map @${map}`);
+      if (ctx.plain.get(pick)!.has(n)) table.rule(chain, `dnat ${ipX} to ${key} . numgen random mod ${n} map @${map}`);
       for (const element of byCount.get(n)!) table.element(map, element);
+    }
+  }
+  const uses = [...ctx.affinity.values()].sort((a, b) => PICKS.indexOf(a.pick) - PICKS.indexOf(b.pick) || a.protocol.localeCompare(b.protocol) || a.seconds - b.seconds);
+  for (const use of uses) writeAffinity(ctx, use.pick, use.protocol, use.seconds, [...use.counts].sort((a, b) => a - b));
+}
+
+/**
+ * ClientIP affinity for one kind, protocol and timeout, shared by every port
+ * that has them: one dynamic set of `client . frontend . endpoint index`,
+ * and per endpoint count N a check chain and N index chains. The index is a
+ * constant field: nft 1.0.6 refuses a literal inside a concatenation that is
+ * looked up (`... . 3 @set`: "Can't parse symbolic invalid expressions"), but
+ * takes `numgen random mod 1 offset 3`, which always yields 3. The protocol is
+ * in the names, not the key: nft 1.0.6 keeps a set's `typeof` for at most 4
+ * fields, and with 5 it lists the set as `type ... . integer` and aborts on
+ * listing 2 elements (mergesort.c `ilen > 0`).
+ *
+ * A remembered index is re-applied to the frontend's current endpoint list:
+ * after a change it may name another endpoint of the same port (kube-proxy
+ * remembers the endpoint itself), and an index beyond the list finds no map
+ * element, so that rule does not match and the client is picked anew. A
+ * client is remembered per frontend (as IPVS persistence is per virtual
+ * server); kube-proxy remembers it per service port across its frontends.
+ */
+function writeAffinity(ctx: Context, pick: Pick, protocol: string, seconds: number, counts: number[]): void {
+  const { table, ipX } = ctx;
+  const nodePort = pick.startsWith('nodeport-');
+  const set = affinitySet(pick, protocol, seconds);
+  const frontend = nodePort ? 'th dport' : `${ipX} daddr . th dport`;
+  const dnatKey = nodePort ? 'meta l4proto . th dport' : `${ipX} daddr . meta l4proto . th dport`;
+  // kube-proxy's per-endpoint sets hold 65535 clients each; this set is shared by every port of the kind, protocol and timeout.
+  table.container('set', set, `typeof ${ipX} saddr . ${frontend} . numgen random mod 1 ; flags dynamic,timeout ; timeout ${seconds}s ; size 1048576 ;`);
+  for (const n of counts) {
+    const check = affinityChain(pick, n, protocol, seconds);
+    const map = pickMap(pick, n);
+    const indexes = Array.from({ length: n }, (_, i) => ({ chain: affinityIndexChain(pick, n, protocol, seconds, i), key: `numgen random mod 1 offset ${i}` }));
+    table.chain(check);
+    for (const { chain } of indexes) table.chain(chain);
+    for (const { chain, key } of indexes) table.rule(check, `${ipX} saddr . ${frontend} . ${key} @${set} goto ${chain}`);
+    table.rule(check, `numgen random mod ${n} vmap { ${indexes.map(({ chain }, i) => `${i} : goto ${chain}`).join(', ')} }`);
+    for (const { chain, key } of indexes) {
+      table.rule(chain, `update @${set} { ${ipX} saddr . ${frontend} . ${key} }`);
+      table.rule(chain, `dnat ${ipX} to ${dnatKey} . ${key} map @${map}`);
     }
   }
 }
