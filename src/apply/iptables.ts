@@ -123,6 +123,27 @@ export function ownedText(table: TableName, owned: OwnedTable): string {
 }
 
 /**
+ * The first command of every table kpc restores with --noflush, so that
+ * iptables-nft reads the table in time linear in its size.
+ *
+ * iptables-nft (from 1.8.5 to its newest source; 1.8.9 measured) fetches only the chains a
+ * --noflush restore names, and collects their names as it parses: every
+ * `:CHAIN` line, every rule's chain and every jump's target is inserted
+ * into a sorted linked list, each insertion walking it from the start
+ * (nft-cache.c, cache_chain_list_insert). Parsing kpc's input thus takes
+ * time in the square of its chains: `--noflush --test` ran 3.2 s at 1,000
+ * service ports (10,439 chains) and 139 s at 3,000 (31,572 chains), and a
+ * commit as long again. A command that names no chain makes it fetch the
+ * whole table instead and stop collecting names for the rest of it
+ * (0.15 s and 0.5 s). `-S` (list every rule of the table) is the one such
+ * command that changes nothing: `-F`, `-X` and `-Z` without a chain would
+ * flush, delete or zero foreign chains. It runs at commit time, printing the
+ * table as it was (callers send that to /dev/null: discardStdout), and
+ * `--test` never runs it. iptables-legacy accepts it too.
+ */
+export const WHOLE_TABLE_CACHE = '-S';
+
+/**
  * Where the wanted jumps go: 'top' puts them first in their built-in chains in
  * their order (as kube-proxy inserts them); 'recorded' puts each back at the
  * index it had (a rollback to a state read earlier).
@@ -133,6 +154,7 @@ export type JumpPlacement = 'top' | 'recorded';
  * The `iptables-restore --noflush` input for one table that turns the owned
  * part of `live` into `wanted`, in one commit:
  *
+ *   -S                   lists the table (to /dev/null): see WHOLE_TABLE_CACHE
  *   :KUBE-X - [0:0]      every wanted chain and every stale owned chain: created or flushed
  *   -D INPUT <spec>      every live jump into an owned chain (so none is ever duplicated)
  *   -I INPUT N <spec>    the wanted jumps
@@ -146,7 +168,7 @@ export function transition(table: TableName, live: SavedTable | undefined, wante
   const current = ownedPart(live);
   if (ownedText(table, current) === ownedText(table, wanted) && placement === 'top') return null;
   if (sameWithIndexes(current, wanted) && placement === 'recorded') return null;
-  const lines = [`*${table}`];
+  const lines = [`*${table}`, WHOLE_TABLE_CACHE];
   const stale = [...current.chains.keys()].filter((name) => !wanted.chains.has(name)).sort();
   for (const name of [...wanted.chains.keys()].sort()) lines.push(`:${name} - [0:0]`);
   for (const name of stale) lines.push(`:${name} - [0:0]`);
