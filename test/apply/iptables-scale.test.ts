@@ -5,7 +5,7 @@ import type { ExecOptions } from '../../src/apply/exec.js';
 import { compileGraph, emit } from '../../src/compile.js';
 import type { RoutingGraph } from '../../src/graph/types.js';
 import { describeKernel } from '../kernel/harness.js';
-import { bareNetns, canonical, clean, fullDump, runDir, sh } from './helpers.js';
+import { ascents, bareNetns, canonical, clean, fullDump, runDir, sh } from './helpers.js';
 
 // A full apply in iptables mode at a few thousand service ports: it must go
 // through within kpc's command time limit (120 s per command), whatever
@@ -128,6 +128,12 @@ describeKernel(`kpc apply in iptables mode loads ${PORTS} service ports in full`
     expect(first.applied).toEqual(['iptables (IPv4)']);
     expect(await kpcLines(host.name)).toBe(await expected(A.text));
     expect(await foreign(host.name)).toBe(before);
+    // Created in an order unrelated to their names: iptables-save's quicksort degenerates on sorted chains (and overflowed its stack at 10,000 ports).
+    const chains = await sh(host.name, ['nft', 'list', 'chains']);
+    const nat = chains.slice(chains.indexOf('table ip nat {'));
+    const listed = nat.slice(0, nat.indexOf('\n}')).split('\n').flatMap((l) => /^\s*chain (KUBE-\S+) \{/.exec(l)?.[1] ?? []);
+    expect(listed.length).toBeGreaterThan(20_000);
+    expect(ascents(listed)).toBeLessThan(0.6);
 
     // Another cluster: every chain of A is stale, every chain of B new (every Service goes, hence allowEmpty).
     const second = await applyGraph(B.graph, { mode: 'iptables', target, runDir: run.path, full: true, allowEmpty: true });
