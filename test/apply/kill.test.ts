@@ -13,7 +13,8 @@ import { bareNetns, canonical, fullDump as rawDump, runDir, sh } from './helpers
 const fullDump = async (name: string) => canonical(await rawDump(name));
 
 // (4) `kpc apply` SIGKILLed at random points (on the incremental path: A and
-// B carry kpc's generation marker), 20 times per mode, leaves the
+// B carry kpc's generation marker; and in iptables mode with --full, the
+// whole-table --noflush restore), 20 times per mode, leaves the
 // old rule set or the new one, never a mix; then an apply goes through and a
 // repeat says "no change". Runs the real CLI (bin/kpc, built dist/) inside a
 // namespace via `ip netns exec`, and kills only the PID it started.
@@ -46,7 +47,11 @@ async function waitFor(check: () => boolean | Promise<boolean>, ms: number, what
 }
 
 describeKernel('kpc apply killed at random points leaves the old or the new rules, never a mix', () => {
-  describe.each(['iptables', 'nftables'] as ApplyMode[])('%s', (mode) => {
+  describe.each([
+    ['iptables', false],
+    ['nftables', false],
+    ['iptables', true],
+  ] as Array<[ApplyMode, boolean]>)('%s (--full: %s)', (mode, full) => {
     let ns: Awaited<ReturnType<typeof bareNetns>>;
     const run = runDir();
     let files: { A: string; B: string };
@@ -73,7 +78,7 @@ describeKernel('kpc apply killed at random points leaves the old or the new rule
 
     /** Starts bin/kpc apply in the namespace; resolves when it has taken the lock (i.e. is past compiling) or ended. */
     const start = async (version: 'A' | 'B') => {
-      const args = ['apply', '-f', files[version], '--mode', mode, '--node-name', 'node', '--node-ip', '192.0.2.10', '--node-ip', '2001:db8::10', '--cluster-cidr', '10.244.0.0/16'];
+      const args = ['apply', '-f', files[version], '--mode', mode, '--node-name', 'node', '--node-ip', '192.0.2.10', '--node-ip', '2001:db8::10', '--cluster-cidr', '10.244.0.0/16', ...(full ? ['--full'] : [])];
       const child = execa('ip', ['netns', 'exec', ns.name, process.execPath, BIN, ...args], { reject: false, env: { KPC_RUN_DIR: run.path } });
       let ended = false;
       void child.then(() => (ended = true));
@@ -93,7 +98,8 @@ describeKernel('kpc apply killed at random points leaves the old or the new rule
       const window = performance.now() - calibration.lockedAt;
       expect(result.exitCode, String(result.stderr)).toBe(0);
       // From here on every apply but a killed one's successor after a foreign-looking state takes the incremental path.
-      expect(String(result.stdout)).toContain('incremental');
+      if (full) expect(String(result.stdout)).not.toContain('incremental');
+      else expect(String(result.stdout)).toContain('incremental');
       const stateB = await fullDump(ns.name);
       expect(stateA).not.toBe(stateB);
 
@@ -116,7 +122,7 @@ describeKernel('kpc apply killed at random points leaves the old or the new rule
         expect(which, `round ${round}: killed after ${Math.round(delay)} ms, the rules are neither A nor B`).not.toBe('MIX');
         current = which as 'A' | 'B';
       }
-      console.log(`[apply ${mode} kill] window ${Math.round(window)} ms; ${outcomes.join(' ')}`);
+      console.log(`[apply ${mode}${full ? ' --full' : ''} kill] window ${Math.round(window)} ms; ${outcomes.join(' ')}`);
 
       const final = await start('B');
       const done = await final.child;
