@@ -113,7 +113,7 @@ export async function commitIptables(ctx: ApplyContext, jobs: IptablesJob[]): Pr
       const text = ctx.hooks.beforeCommit?.(job.tool, job.restore!) ?? job.restore!;
       paths.push(await writePending(ctx.runDir, `${job.tool}.rules`, text));
     }
-    const results = await Promise.all(todo.map((job, i) => ctx.target.exec([`${job.tool}-restore`, '-w', '--noflush', paths[i]!])));
+    const results = await Promise.all(todo.map((job, i) => ctx.target.exec([`${job.tool}-restore`, '-w', '--noflush', paths[i]!], { discardStdout: true })));
     const failures = results.flatMap((result, i) => (result.exitCode === 0 ? [] : [`${todo[i]!.tool}-restore failed at commit: ${firstLines(result.stderr)}`]));
     try {
       if (!failures.length) for (const job of todo) await verify(ctx, job);
@@ -145,7 +145,7 @@ export async function rollback(ctx: ApplyContext, jobs: IptablesJob[]): Promise<
       if (parts.length) {
         const path = await writePending(ctx.runDir, `${job.tool}-rollback.rules`, parts.join(''));
         try {
-          await mustRun(ctx.target.exec, [`${job.tool}-restore`, '-w', '--noflush', path]);
+          await mustRun(ctx.target.exec, [`${job.tool}-restore`, '-w', '--noflush', path], { discardStdout: true });
         } finally {
           await removePending(path);
         }

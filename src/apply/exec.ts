@@ -13,6 +13,8 @@ export interface ExecOptions {
   input?: string;
   /** Called with the child's PID as soon as it runs (the apply lock records committing children). */
   onSpawn?: (pid: number) => void;
+  /** Send the command's standard output to /dev/null (it can be tens of megabytes that nobody reads); stdout is then ''. */
+  discardStdout?: boolean;
 }
 
 /** Runs one command to completion: argv[0] is the program, never a shell. */
@@ -54,6 +56,7 @@ export function prefixedExec(prefix: string[]): Exec {
     const child = execa(full[0]!, full.slice(1), {
       reject: false,
       timeout: TIMEOUT_MS,
+      ...(options.discardStdout ? { stdout: 'ignore' as const } : {}),
       ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
     });
     if (child.pid !== undefined) options.onSpawn?.(child.pid);

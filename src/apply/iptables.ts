@@ -123,6 +123,34 @@ export function ownedText(table: TableName, owned: OwnedTable): string {
 }
 
 /**
+ * A command in every table kpc restores with --noflush, so that
+ * iptables-nft reads the table in time linear in its size.
+ *
+ * iptables-nft (from 1.8.5 to its newest source; 1.8.9 measured) fetches
+ * only the chains a --noflush restore names, and collects their names as it
+ * parses: every `:CHAIN` line, every rule's chain and every jump's target is
+ * inserted into a sorted linked list, each insertion walking it from the
+ * start (nft-cache.c, cache_chain_list_insert). Parsing kpc's input thus
+ * takes time in the square of its chains: `--noflush --test` ran 3.2 s at
+ * 1,000 service ports (10,439 chains) and 139 s at 3,000 (31,572 chains),
+ * and a commit as long again. A command that names no chain makes it fetch
+ * the whole table instead and stop collecting names for the rest of the
+ * table (0.15 s and 0.5 s). `-S` (list every rule of the table) is the one
+ * such command that changes nothing: `-F`, `-X` and `-Z` without a chain
+ * would flush, delete or zero foreign chains. It runs at commit time,
+ * printing the table as it was (callers send that to /dev/null:
+ * discardStdout), and `--test` never runs it. iptables-legacy accepts it too.
+ *
+ * It comes after the rules kpc writes in built-in chains, not first: up to
+ * iptables 1.8.10, listing puts a missing built-in chain (INPUT of a filter
+ * table that has only OUTPUT, or of no filter table at all) into the cache
+ * as if it existed, and a later `-I INPUT` then fails with ENOENT instead
+ * of creating it (fixed upstream by "nft: cache: Annotate faked base chains
+ * as such", 2024). The few chains named before it cost nothing.
+ */
+export const WHOLE_TABLE_CACHE = '-S';
+
+/**
  * Where the wanted jumps go: 'top' puts them first in their built-in chains in
  * their order (as kube-proxy inserts them); 'recorded' puts each back at the
  * index it had (a rollback to a state read earlier).
@@ -133,11 +161,13 @@ export type JumpPlacement = 'top' | 'recorded';
  * The `iptables-restore --noflush` input for one table that turns the owned
  * part of `live` into `wanted`, in one commit:
  *
- *   :KUBE-X - [0:0]      every wanted chain and every stale owned chain: created or flushed
- *   -D INPUT <spec>      every live jump into an owned chain (so none is ever duplicated)
- *   -I INPUT N <spec>    the wanted jumps
- *   -A KUBE-X <spec>     the wanted chains' rules
- *   -X KUBE-OLD          stale chains, empty by now and no longer referenced
+ *   :KUBE-SERVICES - [0:0]  the wanted chains built-in chains jump to: created or flushed
+ *   -D INPUT <spec>         every live jump into an owned chain (so none is ever duplicated)
+ *   -I INPUT N <spec>       the wanted jumps
+ *   -S                      lists the table (to /dev/null): see WHOLE_TABLE_CACHE
+ *   :KUBE-X - [0:0]         every other wanted chain (in scattered order) and every stale owned chain: created or flushed
+ *   -A KUBE-X <spec>        the wanted chains' rules
+ *   -X KUBE-OLD             stale chains, empty by now and no longer referenced
  *
  * Built-in chains are never declared (that would reset their policies), and
  * no rule that is not kpc's is named. Returns null when nothing differs.
@@ -148,8 +178,9 @@ export function transition(table: TableName, live: SavedTable | undefined, wante
   if (sameWithIndexes(current, wanted) && placement === 'recorded') return null;
   const lines = [`*${table}`];
   const stale = [...current.chains.keys()].filter((name) => !wanted.chains.has(name)).sort();
-  for (const name of [...wanted.chains.keys()].sort()) lines.push(`:${name} - [0:0]`);
-  for (const name of stale) lines.push(`:${name} - [0:0]`);
+  const targets = new Set([...wanted.jumps.values()].flatMap((jumps) => jumps.map((jump) => ruleTarget(jump.spec)!)));
+  const wantedNames = [...wanted.chains.keys()].sort();
+  for (const name of wantedNames.filter((n) => targets.has(n))) lines.push(`:${name} - [0:0]`);
   for (const [chain, jumps] of current.jumps) {
     for (const jump of jumps) lines.push(`-D ${chain} ${jump.spec}`);
   }
@@ -161,12 +192,41 @@ export function transition(table: TableName, live: SavedTable | undefined, wante
       lines.push(`-I ${chain} ${index} ${jump.spec}`);
     });
   }
-  for (const name of [...wanted.chains.keys()].sort()) {
+  lines.push(WHOLE_TABLE_CACHE);
+  for (const name of scattered(wantedNames.filter((n) => !targets.has(n)))) lines.push(`:${name} - [0:0]`);
+  for (const name of stale) lines.push(`:${name} - [0:0]`);
+  for (const name of wantedNames) {
     for (const spec of wanted.chains.get(name)!) lines.push(`-A ${name} ${spec}`);
   }
   for (const name of stale) lines.push(`-X ${name}`);
   lines.push('COMMIT');
   return lines.join('\n') + '\n';
+}
+
+/**
+ * Chain names in an order unrelated to their sort order, the same on every
+ * run (sorted by a hash of the name, FNV-1a). The kernel lists chains in the
+ * order they were created, and iptables-nft's iptables-save sorts them with
+ * a quicksort that takes the first element as pivot (nft-cache.c,
+ * __nft_chain_list_sort): on chains created in name order it takes time in
+ * the square of their number and recurses once per chain, so at 10,000
+ * service ports (about 70,000 nat chains) iptables-save died of a stack
+ * overflow (SIGSEGV) after kpc had committed them in sorted order, and every
+ * later apply failed reading the host. 40,000 chains: 12.5 s sorted, 0.25 s
+ * scattered.
+ */
+export function scattered(names: string[]): string[] {
+  const key = new Map(names.map((name) => [name, fnv1a(name)]));
+  return [...names].sort((a, b) => key.get(a)! - key.get(b)! || (a < b ? -1 : a > b ? 1 : 0));
+}
+
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
 }
 
 function sameWithIndexes(a: OwnedTable, b: OwnedTable): boolean {

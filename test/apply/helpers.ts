@@ -180,3 +180,10 @@ export function canonical(dump: string): string {
     })
     .join('\n=====\n');
 }
+
+/** The share of neighbours in ascending order: 1 for a sorted list, about a half for a shuffled one. */
+export function ascents(names: string[]): number {
+  let up = 0;
+  for (let i = 1; i < names.length; i++) if (names[i - 1]! < names[i]!) up++;
+  return up / Math.max(1, names.length - 1);
+}

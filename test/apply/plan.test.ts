@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { conntrackDeletions, deletionArgv, flowMatches, parseConntrackList, udpFrontends, type UdpFrontend } from '../../src/apply/conntrack.js';
-import { foreignText, ownedPart, ownedText, parseSave, transition } from '../../src/apply/iptables.js';
+import { foreignText, ownedPart, ownedText, parseSave, transition, type OwnedTable } from '../../src/apply/iptables.js';
 import { parseAddresses, parseIpsetSave, parseIpvsadmSave, planIpvs, planIsEmpty, serviceIP, type IpvsState } from '../../src/apply/ipvs.js';
 import { acquireLock, LOCK_FILE, startTime } from '../../src/apply/lock.js';
 import { assertOwnTablesOnly, familiesIn, liveTables, normalizeListing, staleTableDeletes } from '../../src/apply/nftables.js';
 import { hostProblem, missingTools } from '../../src/apply/preflight.js';
 import { unionRecord } from '../../src/apply/state.js';
 import { compileGraph } from '../../src/compile.js';
+import { ascents } from './helpers.js';
 
 // Unit tests of apply's pure parts: the restore input it builds, the IPVS
 // plan, the conntrack commands, the lock. The kernel tests prove the rest.
@@ -65,11 +66,12 @@ describe('iptables: the --noflush restore input', () => {
         '*filter',
         ':KUBE-FORWARD - [0:0]',
         ':KUBE-SERVICES - [0:0]',
-        ':KUBE-OLD - [0:0]',
         '-D INPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
         '-D INPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
         '-I INPUT 1 -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
         '-I FORWARD 1 -j KUBE-FORWARD',
+        '-S',
+        ':KUBE-OLD - [0:0]',
         '-A KUBE-FORWARD -m mark --mark 0x4000/0x4000 -j ACCEPT',
         '-A KUBE-SERVICES -d 10.96.0.2/32 -p tcp -j REJECT',
         '-X KUBE-OLD',
@@ -77,6 +79,35 @@ describe('iptables: the --noflush restore input', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('lists the table (-S, a command that names no chain) once the built-in chains are written, before every other chain is named', () => {
+    // iptables-nft parses a --noflush input in time quadratic in the chains named before such a command,
+    // and (up to 1.8.10) a listing fakes missing built-in chains, so an -I INPUT after it would fail.
+    const wide: OwnedTable = { chains: new Map(wanted.chains), jumps: wanted.jumps };
+    for (let i = 0; i < 50; i++) wide.chains.set(`KUBE-SEP-${String(i).padStart(4, '0')}`, ['-j ACCEPT']);
+    for (const placement of ['top', 'recorded'] as const) {
+      const lines = transition('filter', live, wide, placement)!.split('\n');
+      const list = lines.indexOf('-S');
+      expect(lines.filter((l) => l === '-S')).toHaveLength(1);
+      const before = lines.slice(1, list);
+      expect(before.every((l) => /^(:KUBE-(SERVICES|FORWARD) |-[DI] (INPUT|FORWARD) )/.test(l)), before.join('\n')).toBe(true);
+      expect(lines.slice(list + 1).some((l) => /^-[DI] /.test(l))).toBe(false);
+    }
+    // A table with no jumps at all (nothing in a built-in chain): the listing comes first.
+    const noJumps: OwnedTable = { chains: new Map([['KUBE-X', ['-j ACCEPT']]]), jumps: new Map() };
+    expect(transition('nat', undefined, noJumps, 'top')!.split('\n').slice(0, 3)).toEqual(['*nat', '-S', ':KUBE-X - [0:0]']);
+  });
+
+  it('declares the chains in an order unrelated to their names, the same every time (iptables-save sorts chains created in name order in quadratic time)', () => {
+    const many: OwnedTable = { chains: new Map(), jumps: new Map() };
+    for (let i = 0; i < 2000; i++) many.chains.set(`KUBE-SEP-${String(i).padStart(6, '0')}`, ['-j ACCEPT']);
+    const text = transition('nat', undefined, many, 'top')!;
+    const declared = text.split('\n').filter((l) => l.startsWith(':')).map((l) => l.slice(1, l.indexOf(' ')));
+    expect(new Set(declared).size).toBe(2000);
+    expect(ascents(declared)).toBeGreaterThan(0.4);
+    expect(ascents(declared)).toBeLessThan(0.6);
+    expect(transition('nat', undefined, { chains: new Map([...many.chains].reverse()), jumps: new Map() }, 'top')).toBe(text);
   });
 
   it('is null when kpc\'s part already matches, wherever foreign rules sit', () => {
