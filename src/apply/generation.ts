@@ -3,6 +3,9 @@ import { readdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Exec } from './exec.js';
 
+/** The Service record kept next to a text (service-record.ts) ends its name with this. */
+export const RECORD_SUFFIX = '.services';
+
 /**
  * How apply knows, cheaply, what a host holds: the generation marker.
  *
@@ -97,7 +100,7 @@ function onlyMarker(listing: string): string | null {
 
 const PREFIX = 'loaded-';
 
-function loadedPath(dir: string, key: string, hash: string): string {
+export function loadedPath(dir: string, key: string, hash: string): string {
   return join(dir, `${PREFIX}${key}-${hash}`);
 }
 
@@ -111,9 +114,8 @@ export async function readLoaded(dir: string, key: string, hash: string): Promis
   }
 }
 
-/** Keeps the text about to be committed (complete before the commit starts). */
-export async function keepLoaded(dir: string, key: string, text: string): Promise<string> {
-  const hash = textHash(text);
+/** Keeps the text about to be committed (complete before the commit starts); `hash` is its textHash when the caller has it already. */
+export async function keepLoaded(dir: string, key: string, text: string, hash = textHash(text)): Promise<string> {
   const path = loadedPath(dir, key, hash);
   const temporary = `${path}.${process.pid}.tmp`;
   await writeFile(temporary, text, { mode: 0o600 });
@@ -121,7 +123,7 @@ export async function keepLoaded(dir: string, key: string, text: string): Promis
   return hash;
 }
 
-/** After a commit: every kept text of `key` but the one the host now holds goes. */
+/** After a commit: every kept text of `key` (and its Service record) but the one the host now holds goes. */
 export async function forgetOthers(dir: string, key: string, hash: string | null): Promise<void> {
   let names: string[];
   try {
@@ -129,6 +131,6 @@ export async function forgetOthers(dir: string, key: string, hash: string | null
   } catch {
     return;
   }
-  const keep = hash === null ? null : `${PREFIX}${key}-${hash}`;
-  await Promise.all(names.filter((n) => n.startsWith(`${PREFIX}${key}-`) && n !== keep).map((n) => rm(join(dir, n), { force: true })));
+  const keep = hash === null ? [] : [`${PREFIX}${key}-${hash}`, `${PREFIX}${key}-${hash}${RECORD_SUFFIX}`];
+  await Promise.all(names.filter((n) => n.startsWith(`${PREFIX}${key}-`) && !keep.includes(n)).map((n) => rm(join(dir, n), { force: true })));
 }

@@ -21,6 +21,10 @@ export interface IncrementalJob {
   /** The text the host holds (kept when it was loaded) and the one wanted. */
   before: string;
   after: string;
+  /** Where the texts are kept (generation.ts's key) and their hashes: the marker's now and after the commit. */
+  key: string;
+  beforeHash: string;
+  afterHash: string;
   /** The transaction, or null when nothing differs. */
   transaction: string | null;
   changes: number;
@@ -59,12 +63,15 @@ export async function findNft(target: Target, runDir: string, generated: string)
   return {
     before,
     after,
+    key: 'nftables',
+    beforeHash: hash,
+    afterHash: next,
     transaction,
     changes: plan.kind === 'incremental' ? plan.changes : 0,
     label,
     async check(ctx) {
       if (!transaction) return;
-      await keepLoaded(ctx.runDir, 'nftables', after);
+      await keepLoaded(ctx.runDir, 'nftables', after, next);
       const check = await writePending(ctx.runDir, 'nftables-check.nft', transaction);
       try {
         const result = await ctx.target.exec(['nft', '-c', '-f', check]);
@@ -129,12 +136,15 @@ export async function findIptables(target: Target, runDir: string, family: IPFam
   return {
     before,
     after,
+    key,
+    beforeHash: hash,
+    afterHash: next,
     transaction: restore,
     changes: plan.kind === 'incremental' ? plan.changes : 0,
     label: `${tool} (IPv${family}, incremental: ${plan.kind === 'incremental' ? plan.changes : 0} chains)`,
     async check(ctx) {
       if (!restore) return;
-      await keepLoaded(ctx.runDir, key, after);
+      await keepLoaded(ctx.runDir, key, after, next);
       const test = await writePending(ctx.runDir, `${tool}-test.rules`, restore);
       try {
         const result = await ctx.target.exec([`${tool}-restore`, '-w', '--noflush', '--test', test]);
