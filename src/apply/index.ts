@@ -22,7 +22,7 @@ import { findIptables, findNft, type IncrementalJob } from './incremental.js';
 import { Sandbox } from './sandbox.js';
 import { formatServiceChanges, ipvsFrontendNames, ipvsServiceChanges, refusal, serviceChanges, type ServiceChanges } from './services.js';
 import { readRecord, unionRecord, writeRecord, type ApplyRecord } from './state.js';
-import { keepServiceRecord, readServiceRecord, recordChanges, serviceRecord, type ServiceRecord } from './service-record.js';
+import { keepServiceRecord, readServiceRecord, recordChanges, recordFormat, serviceRecord, type ServiceRecord } from './service-record.js';
 import { textHash } from './generation.js';
 
 export { ApplyError, ApplyRefusedError, HostError } from './errors.js';
@@ -117,7 +117,7 @@ export async function applyGraph(graph: RoutingGraph, options: ApplyOptions): Pr
     });
     let prepared: Prepared;
     try {
-      prepared = await prepare(ctx, sandbox, graph, options, record);
+      prepared = await prepare(ctx, sandbox, graph, options, record, lap);
     } catch (error) {
       // Reading, generating and checking change nothing: say so whatever failed.
       if (error instanceof ApplyError) throw error;
@@ -132,7 +132,7 @@ export async function applyGraph(graph: RoutingGraph, options: ApplyOptions): Pr
       throw new ApplyError(`reading the live and the new rules back to count Services failed (${(error as Error).message}); nothing was changed`);
     }
     const refused = options.allowEmpty ? null : refusal(services, { objects: options.inputObjects ?? null, servicePorts: graph.servicePorts.length, skipped: graph.skipped });
-    lap('read and check');
+    lap(prepared.incremental ? 'count services' : 'read and check');
     const next: ApplyRecord = {
       version: 1,
       udp: udpFrontends(graph),
@@ -152,7 +152,7 @@ export async function applyGraph(graph: RoutingGraph, options: ApplyOptions): Pr
       await writeRecord(runDir, unionRecord(record, next));
       // Before the commit, as the text it describes: a host that holds the new text always has its record.
       for (const kept of prepared.records) await keepServiceRecord(runDir, kept.key, kept.hash, kept.record);
-      report.applied = await prepared.commit(ctx);
+      report.applied = await prepared.commit(ctx, lap);
       lap('commit');
     }
     const deletions = conntrackDeletions(record.udp, next.udp);
@@ -181,10 +181,15 @@ interface Prepared {
   /** Services added, changed and removed, live to wanted. */
   services(): ServiceChanges;
   ipvsServices?: string[];
+  /** Only the differences are sent (the host holds kpc's last text). */
+  incremental?: boolean;
   /** The Service record of each text about to be committed (none in IPVS mode), kept with it. */
   records: KeptRecord[];
-  commit(ctx: ApplyContext): Promise<string[]>;
+  /** `lap(step)` ends a step's timing (ApplyReport.timings). */
+  commit(ctx: ApplyContext, lap: Lap): Promise<string[]>;
 }
+
+type Lap = (step: string) => void;
 
 interface KeptRecord {
   key: string;
@@ -192,14 +197,16 @@ interface KeptRecord {
   record: ServiceRecord;
 }
 
-async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph, options: ApplyOptions, record: ApplyRecord): Promise<Prepared> {
+async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph, options: ApplyOptions, record: ApplyRecord, lap: Lap): Promise<Prepared> {
   switch (options.mode) {
     case 'iptables': {
       const families = options.families ?? nftFamilies(graph);
       const texts = families.map((family) => emit(graph, { mode: 'iptables', family }));
-      const records = families.map((family) => serviceRecord(graph, 'iptables', [family]));
+      const records = families.map((family) => serviceRecord(graph, recordFormat('iptables'), [family]));
+      lap('emit');
       if (!options.full && !options.dryRun) {
         const found = await Promise.all(families.map((family, i) => findIptables(ctx.target, ctx.runDir, family, family === 4 ? 'iptables' : 'ip6tables', texts[i]!)));
+        lap('marker and plan');
         if (found.every((job): job is IncrementalJob => job !== null)) return incremental(ctx, 'iptables', found, records);
       }
       const jobs: IptablesJob[] = [];
@@ -225,9 +232,11 @@ async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph,
     }
     case 'nftables': {
       const generated = emit(graph, { mode: 'nftables', family: 4, layout: options.layout });
-      const record = serviceRecord(graph, `nftables/${options.layout ?? 'kube-proxy'}`, [4, 6]);
+      const record = serviceRecord(graph, recordFormat('nftables', options.layout), [4, 6]);
+      lap('emit');
       if (!options.full && !options.dryRun) {
         const found = await findNft(ctx.target, ctx.runDir, generated);
+        lap('marker and plan');
         if (found) return incremental(ctx, 'nftables', [found], [record]);
       }
       const job = await prepareNft(ctx.target, sandbox, generated);
@@ -286,8 +295,10 @@ async function incremental(ctx: ApplyContext, format: 'iptables' | 'nftables', j
     semantic: () => pairs.map(semantic).join(''),
     services: () => fromRecords ?? serviceChanges(merged(pairs.map((p) => p().before)), merged(pairs.map((p) => p().after))),
     records: jobs.map((j, i) => ({ key: j.key, hash: j.afterHash, record: wanted[i]! })),
-    async commit(c) {
+    incremental: true,
+    async commit(c, lap) {
       for (const job of changedJobs) await job.check(c);
+      lap('check');
       // Every family's commit starts in the same tick, from files written beforehand (as the full path's): a kill from here on leaves them all committed.
       const results = await Promise.allSettled(changedJobs.map((job) => job.commit(c)));
       const failed = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));

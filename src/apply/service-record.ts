@@ -47,6 +47,11 @@ function routeFacts(route: ServicePortRoute): unknown {
   return [rest, [endpoints, clusterEndpoints, localEndpoints, reachableEndpoints].map((list) => list.map(endpointFacts))];
 }
 
+/** What a record's `format` says of the text it describes: the mode, and the nftables layout. */
+export function recordFormat(mode: 'iptables' | 'nftables', layout: string = 'kube-proxy'): string {
+  return mode === 'iptables' ? 'iptables' : `nftables/${layout}`;
+}
+
 /** The record of one rule text: `format` names the mode and layout it was emitted in, `families` those it holds. */
 export function serviceRecord(graph: RoutingGraph, format: string, families: IPFamily[]): ServiceRecord {
   const routes = new Map<string, string[]>();
