@@ -4,9 +4,9 @@ import type { ApplyContext } from './context.js';
 import { ApplyError } from './errors.js';
 import { CommandError, firstLines, mustRun, type Target } from './exec.js';
 import { removePending, writePending } from './files.js';
-import { forgetOthers, iptablesMarkerLines, keepLoaded, MARKER_TABLES, nftMarkerUpdate, readIptablesMarker, readLoaded, readNftMarker, textHash } from './generation.js';
+import { forgetOthers, iptablesMarkerLines, keepLoaded, MARKER_TABLES, nftMarkerUpdate, nftTableExists, readIptablesMarker, readLoaded, readNftMarker, textHash } from './generation.js';
 import { parseRestore, planRestore, type RestoreFile } from './iptables-plan.js';
-import { assertOwnTablesOnly, familiesIn, liveTables, TABLE_NAME } from './nftables.js';
+import { assertOwnTablesOnly, familiesIn, TABLE_NAME, type NftFamily } from './nftables.js';
 import { parseNft, planNft } from './nft-plan.js';
 
 /**
@@ -37,13 +37,19 @@ export interface IncrementalJob {
   rollback(ctx: ApplyContext): Promise<string>;
 }
 
+const NFT_FAMILIES: NftFamily[] = ['ip', 'ip6'];
+
 /** nftables: the marker of every kpc table must name the same kept text, whose tables are the ones live. */
 export async function findNft(target: Target, runDir: string, generated: string): Promise<IncrementalJob | null> {
-  const families = liveTables(await mustRun(target.exec, ['nft', 'list', 'tables']));
+  // Not `nft list tables`: nft 1.0 fetches every table's sets and elements for it (seconds at 10,000 service ports).
+  const read = await Promise.all(NFT_FAMILIES.map((family) => readNftMarker(target.exec, family, TABLE_NAME)));
+  const families = NFT_FAMILIES.filter((_, i) => read[i] !== null);
   if (!families.length) return null;
-  const markers = await Promise.all(families.map((family) => readNftMarker(target.exec, family, TABLE_NAME)));
-  const hash = markers[0];
-  if (!hash || markers.some((m) => m !== hash)) return null;
+  // A kube-proxy table without a marker kpc can read: not known to be kpc's last text.
+  for (const family of NFT_FAMILIES.filter((f) => !families.includes(f))) if (await nftTableExists(target.exec, family, TABLE_NAME)) return null;
+  const markers = read.filter((m): m is string => m !== null);
+  const hash = markers[0]!;
+  if (markers.some((m) => m !== hash)) return null;
   const before = await readLoaded(runDir, 'nftables', hash);
   if (before === null || familiesIn(before).join() !== families.join()) return null;
   if (familiesIn(generated).join() !== families.join()) return null;

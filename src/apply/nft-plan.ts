@@ -329,6 +329,8 @@ export function planNft(live: NftObjects, wanted: NftObjects, extra = ''): NftPl
         changes++;
         phases.create.push(`add ${set.kind} ${at} ${name}${set.decl}`);
       }
+      // Most sets are the same, in the same order: no need to index their elements.
+      if (old && sameRules(old.elements, set.elements)) continue;
       const had = new Set(old?.elements ?? []);
       const has = new Set(set.elements);
       const gone = [...had].filter((e) => !has.has(e));

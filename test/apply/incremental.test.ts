@@ -103,7 +103,7 @@ describeKernel('kpc apply sends only the differences to a host holding its last 
 
     it('a marker changed by another program, or a kept text gone, means a full load', async () => {
       await applyGraph(compile(objects(1)), { mode, target: ns.target, runDir: run.path });
-      if (mode === 'nftables') await sh(ns.name, ['nft', 'flush', 'chain', 'ip', 'kube-proxy', 'kpc-generation']);
+      if (mode === 'nftables') await sh(ns.name, ['nft', 'flush', 'set', 'ip', 'kube-proxy', 'kpc-generation']);
       else await sh(ns.name, ['iptables', '-w', '-t', 'nat', '-F', 'KUBE-KPC-GENERATION']);
       const afterEdit = await applyGraph(compile(objects(2)), { mode, target: ns.target, runDir: run.path });
       expect(afterEdit.changed).toBe(true);
