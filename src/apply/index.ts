@@ -18,7 +18,7 @@ import { hostTarget, type Scratch, type Target } from './exec.js';
 import { sweepPending } from './files.js';
 import { describePlan, ipvsadmText, ownedLiveServices, planIsEmpty } from './ipvs.js';
 import { acquireLock, LockBusyError } from './lock.js';
-import { findIptables, findNft, type IncrementalJob } from './incremental.js';
+import { findIptables, findNft, readIptablesMarkers, readNftMarkers, type IncrementalJob } from './incremental.js';
 import { Sandbox } from './sandbox.js';
 import { formatServiceChanges, ipvsFrontendNames, ipvsServiceChanges, refusal, serviceChanges, type ServiceChanges } from './services.js';
 import { readRecord, unionRecord, writeRecord, type ApplyRecord } from './state.js';
@@ -201,11 +201,15 @@ async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph,
   switch (options.mode) {
     case 'iptables': {
       const families = options.families ?? nftFamilies(graph);
+      const tools = families.map((family): 'iptables' | 'ip6tables' => (family === 4 ? 'iptables' : 'ip6tables'));
+      const tryIncremental = !options.full && !options.dryRun;
+      // The markers are read while the rules are generated.
+      const markers = tryIncremental ? tools.map((tool) => readIptablesMarkers(ctx.target, tool)) : [];
       const texts = families.map((family) => emit(graph, { mode: 'iptables', family }));
       const records = families.map((family) => serviceRecord(graph, recordFormat('iptables'), [family]));
       lap('emit');
-      if (!options.full && !options.dryRun) {
-        const found = await Promise.all(families.map((family, i) => findIptables(ctx.target, ctx.runDir, family, family === 4 ? 'iptables' : 'ip6tables', texts[i]!)));
+      if (tryIncremental) {
+        const found = await Promise.all(families.map((family, i) => findIptables(ctx.target, ctx.runDir, family, tools[i]!, texts[i]!, markers[i])));
         lap('marker and plan');
         if (found.every((job): job is IncrementalJob => job !== null)) return incremental(ctx, 'iptables', found, records);
       }
@@ -231,11 +235,14 @@ async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph,
       };
     }
     case 'nftables': {
+      const tryIncremental = !options.full && !options.dryRun;
+      // The markers are read while the rules are generated.
+      const markers = tryIncremental ? readNftMarkers(ctx.target) : null;
       const generated = emit(graph, { mode: 'nftables', family: 4, layout: options.layout });
       const record = serviceRecord(graph, recordFormat('nftables', options.layout), [4, 6]);
       lap('emit');
-      if (!options.full && !options.dryRun) {
-        const found = await findNft(ctx.target, ctx.runDir, generated);
+      if (markers) {
+        const found = await findNft(ctx.target, ctx.runDir, generated, markers);
         lap('marker and plan');
         if (found) return incremental(ctx, 'nftables', [found], [record]);
       }
