@@ -112,9 +112,13 @@ export async function applyGraph(graph: RoutingGraph, options: ApplyOptions): Pr
     const ctx: ApplyContext = { target, runDir, lock, hooks: options.hooks ?? {} };
     const record = await readRecord(runDir);
     onStep('reading the live rules and checking the new ones');
-    const sandbox = await (target.openScratch ? target.openScratch() : Sandbox.open(target)).catch((error: unknown) => {
-      throw new ApplyError(`${(error as Error).message}; nothing was changed`);
-    });
+    // The scratch namespace is opened on first use: the incremental path checks against the host itself and never needs one (opening it cost a quarter of a second).
+    let opened: Promise<Scratch> | null = null;
+    const open = () =>
+      (opened ??= (target.openScratch ? target.openScratch() : Sandbox.open(target)).catch((error: unknown) => {
+        throw new ApplyError(`${(error as Error).message}; nothing was changed`);
+      }));
+    const sandbox: Scratch = { exec: async (argv, execOptions) => (await open()).exec(argv, execOptions), close: () => {} };
     let prepared: Prepared;
     try {
       prepared = await prepare(ctx, sandbox, graph, options, record, lap);
@@ -123,7 +127,7 @@ export async function applyGraph(graph: RoutingGraph, options: ApplyOptions): Pr
       if (error instanceof ApplyError) throw error;
       throw new ApplyError(`${(error as Error).message}; nothing was changed`);
     } finally {
-      sandbox.close();
+      if (opened) (await (opened as Promise<Scratch>).catch(() => null))?.close();
     }
     let services: ServiceChanges | null = null;
     try {
