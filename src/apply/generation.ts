@@ -112,8 +112,9 @@ export function loadedPath(dir: string, key: string, hash: string): string {
 /** The text kpc loaded under this marker, or null when it is not kept (any more). */
 export async function readLoaded(dir: string, key: string, hash: string): Promise<string | null> {
   try {
-    const text = await readFile(loadedPath(dir, key, hash), 'utf8');
-    return textHash(text) === hash ? text : null;
+    // Hashed as read (the bytes textHash would hash), not re-encoded from the string: tens of milliseconds at 10,000 service ports.
+    const bytes = await readFile(loadedPath(dir, key, hash));
+    return createHash('sha256').update(bytes).digest('hex').slice(0, 32) === hash ? bytes.toString('utf8') : null;
   } catch {
     return null;
   }

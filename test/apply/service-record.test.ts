@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { forgetOthers, keepLoaded, loadedPath, RECORD_SUFFIX } from '../../src/apply/generation.js';
+import { forgetOthers, keepLoaded, loadedPath, readLoaded, RECORD_SUFFIX } from '../../src/apply/generation.js';
 import { keepServiceRecord, readServiceRecord, recordChanges, serviceRecord, type ServiceRecord } from '../../src/apply/service-record.js';
 import { refusal, serviceChanges, type ServiceChanges } from '../../src/apply/services.js';
 import { emit } from '../../src/compile.js';
@@ -96,6 +96,15 @@ describe('records on disk: next to the kept text, gone with it', () => {
     expect(await readServiceRecord(dir, 'iptables-4', hash)).toBeNull();
     writeFileSync(loadedPath(dir, 'iptables-4', hash) + RECORD_SUFFIX, '{"version":1,"node":"x","services":{"a/b":3}}');
     expect(await readServiceRecord(dir, 'iptables-4', hash)).toBeNull();
+  });
+
+  it('a kept text reads back only as written (its hash checked on the bytes read)', async () => {
+    const text = 'add rule ip kube-proxy c comment "naïve ünïcode"\n';
+    const hash = await keepLoaded(dir, 'nftables', text);
+    expect(await readLoaded(dir, 'nftables', hash)).toBe(text);
+    writeFileSync(loadedPath(dir, 'nftables', hash), text.replace('naïve', 'naive'));
+    expect(await readLoaded(dir, 'nftables', hash)).toBeNull();
+    await forgetOthers(dir, 'nftables', null);
   });
 
   it('forgetOthers keeps the held text with its record and drops every other text and record of that key', async () => {
