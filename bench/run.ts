@@ -40,8 +40,10 @@
 //                         monitoring stack): kpc validate and generate --simulate against js-yaml (0: none; default 5.7)
 //   --incremental 10000   service-port counts for the incremental-apply measurement
 //                         (bench/incremental-apply.ts; 0 for none); default 10,000
-//   --incremental-nft-max N  largest count measured in nftables mode (its first full
-//                         load of kube-proxy's layout takes minutes); default 3,000
+//   --incremental-nft-max N  largest count measured in nftables mode; default 10,000
+//   --incremental-full-max N  above N, iptables and kube-proxy's nftables layout are seeded
+//                         straight into the namespace instead of `kpc apply --full` (their
+//                         full loads take minutes there); default 3,000
 //   --incremental-only    only the incremental-apply measurement
 //   --out FILE            results file (default bench/results/latest.json)
 import { execFileSync, spawn } from 'node:child_process';
@@ -81,6 +83,7 @@ interface Options {
   out: string;
   incremental: number[];
   incrementalNftMax: number;
+  incrementalFullMax: number;
   incrementalOnly: boolean;
 }
 
@@ -102,7 +105,8 @@ function parseOptions(argv: string[]): Options {
     renderedMB: 5.7,
     out: join(BENCH, 'results', 'latest.json'),
     incremental: [10000],
-    incrementalNftMax: 3000,
+    incrementalNftMax: 10000,
+    incrementalFullMax: 3000,
     incrementalOnly: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -136,6 +140,7 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--out') o.out = next();
     else if (flag === '--incremental') o.incremental = next().split(',').map(Number).filter((n) => n > 0);
     else if (flag === '--incremental-nft-max') o.incrementalNftMax = Number(next());
+    else if (flag === '--incremental-full-max') o.incrementalFullMax = Number(next());
     else if (flag === '--incremental-only') o.incrementalOnly = true;
     else throw new Error(`unknown flag ${flag}; see the header of bench/run.ts`);
   }
@@ -817,7 +822,7 @@ async function main(): Promise<void> {
       if (opts.renderedMB > 0) rendered = renderedTimes(ROOT, dir, opts.renderedMB, opts.repeat, log);
     }
     const available = opts.kernelBudgetS > 0 && kernelAvailable();
-    incremental = await incrementalApply(ROOT, dir, opts.incremental, { nftFullLimit: opts.incrementalNftMax, available, why: opts.kernelBudgetS > 0 ? kernelWhy : 'kernel loads off (--kernel-budget 0)' }, log);
+    incremental = await incrementalApply(ROOT, dir, opts.incremental, { nftFullLimit: opts.incrementalNftMax, fullApplyMax: opts.incrementalFullMax, available, why: opts.kernelBudgetS > 0 ? kernelWhy : 'kernel loads off (--kernel-budget 0)' }, log);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -3,17 +3,23 @@ import { readdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Exec } from './exec.js';
 
+/** The Service record kept next to a text (service-record.ts) ends its name with this. */
+export const RECORD_SUFFIX = '.services';
+
 /**
  * How apply knows, cheaply, what a host holds: the generation marker.
  *
  * Every load kpc commits carries, in the same kernel transaction, a marker
- * naming the hash of the rule text it loaded: in nftables a chain
- * `kpc-generation` in each of kpc's tables, holding one rule whose comment is
- * `kpc HASH`; in iptables a chain KUBE-KPC-GENERATION in filter and in nat
- * with the same comment. The text itself is kept in the run folder
- * (/run/kpc/loaded-MODE-HASH), written before the commit. Reading the marker
- * lists one small chain (milliseconds), not the table (seconds at 10,000
- * service ports).
+ * naming the hash of the rule text it loaded: in nftables a set
+ * `kpc-generation` in each of kpc's tables, holding one element whose
+ * comment is `kpc HASH`; in iptables a chain KUBE-KPC-GENERATION in filter
+ * and in nat with one rule of the same comment. The text itself is kept in
+ * the run folder (/run/kpc/loaded-MODE-HASH), written before the commit.
+ * Reading the marker lists one small set or chain (milliseconds), not the
+ * table (seconds at 10,000 service ports). In nftables it is a set, not a
+ * chain: nft 1.0 fetches every set and element of the table to list one
+ * chain (or `list tables`: 5 s for the compact layout at 10,000 service
+ * ports), and only what it lists to list one set (30 ms).
  *
  * A marker naming a text kpc still has means the host holds that text, and
  * the next apply sends only the differences. Anything else (no marker, a
@@ -29,32 +35,37 @@ import type { Exec } from './exec.js';
  * which.
  */
 
-export const NFT_MARKER_CHAIN = 'kpc-generation';
+export const NFT_MARKER_SET = 'kpc-generation';
 export const IPTABLES_MARKER_CHAIN = 'KUBE-KPC-GENERATION';
 
 export function textHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 32);
 }
 
-const COMMENT = /comment "kpc ([0-9a-f]{32})"/;
+const COMMENTS = /comment "kpc ([0-9a-f]{32})"/g;
 
 // --- nftables ---------------------------------------------------------------
 
 /** The marker's statements for a full load (after the table was re-created). */
 export function nftMarkerAdd(family: string, table: string, hash: string): string {
-  return `add chain ${family} ${table} ${NFT_MARKER_CHAIN}\nadd rule ${family} ${table} ${NFT_MARKER_CHAIN} return comment "kpc ${hash}"\n`;
+  return `add set ${family} ${table} ${NFT_MARKER_SET} { type inet_service ; }\nadd element ${family} ${table} ${NFT_MARKER_SET} { 0 comment "kpc ${hash}" }\n`;
 }
 
-/** The marker's statements for an incremental transaction (the chain is there). */
+/** The marker's statements for an incremental transaction (the set and its element 0 are there: the marker was just read). */
 export function nftMarkerUpdate(family: string, table: string, hash: string): string {
-  return `flush chain ${family} ${table} ${NFT_MARKER_CHAIN}\nadd rule ${family} ${table} ${NFT_MARKER_CHAIN} return comment "kpc ${hash}"\n`;
+  return `delete element ${family} ${table} ${NFT_MARKER_SET} { 0 }\nadd element ${family} ${table} ${NFT_MARKER_SET} { 0 comment "kpc ${hash}" }\n`;
 }
 
-/** The hash one table's marker names, or null (no table, no chain, no marker rule, or more than one). */
+/** The hash one table's marker names, or null (no table, no set, no marker element, or more than one). */
 export async function readNftMarker(exec: Exec, family: string, table: string): Promise<string | null> {
-  const result = await exec(['nft', 'list', 'chain', family, table, NFT_MARKER_CHAIN]);
+  const result = await exec(['nft', 'list', 'set', family, table, NFT_MARKER_SET]);
   if (result.exitCode !== 0) return null;
   return onlyMarker(result.stdout);
+}
+
+/** Whether the table exists: only asked where no marker could be read (when it exists, a full load follows, which lists it anyway). */
+export async function nftTableExists(exec: Exec, family: string, table: string): Promise<boolean> {
+  return (await exec(['nft', 'list', 'table', family, table])).exitCode === 0;
 }
 
 // --- iptables ---------------------------------------------------------------
@@ -86,10 +97,7 @@ export async function readIptablesMarker(exec: Exec, tool: string, table: string
 }
 
 function onlyMarker(listing: string): string | null {
-  const found = listing.split('\n').flatMap((line) => {
-    const match = COMMENT.exec(line);
-    return match ? [match[1]!] : [];
-  });
+  const found = [...listing.matchAll(COMMENTS)].map((match) => match[1]!);
   return found.length === 1 ? found[0]! : null;
 }
 
@@ -97,23 +105,23 @@ function onlyMarker(listing: string): string | null {
 
 const PREFIX = 'loaded-';
 
-function loadedPath(dir: string, key: string, hash: string): string {
+export function loadedPath(dir: string, key: string, hash: string): string {
   return join(dir, `${PREFIX}${key}-${hash}`);
 }
 
 /** The text kpc loaded under this marker, or null when it is not kept (any more). */
 export async function readLoaded(dir: string, key: string, hash: string): Promise<string | null> {
   try {
-    const text = await readFile(loadedPath(dir, key, hash), 'utf8');
-    return textHash(text) === hash ? text : null;
+    // Hashed as read (the bytes textHash would hash), not re-encoded from the string: tens of milliseconds at 10,000 service ports.
+    const bytes = await readFile(loadedPath(dir, key, hash));
+    return createHash('sha256').update(bytes).digest('hex').slice(0, 32) === hash ? bytes.toString('utf8') : null;
   } catch {
     return null;
   }
 }
 
-/** Keeps the text about to be committed (complete before the commit starts). */
-export async function keepLoaded(dir: string, key: string, text: string): Promise<string> {
-  const hash = textHash(text);
+/** Keeps the text about to be committed (complete before the commit starts); `hash` is its textHash when the caller has it already. */
+export async function keepLoaded(dir: string, key: string, text: string, hash = textHash(text)): Promise<string> {
   const path = loadedPath(dir, key, hash);
   const temporary = `${path}.${process.pid}.tmp`;
   await writeFile(temporary, text, { mode: 0o600 });
@@ -121,7 +129,7 @@ export async function keepLoaded(dir: string, key: string, text: string): Promis
   return hash;
 }
 
-/** After a commit: every kept text of `key` but the one the host now holds goes. */
+/** After a commit: every kept text of `key` (and its Service record) but the one the host now holds goes. */
 export async function forgetOthers(dir: string, key: string, hash: string | null): Promise<void> {
   let names: string[];
   try {
@@ -129,6 +137,6 @@ export async function forgetOthers(dir: string, key: string, hash: string | null
   } catch {
     return;
   }
-  const keep = hash === null ? null : `${PREFIX}${key}-${hash}`;
-  await Promise.all(names.filter((n) => n.startsWith(`${PREFIX}${key}-`) && n !== keep).map((n) => rm(join(dir, n), { force: true })));
+  const keep = hash === null ? [] : [`${PREFIX}${key}-${hash}`, `${PREFIX}${key}-${hash}${RECORD_SUFFIX}`];
+  await Promise.all(names.filter((n) => n.startsWith(`${PREFIX}${key}-`) && !keep.includes(n)).map((n) => rm(join(dir, n), { force: true })));
 }

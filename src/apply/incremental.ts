@@ -4,9 +4,9 @@ import type { ApplyContext } from './context.js';
 import { ApplyError } from './errors.js';
 import { CommandError, firstLines, mustRun, type Target } from './exec.js';
 import { removePending, writePending } from './files.js';
-import { forgetOthers, iptablesMarkerLines, keepLoaded, MARKER_TABLES, nftMarkerUpdate, readIptablesMarker, readLoaded, readNftMarker, textHash } from './generation.js';
+import { forgetOthers, iptablesMarkerLines, keepLoaded, MARKER_TABLES, nftMarkerUpdate, nftTableExists, readIptablesMarker, readLoaded, readNftMarker, textHash } from './generation.js';
 import { parseRestore, planRestore, type RestoreFile } from './iptables-plan.js';
-import { assertOwnTablesOnly, familiesIn, liveTables, TABLE_NAME } from './nftables.js';
+import { assertOwnTablesOnly, familiesIn, TABLE_NAME, type NftFamily } from './nftables.js';
 import { parseNft, planNft } from './nft-plan.js';
 
 /**
@@ -21,6 +21,10 @@ export interface IncrementalJob {
   /** The text the host holds (kept when it was loaded) and the one wanted. */
   before: string;
   after: string;
+  /** Where the texts are kept (generation.ts's key) and their hashes: the marker's now and after the commit. */
+  key: string;
+  beforeHash: string;
+  afterHash: string;
   /** The transaction, or null when nothing differs. */
   transaction: string | null;
   changes: number;
@@ -33,13 +37,28 @@ export interface IncrementalJob {
   rollback(ctx: ApplyContext): Promise<string>;
 }
 
+const NFT_FAMILIES: NftFamily[] = ['ip', 'ip6'];
+
+/**
+ * The markers of kpc's nftables tables (ip, ip6; null where none), read
+ * apart from findNft so the caller can start them before emitting: the
+ * commands run while the text is generated.
+ */
+export function readNftMarkers(target: Target): Promise<(string | null)[]> {
+  // Not `nft list tables`: nft 1.0 fetches every table's sets and elements for it (seconds at 10,000 service ports).
+  return Promise.all(NFT_FAMILIES.map((family) => readNftMarker(target.exec, family, TABLE_NAME)));
+}
+
 /** nftables: the marker of every kpc table must name the same kept text, whose tables are the ones live. */
-export async function findNft(target: Target, runDir: string, generated: string): Promise<IncrementalJob | null> {
-  const families = liveTables(await mustRun(target.exec, ['nft', 'list', 'tables']));
+export async function findNft(target: Target, runDir: string, generated: string, reading: Promise<(string | null)[]> = readNftMarkers(target)): Promise<IncrementalJob | null> {
+  const read = await reading;
+  const families = NFT_FAMILIES.filter((_, i) => read[i] !== null);
   if (!families.length) return null;
-  const markers = await Promise.all(families.map((family) => readNftMarker(target.exec, family, TABLE_NAME)));
-  const hash = markers[0];
-  if (!hash || markers.some((m) => m !== hash)) return null;
+  // A kube-proxy table without a marker kpc can read: not known to be kpc's last text.
+  for (const family of NFT_FAMILIES.filter((f) => !families.includes(f))) if (await nftTableExists(target.exec, family, TABLE_NAME)) return null;
+  const markers = read.filter((m): m is string => m !== null);
+  const hash = markers[0]!;
+  if (markers.some((m) => m !== hash)) return null;
   const before = await readLoaded(runDir, 'nftables', hash);
   if (before === null || familiesIn(before).join() !== families.join()) return null;
   if (familiesIn(generated).join() !== families.join()) return null;
@@ -59,19 +78,27 @@ export async function findNft(target: Target, runDir: string, generated: string)
   return {
     before,
     after,
+    key: 'nftables',
+    beforeHash: hash,
+    afterHash: next,
     transaction,
     changes: plan.kind === 'incremental' ? plan.changes : 0,
     label,
     async check(ctx) {
       if (!transaction) return;
-      await keepLoaded(ctx.runDir, 'nftables', after);
-      const check = await writePending(ctx.runDir, 'nftables-check.nft', transaction);
-      try {
-        const result = await ctx.target.exec(['nft', '-c', '-f', check]);
-        if (result.exitCode !== 0) throw new ApplyError(`nft -c rejects the incremental transaction for ${ctx.target.description} (${firstLines(result.stderr)}); nothing was changed; kpc apply --full loads the whole table`);
-      } finally {
-        await removePending(check);
-      }
+      // The text is kept (before the commit, as always) while nft checks.
+      await Promise.all([
+        keepLoaded(ctx.runDir, 'nftables', after, next),
+        (async () => {
+          const check = await writePending(ctx.runDir, 'nftables-check.nft', transaction);
+          try {
+            const result = await ctx.target.exec(['nft', '-c', '-f', check]);
+            if (result.exitCode !== 0) throw new ApplyError(`nft -c rejects the incremental transaction for ${ctx.target.description} (${firstLines(result.stderr)}); nothing was changed; kpc apply --full loads the whole table`);
+          } finally {
+            await removePending(check);
+          }
+        })(),
+      ]);
     },
     async commit(ctx) {
       if (!transaction) return;
@@ -106,9 +133,21 @@ export async function findNft(target: Target, runDir: string, generated: string)
 }
 
 /** iptables, one family: filter's and nat's markers must name the same kept text. */
-export async function findIptables(target: Target, runDir: string, family: IPFamily, tool: 'iptables' | 'ip6tables', generated: string): Promise<IncrementalJob | null> {
+/** The markers of filter and nat for one tool (null where none); started before emitting, as readNftMarkers. */
+export function readIptablesMarkers(target: Target, tool: 'iptables' | 'ip6tables'): Promise<(string | null)[]> {
+  return Promise.all(MARKER_TABLES.map((table) => readIptablesMarker(target.exec, tool, table)));
+}
+
+export async function findIptables(
+  target: Target,
+  runDir: string,
+  family: IPFamily,
+  tool: 'iptables' | 'ip6tables',
+  generated: string,
+  reading: Promise<(string | null)[]> = readIptablesMarkers(target, tool),
+): Promise<IncrementalJob | null> {
   const key = loadedKey(tool, family);
-  const markers = await Promise.all(MARKER_TABLES.map((table) => readIptablesMarker(target.exec, tool, table)));
+  const markers = await reading;
   const hash = markers[0];
   if (!hash || markers.some((m) => m !== hash)) return null;
   const before = await readLoaded(runDir, key, hash);
@@ -129,19 +168,27 @@ export async function findIptables(target: Target, runDir: string, family: IPFam
   return {
     before,
     after,
+    key,
+    beforeHash: hash,
+    afterHash: next,
     transaction: restore,
     changes: plan.kind === 'incremental' ? plan.changes : 0,
     label: `${tool} (IPv${family}, incremental: ${plan.kind === 'incremental' ? plan.changes : 0} chains)`,
     async check(ctx) {
       if (!restore) return;
-      await keepLoaded(ctx.runDir, key, after);
-      const test = await writePending(ctx.runDir, `${tool}-test.rules`, restore);
-      try {
-        const result = await ctx.target.exec([`${tool}-restore`, '-w', '--noflush', '--test', test]);
-        if (result.exitCode !== 0) throw new ApplyError(`${tool}-restore --test rejects the incremental rules for ${ctx.target.description} (${firstLines(result.stderr)}); nothing was changed; kpc apply --full loads every chain`);
-      } finally {
-        await removePending(test);
-      }
+      // The text is kept (before the commit, as always) while the tool tests.
+      await Promise.all([
+        keepLoaded(ctx.runDir, key, after, next),
+        (async () => {
+          const test = await writePending(ctx.runDir, `${tool}-test.rules`, restore);
+          try {
+            const result = await ctx.target.exec([`${tool}-restore`, '-w', '--noflush', '--test', test]);
+            if (result.exitCode !== 0) throw new ApplyError(`${tool}-restore --test rejects the incremental rules for ${ctx.target.description} (${firstLines(result.stderr)}); nothing was changed; kpc apply --full loads every chain`);
+          } finally {
+            await removePending(test);
+          }
+        })(),
+      ]);
     },
     async commit(ctx) {
       if (!restore) return;

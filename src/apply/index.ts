@@ -8,7 +8,7 @@ import { emit, type NftLayout } from '../compile.js';
 import { emitIpvsParts } from '../emit/ipvs/index.js';
 import { nftFamilies } from '../emit/nftables/index.js';
 import type { IPFamily, RoutingGraph } from '../graph/types.js';
-import { familyLabel, prepareIptables, commitIptables, checkIptables, ownedTexts, type IptablesJob } from './apply-iptables.js';
+import { familyLabel, prepareIptables, commitIptables, checkIptables, loadedKey, ownedTexts, type IptablesJob } from './apply-iptables.js';
 import { commitIpvs, prepareIpvs } from './apply-ipvs.js';
 import { commitNft, prepareNft } from './apply-nftables.js';
 import { conntrackDeletions, runConntrack, udpFrontends } from './conntrack.js';
@@ -18,10 +18,12 @@ import { hostTarget, type Scratch, type Target } from './exec.js';
 import { sweepPending } from './files.js';
 import { describePlan, ipvsadmText, ownedLiveServices, planIsEmpty } from './ipvs.js';
 import { acquireLock, LockBusyError } from './lock.js';
-import { findIptables, findNft, type IncrementalJob } from './incremental.js';
+import { findIptables, findNft, readIptablesMarkers, readNftMarkers, type IncrementalJob } from './incremental.js';
 import { Sandbox } from './sandbox.js';
 import { formatServiceChanges, ipvsFrontendNames, ipvsServiceChanges, refusal, serviceChanges, type ServiceChanges } from './services.js';
 import { readRecord, unionRecord, writeRecord, type ApplyRecord } from './state.js';
+import { keepServiceRecord, readServiceRecord, recordChanges, recordFormat, serviceRecord, type ServiceRecord } from './service-record.js';
+import { textHash } from './generation.js';
 
 export { ApplyError, ApplyRefusedError, HostError } from './errors.js';
 export { formatServiceChanges, type ServiceChanges } from './services.js';
@@ -70,7 +72,7 @@ export interface ApplyReport {
   diff: string;
   /** The same change by meaning (kpc diff's report: frontends and endpoints per service port); '' when none or unreadable. Only in a dry run. */
   semantic: string;
-  /** Services added, changed and removed (read back from the live and the new rules); null when nothing changes. */
+  /** Services added, changed and removed (from the Service records kept with the texts, else read back from the live and the new rules); null when nothing changes. */
   services: ServiceChanges | null;
   /** Only in a dry run: why the apply itself would be refused (ApplyRefusedError's message), or null. */
   refused: string | null;
@@ -110,18 +112,22 @@ export async function applyGraph(graph: RoutingGraph, options: ApplyOptions): Pr
     const ctx: ApplyContext = { target, runDir, lock, hooks: options.hooks ?? {} };
     const record = await readRecord(runDir);
     onStep('reading the live rules and checking the new ones');
-    const sandbox = await (target.openScratch ? target.openScratch() : Sandbox.open(target)).catch((error: unknown) => {
-      throw new ApplyError(`${(error as Error).message}; nothing was changed`);
-    });
+    // The scratch namespace is opened on first use: the incremental path checks against the host itself and never needs one (opening it cost a quarter of a second).
+    let opened: Promise<Scratch> | null = null;
+    const open = () =>
+      (opened ??= (target.openScratch ? target.openScratch() : Sandbox.open(target)).catch((error: unknown) => {
+        throw new ApplyError(`${(error as Error).message}; nothing was changed`);
+      }));
+    const sandbox: Scratch = { exec: async (argv, execOptions) => (await open()).exec(argv, execOptions), close: () => {} };
     let prepared: Prepared;
     try {
-      prepared = await prepare(ctx, sandbox, graph, options, record);
+      prepared = await prepare(ctx, sandbox, graph, options, record, lap);
     } catch (error) {
       // Reading, generating and checking change nothing: say so whatever failed.
       if (error instanceof ApplyError) throw error;
       throw new ApplyError(`${(error as Error).message}; nothing was changed`);
     } finally {
-      sandbox.close();
+      if (opened) (await (opened as Promise<Scratch>).catch(() => null))?.close();
     }
     let services: ServiceChanges | null = null;
     try {
@@ -130,7 +136,7 @@ export async function applyGraph(graph: RoutingGraph, options: ApplyOptions): Pr
       throw new ApplyError(`reading the live and the new rules back to count Services failed (${(error as Error).message}); nothing was changed`);
     }
     const refused = options.allowEmpty ? null : refusal(services, { objects: options.inputObjects ?? null, servicePorts: graph.servicePorts.length, skipped: graph.skipped });
-    lap('read and check');
+    lap(prepared.incremental ? 'count services' : 'read and check');
     const next: ApplyRecord = {
       version: 1,
       udp: udpFrontends(graph),
@@ -148,7 +154,9 @@ export async function applyGraph(graph: RoutingGraph, options: ApplyOptions): Pr
       if (services) await options.onServices?.(formatServiceChanges(services));
       onStep('loading the new rules');
       await writeRecord(runDir, unionRecord(record, next));
-      report.applied = await prepared.commit(ctx);
+      // Before the commit, as the text it describes: a host that holds the new text always has its record.
+      for (const kept of prepared.records) await keepServiceRecord(runDir, kept.key, kept.hash, kept.record);
+      report.applied = await prepared.commit(ctx, lap);
       lap('commit');
     }
     const deletions = conntrackDeletions(record.udp, next.udp);
@@ -177,17 +185,37 @@ interface Prepared {
   /** Services added, changed and removed, live to wanted. */
   services(): ServiceChanges;
   ipvsServices?: string[];
-  commit(ctx: ApplyContext): Promise<string[]>;
+  /** Only the differences are sent (the host holds kpc's last text). */
+  incremental?: boolean;
+  /** The Service record of each text about to be committed (none in IPVS mode), kept with it. */
+  records: KeptRecord[];
+  /** `lap(step)` ends a step's timing (ApplyReport.timings). */
+  commit(ctx: ApplyContext, lap: Lap): Promise<string[]>;
 }
 
-async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph, options: ApplyOptions, record: ApplyRecord): Promise<Prepared> {
+type Lap = (step: string) => void;
+
+interface KeptRecord {
+  key: string;
+  hash: string;
+  record: ServiceRecord;
+}
+
+async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph, options: ApplyOptions, record: ApplyRecord, lap: Lap): Promise<Prepared> {
   switch (options.mode) {
     case 'iptables': {
       const families = options.families ?? nftFamilies(graph);
+      const tools = families.map((family): 'iptables' | 'ip6tables' => (family === 4 ? 'iptables' : 'ip6tables'));
+      const tryIncremental = !options.full && !options.dryRun;
+      // The markers are read while the rules are generated.
+      const markers = tryIncremental ? tools.map((tool) => readIptablesMarkers(ctx.target, tool)) : [];
       const texts = families.map((family) => emit(graph, { mode: 'iptables', family }));
-      if (!options.full && !options.dryRun) {
-        const found = await Promise.all(families.map((family, i) => findIptables(ctx.target, ctx.runDir, family, family === 4 ? 'iptables' : 'ip6tables', texts[i]!)));
-        if (found.every((job): job is IncrementalJob => job !== null)) return incremental('iptables', found);
+      const records = families.map((family) => serviceRecord(graph, recordFormat('iptables'), [family]));
+      lap('emit');
+      if (tryIncremental) {
+        const found = await Promise.all(families.map((family, i) => findIptables(ctx.target, ctx.runDir, family, tools[i]!, texts[i]!, markers[i])));
+        lap('marker and plan');
+        if (found.every((job): job is IncrementalJob => job !== null)) return incremental(ctx, 'iptables', found, records);
       }
       const jobs: IptablesJob[] = [];
       for (const [i, family] of families.entries()) {
@@ -203,6 +231,7 @@ async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph,
         semantic: () => pairs.map(semantic).join(''),
         // One Service may have rules in both families: counted once, over both.
         services: () => serviceChanges(merged(pairs.map((p) => p().before)), merged(pairs.map((p) => p().after))),
+        records: jobs.map((job, i) => ({ key: loadedKey(job.tool, job.family), hash: textHash(texts[i]!), record: records[i]! })),
         async commit(c) {
           for (const job of changedJobs) await checkIptables(c, job);
           return commitIptables(c, changedJobs);
@@ -210,10 +239,16 @@ async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph,
       };
     }
     case 'nftables': {
+      const tryIncremental = !options.full && !options.dryRun;
+      // The markers are read while the rules are generated.
+      const markers = tryIncremental ? readNftMarkers(ctx.target) : null;
       const generated = emit(graph, { mode: 'nftables', family: 4, layout: options.layout });
-      if (!options.full && !options.dryRun) {
-        const found = await findNft(ctx.target, ctx.runDir, generated);
-        if (found) return incremental('nftables', [found]);
+      const record = serviceRecord(graph, recordFormat('nftables', options.layout), [4, 6]);
+      lap('emit');
+      if (markers) {
+        const found = await findNft(ctx.target, ctx.runDir, generated, markers);
+        lap('marker and plan');
+        if (found) return incremental(ctx, 'nftables', [found], [record]);
       }
       const job = await prepareNft(ctx.target, sandbox, generated);
       const pair = readBack('nftables', job.before, job.wanted);
@@ -223,6 +258,7 @@ async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph,
         diff: () => unified('nftables', job.before, job.wanted),
         semantic: () => semantic(pair),
         services: () => serviceChanges(pair().before, pair().after),
+        records: [{ key: 'nftables', hash: textHash(generated), record }],
         async commit(c) {
           await commitNft(c, job);
           return ['nftables (table kube-proxy)'];
@@ -243,6 +279,7 @@ async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph,
         semantic: () => semantic(readBack('ipvs', before, job.saved.wanted)) + job.iptables.map((j) => semantic(readBack('iptables', j.saved.before, j.saved.wanted))).join(''),
         services: () => ipvsServiceChanges(job.live, job.wanted, record.ipvsServices, { ...record.ipvsNames, ...ipvsFrontendNames(graph) }),
         ipvsServices: job.serviceKeys,
+        records: [],
         commit: (c) => commitIpvs(c, job),
       };
     }
@@ -253,19 +290,26 @@ async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph,
  * The host holds kpc's last texts (their markers say so): the change is
  * planned from the two generated texts, without listing the live tables or
  * loading the new rules in a scratch namespace, and committed as one
- * transaction per family (nft -c / -restore --test first).
+ * transaction per family (nft -c / -restore --test first). Services are
+ * counted from the records kept with the texts (service-record.ts); where
+ * those cannot say, from both texts read back.
  */
-function incremental(format: 'iptables' | 'nftables', jobs: IncrementalJob[]): Prepared {
+async function incremental(ctx: ApplyContext, format: 'iptables' | 'nftables', jobs: IncrementalJob[], wanted: ServiceRecord[]): Promise<Prepared> {
   const changedJobs = jobs.filter((j) => j.transaction !== null);
   const pairs = jobs.map((j) => readBack(format, j.before, j.after));
+  const live = changedJobs.length ? await Promise.all(jobs.map((j) => readServiceRecord(ctx.runDir, j.key, j.beforeHash))) : [];
+  const fromRecords = live.every((r): r is ServiceRecord => r !== null) ? recordChanges(live, wanted) : null;
   return {
     changed: changedJobs.length > 0,
     describe: changedJobs.map((j) => j.label),
     diff: () => jobs.map((j) => unified(j.label, j.before, j.after)).join(''),
     semantic: () => pairs.map(semantic).join(''),
-    services: () => serviceChanges(merged(pairs.map((p) => p().before)), merged(pairs.map((p) => p().after))),
-    async commit(c) {
+    services: () => fromRecords ?? serviceChanges(merged(pairs.map((p) => p().before)), merged(pairs.map((p) => p().after))),
+    records: jobs.map((j, i) => ({ key: j.key, hash: j.afterHash, record: wanted[i]! })),
+    incremental: true,
+    async commit(c, lap) {
       for (const job of changedJobs) await job.check(c);
+      lap('check');
       // Every family's commit starts in the same tick, from files written beforehand (as the full path's): a kill from here on leaves them all committed.
       const results = await Promise.allSettled(changedJobs.map((job) => job.commit(c)));
       const failed = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));

@@ -24,28 +24,46 @@ export interface RestoreTable {
 /** Tables by name, in file order. */
 export type RestoreFile = Map<string, RestoreTable>;
 
-/** Reads iptables-restore text as kpc writes it (counters and comments ignored). */
+/**
+ * Reads iptables-restore text as kpc writes it (counters and comments
+ * ignored). One pass over the text, line by line without splitting it
+ * first: at 10,000 service ports it has 400,000 lines.
+ */
 export function parseRestore(text: string): RestoreFile {
   const tables: RestoreFile = new Map();
   let current: RestoreTable | null = null;
-  for (const raw of text.split('\n')) {
-    const line = raw.trimEnd();
+  let lastName = '';
+  let last: { policy: string; rules: string[] } | undefined;
+  const length = text.length;
+  let pos = 0;
+  while (pos <= length) {
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = length;
+    const line = text.slice(pos, end).trimEnd();
+    pos = end + 1;
     if (line === '' || line.startsWith('#')) continue;
-    if (line.startsWith('*')) {
+    if (line.startsWith('-A ')) {
+      if (!current) throw new Error(`a line outside any table: ${line.slice(0, 80)}`);
+      const space = line.indexOf(' ', 3);
+      const name = space < 0 ? line.slice(3) : line.slice(3, space);
+      // Rules of one chain mostly come together: the last chain saves a lookup.
+      if (name !== lastName || !last) {
+        last = current.chains.get(name);
+        if (!last) throw new Error(`a rule for chain ${name} before it is declared`);
+        lastName = name;
+      }
+      last.rules.push(space < 0 ? '' : line.slice(space + 1));
+    } else if (line.startsWith('*')) {
       current = { chains: new Map() };
       tables.set(line.slice(1), current);
-    } else if (line === 'COMMIT') current = null;
-    else if (!current) throw new Error(`a line outside any table: ${line.slice(0, 80)}`);
+      last = undefined;
+    } else if (line === 'COMMIT') {
+      current = null;
+      last = undefined;
+    } else if (!current) throw new Error(`a line outside any table: ${line.slice(0, 80)}`);
     else if (line.startsWith(':')) {
       const [name, policy] = line.slice(1).split(' ');
       if (!current.chains.has(name!)) current.chains.set(name!, { policy: policy ?? '-', rules: [] });
-    } else if (line.startsWith('-A ')) {
-      const rest = line.slice(3);
-      const space = rest.indexOf(' ');
-      const name = space < 0 ? rest : rest.slice(0, space);
-      const chain = current.chains.get(name);
-      if (!chain) throw new Error(`a rule for chain ${name} before it is declared`);
-      chain.rules.push(space < 0 ? '' : rest.slice(space + 1));
     } else throw new Error(`not a line the planner knows: ${line.slice(0, 80)}`);
   }
   return tables;

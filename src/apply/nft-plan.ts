@@ -65,69 +65,213 @@ function statements(text: string): string[] {
 }
 
 function braces(line: string): number {
+  if (!line.includes('{') && !line.includes('}')) return 0;
   const bare = line.replace(/"[^"]*"/g, '""');
   return (bare.match(/\{/g)?.length ?? 0) - (bare.match(/\}/g)?.length ?? 0);
 }
 
 const STATEMENT = /^(add|delete|flush) (table|chain|set|map|rule|element) (ip6?|inet) (\S+)(?: (\S+))?(.*)$/;
 
-/** Reads a kpc-generated nftables file into objects; throws on anything it does not know (the caller then loads in full). */
-export function parseNft(text: string): NftObjects {
-  const tables: NftObjects = new Map();
-  const tableOf = (family: string, name: string): NftTable => {
+/** Tables by key as parsing fills them in. */
+class Tables {
+  readonly map: NftObjects = new Map();
+  private last: NftTable | null = null;
+
+  get(family: string, name: string): NftTable {
+    if (this.last && this.last.family === family && this.last.name === name) return this.last;
     const key = `${family} ${name}`;
-    let table = tables.get(key);
-    if (!table) tables.set(key, (table = { family: family as NftFamily, name, decl: '', chains: new Map(), sets: new Map() }));
+    let table = this.map.get(key);
+    if (!table) this.map.set(key, (table = { family: family as NftFamily, name, decl: '', chains: new Map(), sets: new Map() }));
+    this.last = table;
     return table;
-  };
-  for (const statement of statements(text)) {
-    const match = STATEMENT.exec(statement);
-    if (!match) throw new Error(`not a statement the planner knows: ${statement.slice(0, 80)}`);
-    const [, verb, kind, family, tableName, objectName, rawRest] = match;
-    const rest = rawRest ?? '';
-    if (kind === 'table') {
-      const decl = `${objectName ? ` ${objectName}` : ''}${rest}`;
-      if (verb === 'delete') tables.delete(`${family} ${tableName}`);
-      else if (verb === 'add') {
-        const table = tableOf(family!, tableName!);
-        if (decl) table.decl = decl;
-      } else throw new Error(`${verb} table is not something the planner knows`);
-      continue;
+  }
+
+  delete(family: string, name: string): void {
+    this.map.delete(`${family} ${name}`);
+    this.last = null;
+  }
+}
+
+/** One joined statement into `tables` (the general path: any statement the planner knows). */
+function addStatement(tables: Tables, statement: string): void {
+  const match = STATEMENT.exec(statement);
+  if (!match) throw new Error(`not a statement the planner knows: ${statement.slice(0, 80)}`);
+  const [, verb, kind, family, tableName, objectName, rawRest] = match;
+  const rest = rawRest ?? '';
+  if (kind === 'table') {
+    const decl = `${objectName ? ` ${objectName}` : ''}${rest}`;
+    if (verb === 'delete') tables.delete(family!, tableName!);
+    else if (verb === 'add') {
+      const table = tables.get(family!, tableName!);
+      if (decl) table.decl = decl;
+    } else throw new Error(`${verb} table is not something the planner knows`);
+    return;
+  }
+  const table = tables.get(family!, tableName!);
+  const name = objectName!;
+  if (verb !== 'add') throw new Error(`${verb} ${kind} is not something the planner knows`);
+  switch (kind) {
+    case 'chain': {
+      const chain = table.chains.get(name);
+      if (!chain) table.chains.set(name, { decl: rest, rules: [] });
+      else if (rest && rest !== chain.decl) chain.decl = rest;
+      break;
     }
-    const table = tableOf(family!, tableName!);
-    const name = objectName!;
-    if (verb !== 'add') throw new Error(`${verb} ${kind} is not something the planner knows`);
-    switch (kind) {
-      case 'chain': {
-        const chain = table.chains.get(name);
-        if (!chain) table.chains.set(name, { decl: rest, rules: [] });
-        else if (rest && rest !== chain.decl) chain.decl = rest;
-        break;
-      }
-      case 'set':
-      case 'map': {
-        const set = table.sets.get(name);
-        if (!set) table.sets.set(name, { kind, decl: rest, elements: [] });
-        else if (rest) set.decl = rest;
-        break;
-      }
-      case 'rule': {
-        const chain = table.chains.get(name);
-        if (!chain) throw new Error(`a rule for chain ${name} before the chain is declared`);
-        chain.rules.push(rest.replace(/^ /, ''));
-        break;
-      }
-      case 'element': {
-        const set = table.sets.get(name);
-        if (!set) throw new Error(`elements for ${name} before the set is declared`);
-        const body = /^\s*\{(.*)\}\s*$/.exec(rest);
-        if (!body) throw new Error(`elements for ${name} are not one { ... } list`);
-        set.elements.push(...splitElements(body[1]!));
-        break;
-      }
+    case 'set':
+    case 'map': {
+      const set = table.sets.get(name);
+      if (!set) table.sets.set(name, { kind, decl: rest, elements: [] });
+      else if (rest) set.decl = rest;
+      break;
+    }
+    case 'rule':
+      addRule(table, name, rest.replace(/^ /, ''));
+      break;
+    case 'element': {
+      const body = /^\s*\{(.*)\}\s*$/.exec(rest);
+      if (!body) throw new Error(`elements for ${name} are not one { ... } list`);
+      addElements(table, name, splitElements(body[1]!));
+      break;
     }
   }
-  return tables;
+}
+
+function addRule(table: NftTable, chainName: string, rule: string): void {
+  const chain = table.chains.get(chainName);
+  if (!chain) throw new Error(`a rule for chain ${chainName} before the chain is declared`);
+  chain.rules.push(rule);
+}
+
+function addElements(table: NftTable, setName: string, elements: string[]): void {
+  const set = table.sets.get(setName);
+  if (!set) throw new Error(`elements for ${setName} before the set is declared`);
+  for (const element of elements) set.elements.push(element);
+}
+
+/** Reads a kpc-generated nftables file into objects the general way, statement by statement (what parseNft must equal; tests compare them). */
+export function parseNftStatements(text: string): NftObjects {
+  const tables = new Tables();
+  for (const statement of statements(text)) addStatement(tables, statement);
+  return tables.map;
+}
+
+/**
+ * `add rule|chain FAMILY TABLE NAME REST` split at single spaces (`from`:
+ * where FAMILY starts), or null when it is not that plain (the general path
+ * then reads it).
+ */
+function plainStatement(line: string, from: number): [family: string, table: string, name: string, rest: string] | null {
+  const a = line.indexOf(' ', from);
+  if (a < 0) return null;
+  const b = line.indexOf(' ', a + 1);
+  if (b < 0) return null;
+  const c = line.indexOf(' ', b + 1);
+  const family = line.slice(from, a);
+  if (family !== 'ip' && family !== 'ip6' && family !== 'inet') return null;
+  const table = line.slice(a + 1, b);
+  const name = c < 0 ? line.slice(b + 1) : line.slice(b + 1, c);
+  if (!table || !name || SPACE.test(table) || SPACE.test(name)) return null;
+  return [family, table, name, c < 0 ? '' : line.slice(c + 1)];
+}
+
+const SPACE = /\s/;
+
+/** An element line as kpc writes one (`\t10.0.0.1 . tcp . 80 : goto x,`): no brackets. */
+const PLAIN_ELEMENT = /^[^{}[\]()]*$/;
+
+/**
+ * Reads a kpc-generated nftables file into objects; throws on anything it
+ * does not know (the caller then loads in full). Equal to
+ * parseNftStatements, in one pass over the text without joining
+ * statements: rule lines and element blocks (one element a line) are read
+ * directly, anything else the general way. At 10,000 service ports the
+ * files have a million lines: reading them is most of the incremental
+ * path's planning time.
+ */
+export function parseNft(text: string): NftObjects {
+  const tables = new Tables();
+  let lastChain: NftChain | undefined;
+  let lastChainName = '';
+  let lastTable: NftTable | null = null;
+  const length = text.length;
+  let pos = 0;
+  const nextLine = (): string => {
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = length;
+    let from = pos;
+    let to = end;
+    pos = end + 1;
+    // trim() for the spaces kpc writes, without a new string per line; any other whitespace at an end, trim() itself.
+    while (from < to && isBlank(text.charCodeAt(from))) from++;
+    while (to > from && isBlank(text.charCodeAt(to - 1))) to--;
+    const line = text.slice(from, to);
+    return from < to && (isOddBlank(text.charCodeAt(from)) || isOddBlank(text.charCodeAt(to - 1))) ? line.trim() : line;
+  };
+  while (pos < length) {
+    const start = pos;
+    const line = nextLine();
+    if (line === '' || line.charCodeAt(0) === 35) continue;
+    const rule = line.startsWith('add rule ') && braces(line) === 0 ? plainStatement(line, 9) : null;
+    if (rule) {
+      const table = tables.get(rule[0], rule[1]);
+      // Rules of one chain mostly come together: the last chain saves a lookup by a long name.
+      if (table !== lastTable || rule[2] !== lastChainName) {
+        lastChain = table.chains.get(rule[2]);
+        if (!lastChain) throw new Error(`a rule for chain ${rule[2]} before the chain is declared`);
+        lastTable = table;
+        lastChainName = rule[2];
+      }
+      lastChain!.rules.push(rule[3]);
+      continue;
+    }
+    const chain = line.startsWith('add chain ') && !line.includes('{') && !line.includes('}') ? plainStatement(line, 10) : null;
+    if (chain && chain[3] === '') {
+      const table = tables.get(chain[0], chain[1]);
+      if (!table.chains.has(chain[2])) table.chains.set(chain[2], { decl: '', rules: [] });
+      continue;
+    }
+    if (line.startsWith('add element ') && line.endsWith(' {') && line.indexOf('{') === line.length - 1 && !line.includes('"')) {
+      const head = STATEMENT.exec(line.slice(0, -2));
+      const elements = head && head[6] === '' ? elementBlock(nextLine, () => pos < length) : null;
+      if (head && elements) {
+        addElements(tables.get(head[3]!, head[4]!), head[5]!, elements);
+        continue;
+      }
+    }
+    // Anything else: this statement (with its continuation lines) the general way.
+    pos = start;
+    let statement = nextLine();
+    let depth = braces(statement);
+    while (depth > 0) {
+      if (pos >= length) throw new Error('the nftables file ends inside a { } block');
+      const more = nextLine();
+      statement += ` ${more}`;
+      depth += braces(more);
+    }
+    addStatement(tables, statement);
+  }
+  return tables.map;
+}
+
+const isBlank = (c: number) => c === 32 || c === 9 || c === 13;
+/** Whitespace trim() removes besides space, tab and CR (and newline, which ends lines). */
+const isOddBlank = (c: number) => c === 11 || c === 12 || c === 160 || c === 0xfeff || (c >= 0x1680 && /\s/.test(String.fromCharCode(c)));
+
+/** The elements of a block whose lines hold whole elements, up to its `}` line; null when a line is not that plain. */
+function elementBlock(nextLine: () => string, more: () => boolean): string[] | null {
+  const out: string[] = [];
+  while (more()) {
+    const line = nextLine();
+    if (line === '}') return out;
+    if (line.startsWith('#') || !PLAIN_ELEMENT.test(line) || (line.split('"').length - 1) % 2 !== 0) return null;
+    if (line.includes('"') || line.indexOf(',') !== line.length - 1) {
+      for (const entry of splitElements(line)) out.push(entry);
+      continue;
+    }
+    const entry = line.slice(0, -1).trim();
+    if (entry) out.push(/\s\s|[^\S ]/.test(entry) ? entry.replace(/\s+/g, ' ') : entry);
+  }
+  return null;
 }
 
 /** A `{ a, b : goto c, d }` list's entries (commas inside quotes or braces do not split). */
@@ -185,6 +329,8 @@ export function planNft(live: NftObjects, wanted: NftObjects, extra = ''): NftPl
         changes++;
         phases.create.push(`add ${set.kind} ${at} ${name}${set.decl}`);
       }
+      // Most sets are the same, in the same order: no need to index their elements.
+      if (old && sameRules(old.elements, set.elements)) continue;
       const had = new Set(old?.elements ?? []);
       const has = new Set(set.elements);
       const gone = [...had].filter((e) => !has.has(e));

@@ -1,4 +1,6 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RECORD_SUFFIX } from '../../src/apply/generation.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyGraph, type ApplyMode } from '../../src/apply/index.js';
 import { foreignText, parseSave } from '../../src/apply/iptables.js';
@@ -73,12 +75,37 @@ describeKernel('kpc apply sends only the differences to a host holding its last 
         expect(again.changed).toBe(false);
       }
       expect(await foreign(ns.name)).toBe(foreignBefore);
-      expect(readdirSync(run.path).filter((f) => f.startsWith('loaded-')).length, 'one kept text per family').toBe(1);
+      expect(readdirSync(run.path).filter((f) => f.startsWith('loaded-') && !f.endsWith(RECORD_SUFFIX)).length, 'one kept text per family').toBe(1);
+      expect(readdirSync(run.path).filter((f) => f.endsWith(RECORD_SUFFIX)).length, 'and its Service record').toBe(1);
+    }, 120_000);
+
+    it('counts Services from the kept records, from the rules read back when a record is gone, and still refuses to remove them all', async () => {
+      await applyGraph(compile(objects(1)), { mode, target: ns.target, runDir: run.path });
+      // A Service only the record knows: counted, so the count comes from the record, not from the rules.
+      const [kept] = readdirSync(run.path).filter((name) => name.endsWith(RECORD_SUFFIX));
+      const record = JSON.parse(readFileSync(join(run.path, kept!), 'utf8'));
+      writeFileSync(join(run.path, kept!), JSON.stringify({ ...record, services: { ...record.services, 'test/ghost': 'x' } }));
+      // The incremental path checks against the host itself: it opens no scratch namespace (this target cannot).
+      const noScratch = { ...ns.target, openScratch: async () => Promise.reject(new Error('no scratch namespace here')) };
+      const two = await applyGraph(compile(objects(2)), { mode, target: noScratch, runDir: run.path });
+      expect(two.applied.join()).toContain('incremental');
+      expect(two.services).toEqual({ added: [], changed: ['test/s0', 'test/s1', 'test/s2', 'test/s3', 'test/s4'], removed: ['test/ghost', 'test/s5'], live: 7 });
+      for (const f of readdirSync(run.path).filter((name) => name.endsWith(RECORD_SUFFIX))) rmSync(join(run.path, f));
+      const three = await applyGraph(compile(objects(3)), { mode, target: ns.target, runDir: run.path });
+      expect(three.applied.join()).toContain('incremental');
+      expect(three.services, 'read back: the record was gone').toEqual({ added: ['test/added', 'test/s5'], changed: [], removed: [], live: 5 });
+      expect(readdirSync(run.path).filter((f) => f.endsWith(RECORD_SUFFIX)).length, 'written again with the text').toBe(1);
+      const before = await fullDump(ns.name);
+      await expect(applyGraph(compile([service('other', { clusterIPs: ['10.96.1.1'], ports: [{ port: 80 }] })]), { mode, target: ns.target, runDir: run.path })).rejects.toThrow(/would remove all 7 Services/);
+      expect(await fullDump(ns.name)).toBe(before);
+      const back = await applyGraph(compile(objects(1)), { mode, target: ns.target, runDir: run.path });
+      expect(back.applied.join()).toContain('incremental');
+      expect(back.services).toEqual({ added: [], changed: ['test/s0', 'test/s1', 'test/s2', 'test/s3', 'test/s4', 'test/s5'], removed: ['test/added'], live: 7 });
     }, 120_000);
 
     it('a marker changed by another program, or a kept text gone, means a full load', async () => {
       await applyGraph(compile(objects(1)), { mode, target: ns.target, runDir: run.path });
-      if (mode === 'nftables') await sh(ns.name, ['nft', 'flush', 'chain', 'ip', 'kube-proxy', 'kpc-generation']);
+      if (mode === 'nftables') await sh(ns.name, ['nft', 'flush', 'set', 'ip', 'kube-proxy', 'kpc-generation']);
       else await sh(ns.name, ['iptables', '-w', '-t', 'nat', '-F', 'KUBE-KPC-GENERATION']);
       const afterEdit = await applyGraph(compile(objects(2)), { mode, target: ns.target, runDir: run.path });
       expect(afterEdit.changed).toBe(true);
