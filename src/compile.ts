@@ -190,7 +190,7 @@ export function validateSources(
       simulateValidated(loaded.objects, validated, options, validated.configs[0]?.value, []);
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
-      diagnostics.push(...error.diagnostics);
+      for (const d of error.diagnostics) diagnostics.push(d);
     }
   }
   // Without --simulate, Services with no cluster IP get no rules: said once, as a warning.

@@ -195,7 +195,7 @@ export async function findIptables(
       const text = ctx.hooks.beforeCommit?.(tool, restore) ?? restore;
       const path = await writePending(ctx.runDir, `${tool}.rules`, text);
       try {
-        const result = await ctx.target.exec([`${tool}-restore`, '-w', '--noflush', path]);
+        const result = await ctx.target.exec([`${tool}-restore`, '-w', '--noflush', path], { discardStdout: true });
         // One kernel commit per table: filter may be in while nat is not. The markers say which; the caller puts them back.
         if (result.exitCode !== 0) throw new ApplyError(`${tool}-restore failed at commit: ${firstLines(result.stderr)}`);
       } finally {
@@ -215,7 +215,7 @@ export async function findIptables(
       if (back.kind === 'incremental') {
         const path = await writePending(ctx.runDir, `${tool}-rollback.rules`, back.restore);
         try {
-          await mustRun(ctx.target.exec, [`${tool}-restore`, '-w', '--noflush', path]);
+          await mustRun(ctx.target.exec, [`${tool}-restore`, '-w', '--noflush', path], { discardStdout: true });
         } finally {
           await removePending(path);
         }

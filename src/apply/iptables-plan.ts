@@ -14,7 +14,7 @@
  * does the full transition as before.
  */
 
-import { isOwnedChain } from './iptables.js';
+import { isOwnedChain, scattered, WHOLE_TABLE_CACHE } from './iptables.js';
 
 export interface RestoreTable {
   /** Chain names in declaration order, built-in ones with their policy. */
@@ -69,6 +69,15 @@ export function parseRestore(text: string): RestoreFile {
   return tables;
 }
 
+/**
+ * From this many declared chains on, a table's restore starts with
+ * WHOLE_TABLE_CACHE: iptables-nft's --noflush parse costs the square of the
+ * chains it names (10,000: 3 s), while the listing costs the table's size
+ * (about a second at 10,000 service ports), too much for the usual few
+ * chains. Safe first in the table here: this planner never writes built-in chains.
+ */
+export const MANY_CHAINS = 1000;
+
 export type RestorePlan =
   | { kind: 'same' }
   | { kind: 'incremental'; restore: string; changes: number }
@@ -99,17 +108,21 @@ export function planRestore(live: RestoreFile, wanted: RestoreFile, extra: (tabl
       }
       if (old && sameRules(old.rules, chain.rules)) continue;
       changes++;
-      declare.push(`:${name} - [0:0]`);
+      declare.push(name);
       for (const rule of chain.rules) rules.push(`-A ${name} ${rule}`);
     }
     for (const name of before.chains.keys()) {
       if (after.chains.has(name)) continue;
       if (!isOwnedChain(name)) return { kind: 'full', reason: `${tableName} chain ${name} is no longer written` };
       changes++;
-      declare.push(`:${name} - [0:0]`);
+      declare.push(name);
       remove.push(`-X ${name}`);
     }
-    out.push(`*${tableName}`, ...declare, ...rules, ...remove, ...extra(tableName), 'COMMIT');
+    // Many chains at once (a big change): the whole-table cache keeps iptables-nft's parse linear, and new chains are created in scattered order (see both in iptables.ts).
+    const many = declare.length >= MANY_CHAINS;
+    const declarations = (many ? scattered(declare) : declare).map((name) => `:${name} - [0:0]`);
+    // Appended one list at a time: spreading 100,000 rules into one push() overflows the stack.
+    for (const part of [[`*${tableName}`], many ? [WHOLE_TABLE_CACHE] : [], declarations, rules, remove, extra(tableName), ['COMMIT']]) for (const line of part) out.push(line);
   }
   if (changes === 0) return { kind: 'same' };
   return { kind: 'incremental', restore: out.join('\n') + '\n', changes };

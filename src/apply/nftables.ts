@@ -115,7 +115,8 @@ export function normalizeListing(listing: string): string {
       }
       setLines.push(text);
       if (trimmed === '}') {
-        out.push(...setLines);
+        // One at a time: a listed map of 100,000 elements is too many arguments for one push().
+        for (const l of setLines) out.push(l);
         setLines = null;
       }
       continue;
@@ -126,6 +127,6 @@ export function normalizeListing(listing: string): string {
     }
     out.push(text);
   }
-  if (setLines) out.push(...setLines);
+  if (setLines) for (const l of setLines) out.push(l);
   return out.join('\n').trimEnd() + '\n';
 }

@@ -80,7 +80,7 @@ export function validateObjects(objects: LoadedObject[], options: ValidateOption
   const filed = inventory.finish();
   // In input order, each object's problems together, now that repeats are known too.
   const diagnostics: Diagnostic[] = [];
-  for (const r of reporters) if (r.diagnostics.length) diagnostics.push(...r.diagnostics);
+  for (const r of reporters) for (const d of r.diagnostics) diagnostics.push(d);
   return { inventory: filed, configs, diagnostics, checked: objects.length, workloads };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRestore, planRestore } from '../../src/apply/iptables-plan.js';
+import { MANY_CHAINS, parseRestore, planRestore } from '../../src/apply/iptables-plan.js';
 import { elementKey, parseNft, planNft } from '../../src/apply/nft-plan.js';
 import { assertOwnTablesOnly } from '../../src/apply/nftables.js';
 import { withIptablesMarker } from '../../src/apply/generation.js';
@@ -145,6 +145,22 @@ describe('planRestore', () => {
     const text = ipt(['-j KUBE-SEP-OLD']);
     expect(planRestore(parseRestore(text), parseRestore(text)).kind).toBe('same');
     expect(planRestore(parseRestore(text), parseRestore(text.replace('-A INPUT -j KUBE-SERVICES', '-A INPUT -m comment --comment x -j KUBE-SERVICES')))).toMatchObject({ kind: 'full' });
+  });
+
+  it('many chains at once: the restore opens the table with -S (iptables-nft parses it in linear time) and creates them in scattered order; a few: neither', () => {
+    const table = (n: number) => `*nat\n${Array.from({ length: n }, (_, i) => `:KUBE-SEP-${String(i).padStart(5, '0')} - [0:0]`).join('\n')}\n${Array.from({ length: n }, (_, i) => `-A KUBE-SEP-${String(i).padStart(5, '0')} -j DNAT --to-destination 10.0.${i >> 8}.${i & 255}:80`).join('\n')}\nCOMMIT\n`;
+    const empty = parseRestore('*nat\nCOMMIT\n');
+    const many = planRestore(empty, parseRestore(table(MANY_CHAINS)));
+    if (many.kind !== 'incremental') throw new Error(many.kind);
+    const lines = many.restore.split('\n');
+    expect(lines.slice(0, 2)).toEqual(['*nat', '-S']);
+    const declared = lines.filter((l) => l.startsWith(':'));
+    expect(declared).toHaveLength(MANY_CHAINS);
+    expect(declared).not.toEqual([...declared].sort());
+    const few = planRestore(empty, parseRestore(table(3)));
+    if (few.kind !== 'incremental') throw new Error(few.kind);
+    expect(few.restore).not.toContain('\n-S\n');
+    expect(few.restore.split('\n').filter((l) => l.startsWith(':'))).toEqual([':KUBE-SEP-00000 - [0:0]', ':KUBE-SEP-00001 - [0:0]', ':KUBE-SEP-00002 - [0:0]']);
   });
 
   it('the marker goes into filter and nat before their COMMIT', () => {
