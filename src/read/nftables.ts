@@ -35,17 +35,18 @@ class TableReader {
 
   read(): void {
     this.readUnallocatedDrop();
+    // Services are named by the chain an element leads to, or (compact layout: shared chains) by its comment.
     for (const element of this.elements('service-ips')) {
-      const { key, target } = splitMapElement(element);
+      const { key, target, comment } = splitMapElement(element);
       const [address, proto, port] = key.split(' . ');
-      const frontend = this.frontend(ipKey(proto!, readIP(address!), port!), this.clusterIPs.has(readIP(address!)) ? 'cluster-ip' : 'external', serviceOfChain(target));
+      const frontend = this.frontend(ipKey(proto!, readIP(address!), port!), this.clusterIPs.has(readIP(address!)) ? 'cluster-ip' : 'external', serviceOfChain(target) ?? comment);
       if (this.compact) this.followCompact(this.compact, frontend, key, target, false);
       else this.follow(frontend, target);
     }
     for (const element of this.elements('service-nodeports')) {
-      const { key, target } = splitMapElement(element);
+      const { key, target, comment } = splitMapElement(element);
       const [proto, port] = key.split(' . ');
-      const frontend = this.frontend(nodePortKey(proto!, port!), 'node-port', serviceOfChain(target));
+      const frontend = this.frontend(nodePortKey(proto!, port!), 'node-port', serviceOfChain(target) ?? comment);
       if (this.compact) this.followCompact(this.compact, frontend, key, target, true);
       else this.follow(frontend, target);
     }

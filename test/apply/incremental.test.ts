@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RECORD_SUFFIX } from '../../src/apply/generation.js';
+import type { NftLayout } from '../../src/compile.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyGraph, type ApplyMode } from '../../src/apply/index.js';
 import { foreignText, parseSave } from '../../src/apply/iptables.js';
@@ -37,7 +38,12 @@ const FOREIGN_IPT = '*filter\n:INPUT ACCEPT [0:0]\n:MINE - [0:0]\n-A INPUT -j MI
 const FOREIGN_NFT = 'table inet mine {\n  chain c { type filter hook input priority 5; tcp dport 2222 drop; }\n}\n';
 
 describeKernel('kpc apply sends only the differences to a host holding its last rules', () => {
-  describe.each(['iptables', 'nftables'] as ApplyMode[])('%s', (mode) => {
+  // Both nftables layouts: the compact one's changes are mostly elements of shared maps.
+  describe.each([
+    ['iptables', undefined],
+    ['nftables', 'kube-proxy'],
+    ['nftables', 'compact'],
+  ] as [ApplyMode, NftLayout | undefined][])('%s %s', (mode, layout) => {
     const run = runDir();
     const fresh = runDir();
     let ns: Awaited<ReturnType<typeof bareNetns>>;
@@ -60,18 +66,18 @@ describeKernel('kpc apply sends only the differences to a host holding its last 
     const foreign = async (name: string) => `${foreignText(parseSave(await sh(name, ['iptables-save'])).get('filter'))}${foreignText(parseSave(await sh(name, ['iptables-save'])).get('nat'))}${await sh(name, ['nft', 'list', 'table', 'inet', 'mine'])}`;
 
     it('each change is incremental and leaves what a full load leaves; foreign rules untouched', async () => {
-      const first = await applyGraph(compile(objects(1)), { mode, target: ns.target, runDir: run.path });
+      const first = await applyGraph(compile(objects(1)), { mode, layout, target: ns.target, runDir: run.path });
       // After the first load (which creates the nat table's built-in chains where there were none).
       const foreignBefore = await foreign(ns.name);
       expect(first.applied.join()).not.toContain('incremental');
       for (const version of [2, 3, 1] as const) {
         const graph = compile(objects(version));
-        const report = await applyGraph(graph, { mode, target: ns.target, runDir: run.path });
+        const report = await applyGraph(graph, { mode, layout, target: ns.target, runDir: run.path });
         expect(report.changed).toBe(true);
         expect(report.applied.join(), `version ${version}`).toContain('incremental');
-        await applyGraph(graph, { mode, target: reference.target, runDir: fresh.path, full: true });
+        await applyGraph(graph, { mode, layout, target: reference.target, runDir: fresh.path, full: true });
         expect(canonical(await fullDump(ns.name)), `version ${version}: incremental = full`).toBe(canonical(await fullDump(reference.name)));
-        const again = await applyGraph(graph, { mode, target: ns.target, runDir: run.path });
+        const again = await applyGraph(graph, { mode, layout, target: ns.target, runDir: run.path });
         expect(again.changed).toBe(false);
       }
       expect(await foreign(ns.name)).toBe(foreignBefore);
@@ -80,41 +86,41 @@ describeKernel('kpc apply sends only the differences to a host holding its last 
     }, 120_000);
 
     it('counts Services from the kept records, from the rules read back when a record is gone, and still refuses to remove them all', async () => {
-      await applyGraph(compile(objects(1)), { mode, target: ns.target, runDir: run.path });
+      await applyGraph(compile(objects(1)), { mode, layout, target: ns.target, runDir: run.path });
       // A Service only the record knows: counted, so the count comes from the record, not from the rules.
       const [kept] = readdirSync(run.path).filter((name) => name.endsWith(RECORD_SUFFIX));
       const record = JSON.parse(readFileSync(join(run.path, kept!), 'utf8'));
       writeFileSync(join(run.path, kept!), JSON.stringify({ ...record, services: { ...record.services, 'test/ghost': 'x' } }));
       // The incremental path checks against the host itself: it opens no scratch namespace (this target cannot).
       const noScratch = { ...ns.target, openScratch: async () => Promise.reject(new Error('no scratch namespace here')) };
-      const two = await applyGraph(compile(objects(2)), { mode, target: noScratch, runDir: run.path });
+      const two = await applyGraph(compile(objects(2)), { mode, layout, target: noScratch, runDir: run.path });
       expect(two.applied.join()).toContain('incremental');
       expect(two.services).toEqual({ added: [], changed: ['test/s0', 'test/s1', 'test/s2', 'test/s3', 'test/s4'], removed: ['test/ghost', 'test/s5'], live: 7 });
       for (const f of readdirSync(run.path).filter((name) => name.endsWith(RECORD_SUFFIX))) rmSync(join(run.path, f));
-      const three = await applyGraph(compile(objects(3)), { mode, target: ns.target, runDir: run.path });
+      const three = await applyGraph(compile(objects(3)), { mode, layout, target: ns.target, runDir: run.path });
       expect(three.applied.join()).toContain('incremental');
       expect(three.services, 'read back: the record was gone').toEqual({ added: ['test/added', 'test/s5'], changed: [], removed: [], live: 5 });
       expect(readdirSync(run.path).filter((f) => f.endsWith(RECORD_SUFFIX)).length, 'written again with the text').toBe(1);
       const before = await fullDump(ns.name);
-      await expect(applyGraph(compile([service('other', { clusterIPs: ['10.96.1.1'], ports: [{ port: 80 }] })]), { mode, target: ns.target, runDir: run.path })).rejects.toThrow(/would remove all 7 Services/);
+      await expect(applyGraph(compile([service('other', { clusterIPs: ['10.96.1.1'], ports: [{ port: 80 }] })]), { mode, layout, target: ns.target, runDir: run.path })).rejects.toThrow(/would remove all 7 Services/);
       expect(await fullDump(ns.name)).toBe(before);
-      const back = await applyGraph(compile(objects(1)), { mode, target: ns.target, runDir: run.path });
+      const back = await applyGraph(compile(objects(1)), { mode, layout, target: ns.target, runDir: run.path });
       expect(back.applied.join()).toContain('incremental');
       expect(back.services).toEqual({ added: [], changed: ['test/s0', 'test/s1', 'test/s2', 'test/s3', 'test/s4', 'test/s5'], removed: ['test/added'], live: 7 });
     }, 120_000);
 
     it('a marker changed by another program, or a kept text gone, means a full load', async () => {
-      await applyGraph(compile(objects(1)), { mode, target: ns.target, runDir: run.path });
+      await applyGraph(compile(objects(1)), { mode, layout, target: ns.target, runDir: run.path });
       if (mode === 'nftables') await sh(ns.name, ['nft', 'flush', 'set', 'ip', 'kube-proxy', 'kpc-generation']);
       else await sh(ns.name, ['iptables', '-w', '-t', 'nat', '-F', 'KUBE-KPC-GENERATION']);
-      const afterEdit = await applyGraph(compile(objects(2)), { mode, target: ns.target, runDir: run.path });
+      const afterEdit = await applyGraph(compile(objects(2)), { mode, layout, target: ns.target, runDir: run.path });
       expect(afterEdit.changed).toBe(true);
       expect(afterEdit.applied.join()).not.toContain('incremental');
 
       for (const f of readdirSync(run.path).filter((name) => name.startsWith('loaded-'))) (await import('node:fs')).rmSync(`${run.path}/${f}`);
-      const noText = await applyGraph(compile(objects(3)), { mode, target: ns.target, runDir: run.path });
+      const noText = await applyGraph(compile(objects(3)), { mode, layout, target: ns.target, runDir: run.path });
       expect(noText.applied.join()).not.toContain('incremental');
-      const back = await applyGraph(compile(objects(1)), { mode, target: ns.target, runDir: run.path });
+      const back = await applyGraph(compile(objects(1)), { mode, layout, target: ns.target, runDir: run.path });
       expect(back.applied.join()).toContain('incremental');
     }, 120_000);
   });

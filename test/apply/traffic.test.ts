@@ -1,3 +1,4 @@
+import type { NftLayout } from '../../src/compile.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyGraph, netnsTarget, type ApplyMode } from '../../src/apply/index.js';
 import { createWorld, describeKernel, type Pod, type World } from '../kernel/harness.js';
@@ -34,7 +35,12 @@ function manifests(world: World, version: 1 | 2): object[] {
 }
 
 describeKernel('kpc apply in a real kernel: changes, held connections, UDP conntrack, idempotence', () => {
-  describe.each(['iptables', 'nftables'] as ApplyMode[])('%s', (mode) => {
+  // Both nftables layouts: the compact one's changes are mostly elements of shared maps.
+  describe.each([
+    ['iptables', undefined],
+    ['nftables', 'kube-proxy'],
+    ['nftables', 'compact'],
+  ] as [ApplyMode, NftLayout | undefined][])('%s %s', (mode, layout) => {
     let world: World;
     const programs = new Programs();
     const run = runDir();
@@ -54,7 +60,7 @@ describeKernel('kpc apply in a real kernel: changes, held connections, UDP connt
 
     it('follows a change of endpoints and services, keeps a held TCP connection, moves a pinned UDP client, and then reports no change', async () => {
       const target = netnsTarget(world.node.netns);
-      const apply = (version: 1 | 2) => applyGraph(compile(manifests(world, version)), { mode, target, runDir: run.path });
+      const apply = (version: 1 | 2) => applyGraph(compile(manifests(world, version)), { mode, layout, target, runDir: run.path });
       const t0 = performance.now();
       const first = await apply(1);
       const tFirst = performance.now() - t0;
@@ -106,7 +112,7 @@ describeKernel('kpc apply in a real kernel: changes, held connections, UDP connt
       expect(third.conntrack).toEqual([]);
       held.send('still');
       expect(await nextLine(held.lines)).toBe('got:still');
-      console.log(`[apply ${mode}] first ${Math.round(tFirst)} ms, change ${Math.round(tSecond)} ms, no-change ${Math.round(tThird)} ms`);
+      console.log(`[apply ${mode}${layout ? ` ${layout}` : ''}] first ${Math.round(tFirst)} ms, change ${Math.round(tSecond)} ms, no-change ${Math.round(tThird)} ms`);
     }, 120_000);
   });
 });

@@ -75,14 +75,14 @@ describe('nftables compact layout', () => {
     // Only affinity ports have 2 endpoints here: the map is there, the plain chain is not.
     expect(text).toMatch(/^add map ip kube-proxy cluster-endpoints-n2 /m);
     expect(text).not.toMatch(/^add chain ip kube-proxy cluster-n2$/m);
-    expect(text).toMatch(/^\t10\.96\.0\.1 \. tcp \. 80 : goto cluster-n2-affinity-tcp-10800,$/m);
+    expect(text).toMatch(/^\t10\.96\.0\.1 \. tcp \. 80 comment "ns\/s0" : goto cluster-n2-affinity-tcp-10800,$/m);
   });
 
   it('a port without affinity is written as before next to one with it', () => {
     const plain = compact(services(3, 2)).split('\n');
     const mixed = new Set(compact(services(3, 2, 1)).split('\n'));
     // Every line of the plain ports' output is still there, except the first port's verdict-map element.
-    expect(plain.filter((l) => !mixed.has(l))).toEqual(['\t10.96.0.1 . tcp . 80 : goto cluster-n2,']);
+    expect(plain.filter((l) => !mixed.has(l))).toEqual(['\t10.96.0.1 . tcp . 80 comment "ns/s0" : goto cluster-n2,']);
   });
 
   it('drops unallocated addresses of the service CIDRs after rejecting unused ports of cluster IPs', () => {

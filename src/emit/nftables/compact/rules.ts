@@ -168,6 +168,13 @@ function writeSkeleton(ctx: Context): void {
   table.rule(CN.nodePortExternalLocal, `meta l4proto . th dport vmap @${CN.externalLocalNodePorts}`);
 }
 
+/** nft refuses comments over 128 characters; a port name can make one longer (63 + 63 + 15), and the Service is what a reader needs. */
+const NFT_COMMENT_MAX = 128;
+
+function dispatchComment(route: ServicePortRoute): string {
+  return route.servicePortName.length <= NFT_COMMENT_MAX ? route.servicePortName : `${route.namespace}/${route.name}`;
+}
+
 function verdictText(verdict: Verdict): string {
   return verdict === 'reject' ? `goto ${CN.reject}` : 'drop';
 }
@@ -177,13 +184,15 @@ function writeServicePort(ctx: Context, route: ServicePortRoute): void {
   const proto = route.protocol.toLowerCase();
   const ipFrontend = (ip: string): Frontend => ({ kind: 'ip', key: `${ip} . ${proto} . ${route.port}` });
   const target = targets(ctx, route);
+  // The dispatch maps' elements name their service port, as kube-proxy's do: the shared chains they lead to cannot.
+  const named = (key: string) => keyWithComment(key, dispatchComment(route));
   for (const endpoint of route.reachableEndpoints) ctx.endpointIPs.add(endpoint.ip);
 
   table.element(CN.clusterIPs, route.clusterIP);
   const cluster = ipFrontend(route.clusterIP);
   const internal = route.internal;
   if (internal.target) {
-    table.element(CN.serviceIPs, `${cluster.key} : goto ${target(internal.target, cluster)}`);
+    table.element(CN.serviceIPs, `${named(cluster.key)} : goto ${target(internal.target, cluster)}`);
     if (internal.masquerade === 'all') table.element(CN.masqIPs, cluster.key);
     else if (internal.masquerade === 'off-cluster') table.element(CN.masqOffCluster, cluster.key);
   } else {
@@ -200,12 +209,12 @@ function writeServicePort(ctx: Context, route: ServicePortRoute): void {
       const shortCircuit = external.podsToCluster || external.nodeToCluster;
       if (external.masqueradeAll) table.element(ip ? CN.masqIPs : CN.masqNodePorts, frontend.key);
       if (shortCircuit) {
-        table.element(ip ? CN.serviceIPs : CN.serviceNodePorts, `${frontend.key} : goto ${ip ? CN.externalLocal : CN.nodePortExternalLocal}`);
+        table.element(ip ? CN.serviceIPs : CN.serviceNodePorts, `${named(frontend.key)} : goto ${ip ? CN.externalLocal : CN.nodePortExternalLocal}`);
         if (external.podsToCluster) table.element(ip ? CN.podsToClusterIPs : CN.podsToClusterNodePorts, `${frontend.key} : goto ${target('cluster', frontend)}`);
         if (external.nodeToCluster) table.element(ip ? CN.nodeToClusterIPs : CN.nodeToClusterNodePorts, `${frontend.key} : goto ${target('cluster', frontend)}`);
         if (external.target) table.element(ip ? CN.externalLocalIPs : CN.externalLocalNodePorts, `${frontend.key} : goto ${target(external.target, frontend)}`);
       } else if (external.target) {
-        table.element(ip ? CN.serviceIPs : CN.serviceNodePorts, `${frontend.key} : goto ${target(external.target, frontend)}`);
+        table.element(ip ? CN.serviceIPs : CN.serviceNodePorts, `${named(frontend.key)} : goto ${target(external.target, frontend)}`);
       }
     }
     if (external.verdict) {
