@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MANY_CHAINS, parseRestore, planRestore } from '../../src/apply/iptables-plan.js';
-import { elementKey, parseNft, planNft } from '../../src/apply/nft-plan.js';
+import { elementChanges, elementKey, parseNft, planNft } from '../../src/apply/nft-plan.js';
 import { assertOwnTablesOnly } from '../../src/apply/nftables.js';
 import { withIptablesMarker } from '../../src/apply/generation.js';
 
@@ -165,5 +165,43 @@ describe('planRestore', () => {
 
   it('the marker goes into filter and nat before their COMMIT', () => {
     expect(withIptablesMarker('*filter\nCOMMIT\n*mangle\nCOMMIT\n', 'h')).toBe('*filter\n:KUBE-KPC-GENERATION - [0:0]\n-A KUBE-KPC-GENERATION -m comment --comment "kpc h" -j RETURN\nCOMMIT\n*mangle\nCOMMIT\n');
+  });
+});
+
+describe('elementChanges', () => {
+  const list = (n: number) => Array.from({ length: n }, (_, i) => `10.96.${i >> 8}.${i & 255} . tcp . 80 : 10.244.0.${i % 250} . 80`);
+
+  it('finds what went and what came, wherever in the list, as set differences do', () => {
+    const before = list(1000);
+    const after = [...before];
+    after.splice(500, 1, 'new-middle');
+    after.unshift('new-first');
+    after.push('new-last');
+    after.splice(after.indexOf(before[10]!), 1);
+    expect(elementChanges(before, after)).toEqual({ gone: [before[10], before[500]], added: ['new-first', 'new-middle', 'new-last'] });
+  });
+
+  it('an element that moved is neither gone nor added; equal lists and empty ones give nothing', () => {
+    const before = list(20);
+    const after = [before[19]!, ...before.slice(0, 19)];
+    expect(elementChanges(before, after)).toEqual({ gone: [], added: [] });
+    expect(elementChanges(before, [...before])).toEqual({ gone: [], added: [] });
+    expect(elementChanges([], ['a'])).toEqual({ gone: [], added: ['a'] });
+    expect(elementChanges(['a'], [])).toEqual({ gone: ['a'], added: [] });
+  });
+
+  it('agrees with plain set differences on random edits', () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let round = 0; round < 200; round++) {
+      const before = list(Math.floor(random() * 60));
+      const after = before.filter(() => random() > 0.1);
+      for (let k = Math.floor(random() * 4); k > 0; k--) after.splice(Math.floor(random() * (after.length + 1)), 0, `added-${round}-${k}`);
+      const had = new Set(before);
+      const has = new Set(after);
+      const { gone, added } = elementChanges(before, after);
+      expect(new Set(gone)).toEqual(new Set(before.filter((e) => !has.has(e))));
+      expect(new Set(added)).toEqual(new Set(after.filter((e) => !had.has(e))));
+    }
   });
 });
