@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fitComment } from '../../src/emit/nftables/table.js';
 import { explainPacket, type Explanation, type NodeFacts, type Outcome } from '../../src/explain/index.js';
 import type { IPFamily, RoutingGraph, ServicePortRoute } from '../../src/graph/types.js';
 import { compileFixture, fixtureCases, render } from '../helpers/fixtures.js';
@@ -118,18 +119,19 @@ function podSource(graph: RoutingGraph, family: IPFamily): string | null {
 function comparable(e: Explanation, withService = true): object[] {
   return e.outcomes
     .map((o: Outcome) => ({ ...o, probability: Math.round(o.probability * 1e6) / 1e6 }))
-    .map(({ service, reason: _reason, ...rest }: Outcome & { reason?: string }) => (withService ? { ...rest, service, ...(_reason === undefined ? {} : { reason: _reason }) } : rest))
+    // nft element comments hold 128 characters: a longer service port name (unusual-names) is named by its Service there.
+    .map(({ service, reason: _reason, ...rest }: Outcome & { reason?: string }) => (withService ? { ...rest, service: typeof service === 'string' ? fitComment(service) : service, ...(_reason === undefined ? {} : { reason: _reason }) } : rest))
     .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 }
 
 /** What the graph decided for cluster-IP traffic from a pod that is not an endpoint. */
 function expectedInternal(route: ServicePortRoute, graph: RoutingGraph): object[] {
   if (route.internal.verdict) {
-    return [{ kind: route.internal.verdict, probability: 1, share: '1', service: route.servicePortName, reason: expect.any(String) }];
+    return [{ kind: route.internal.verdict, probability: 1, share: '1', service: fitComment(route.servicePortName), reason: expect.any(String) }];
   }
   const endpoints = route.internal.target === 'local' ? route.localEndpoints : route.clusterEndpoints;
   const masquerade = route.internal.masquerade === 'all' || graph.node.masqueradeAll;
   return endpoints
-    .map((ep) => ({ kind: 'backend', probability: Math.round((1 / endpoints.length) * 1e6) / 1e6, share: endpoints.length === 1 ? '1' : `1/${endpoints.length}`, service: route.servicePortName, endpoint: ep.hostPort, masquerade }))
+    .map((ep) => ({ kind: 'backend', probability: Math.round((1 / endpoints.length) * 1e6) / 1e6, share: endpoints.length === 1 ? '1' : `1/${endpoints.length}`, service: fitComment(route.servicePortName), endpoint: ep.hostPort, masquerade }))
     .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 }

@@ -78,5 +78,20 @@ export class NftTable {
 
 /** A set or map element's key with its comment, as knftables writes it. */
 export function keyWithComment(key: string, comment: string): string {
-  return `${key} comment "${assertCommentText(comment)}"`;
+  return `${key} comment "${assertCommentText(fitComment(comment))}"`;
+}
+
+/** nft refuses a comment over 128 characters ("comment too long"). */
+export const NFT_COMMENT_MAX = 128;
+
+/**
+ * A service port name (`namespace/name:port`) can be 143 characters (63, 63
+ * and 15), and then the file would not load: past nft's limit the port name
+ * goes, leaving the Service (127 at most), which is what readers need.
+ */
+export function fitComment(comment: string): string {
+  if (comment.length <= NFT_COMMENT_MAX) return comment;
+  const colon = comment.lastIndexOf(':');
+  const service = colon > 0 ? comment.slice(0, colon) : comment;
+  return service.length <= NFT_COMMENT_MAX ? service : service.slice(0, NFT_COMMENT_MAX);
 }

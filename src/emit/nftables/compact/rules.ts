@@ -168,13 +168,6 @@ function writeSkeleton(ctx: Context): void {
   table.rule(CN.nodePortExternalLocal, `meta l4proto . th dport vmap @${CN.externalLocalNodePorts}`);
 }
 
-/** nft refuses comments over 128 characters; a port name can make one longer (63 + 63 + 15), and the Service is what a reader needs. */
-const NFT_COMMENT_MAX = 128;
-
-function dispatchComment(route: ServicePortRoute): string {
-  return route.servicePortName.length <= NFT_COMMENT_MAX ? route.servicePortName : `${route.namespace}/${route.name}`;
-}
-
 function verdictText(verdict: Verdict): string {
   return verdict === 'reject' ? `goto ${CN.reject}` : 'drop';
 }
@@ -185,7 +178,7 @@ function writeServicePort(ctx: Context, route: ServicePortRoute): void {
   const ipFrontend = (ip: string): Frontend => ({ kind: 'ip', key: `${ip} . ${proto} . ${route.port}` });
   const target = targets(ctx, route);
   // The dispatch maps' elements name their service port, as kube-proxy's do: the shared chains they lead to cannot.
-  const named = (key: string) => keyWithComment(key, dispatchComment(route));
+  const named = (key: string) => keyWithComment(key, route.servicePortName);
   for (const endpoint of route.reachableEndpoints) ctx.endpointIPs.add(endpoint.ip);
 
   table.element(CN.clusterIPs, route.clusterIP);
