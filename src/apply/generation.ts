@@ -38,7 +38,8 @@ export const RECORD_SUFFIX = '.services';
 export const NFT_MARKER_SET = 'kpc-generation';
 export const IPTABLES_MARKER_CHAIN = 'KUBE-KPC-GENERATION';
 
-export function textHash(text: string): string {
+/** The marker's hash of a text, or of its UTF-8 bytes as read from a file (the same value). */
+export function textHash(text: string | Uint8Array): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 32);
 }
 
@@ -114,7 +115,7 @@ export async function readLoaded(dir: string, key: string, hash: string): Promis
   try {
     // Hashed as read (the bytes textHash would hash), not re-encoded from the string: tens of milliseconds at 10,000 service ports.
     const bytes = await readFile(loadedPath(dir, key, hash));
-    return createHash('sha256').update(bytes).digest('hex').slice(0, 32) === hash ? bytes.toString('utf8') : null;
+    return textHash(bytes) === hash ? bytes.toString('utf8') : null;
   } catch {
     return null;
   }
