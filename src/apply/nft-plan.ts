@@ -12,6 +12,7 @@
  * reported as `full`, and the caller does a full load as before.
  */
 
+import { differingLines, Items } from './items.js';
 import type { NftFamily } from './nftables.js';
 
 export interface NftSet {
@@ -19,13 +20,13 @@ export interface NftSet {
   /** The declaration after the name (` { type ... ; }`), '' when none. */
   decl: string;
   /** Elements as written, one per entry, in first-seen order. */
-  elements: string[];
+  elements: Items;
 }
 
 export interface NftChain {
   decl: string;
   /** Rule texts after `add rule FAMILY TABLE CHAIN `. */
-  rules: string[];
+  rules: Items;
 }
 
 export interface NftTable {
@@ -113,14 +114,14 @@ function addStatement(tables: Tables, statement: string): void {
   switch (kind) {
     case 'chain': {
       const chain = table.chains.get(name);
-      if (!chain) table.chains.set(name, { decl: rest, rules: [] });
+      if (!chain) table.chains.set(name, newChain(rest));
       else if (rest && rest !== chain.decl) chain.decl = rest;
       break;
     }
     case 'set':
     case 'map': {
       const set = table.sets.get(name);
-      if (!set) table.sets.set(name, { kind, decl: rest, elements: [] });
+      if (!set) table.sets.set(name, { kind, decl: rest, elements: new Items(readElements) });
       else if (rest) set.decl = rest;
       break;
     }
@@ -139,13 +140,35 @@ function addStatement(tables: Tables, statement: string): void {
 function addRule(table: NftTable, chainName: string, rule: string): void {
   const chain = table.chains.get(chainName);
   if (!chain) throw new Error(`a rule for chain ${chainName} before the chain is declared`);
-  chain.rules.push(rule);
+  chain.rules.add(rule);
 }
 
 function addElements(table: NftTable, setName: string, elements: string[]): void {
   const set = table.sets.get(setName);
   if (!set) throw new Error(`elements for ${setName} before the set is declared`);
-  for (const element of elements) set.elements.push(element);
+  for (const element of elements) set.elements.add(element);
+}
+
+const newChain = (decl: string): NftChain => ({ decl, rules: new Items(readRules) });
+
+/** A run of `add rule FAMILY TABLE CHAIN rule` lines into their rules (what the general path reads from each line). */
+function readRules(run: string): string[] {
+  return run.split('\n').map((raw) => {
+    const line = raw.trim();
+    let space = -1;
+    for (let i = 0; i < 5 && (space = line.indexOf(' ', space + 1)) >= 0; i++);
+    return space < 0 ? '' : line.slice(space + 1);
+  });
+}
+
+/**
+ * The lines of an element block (no braces in it) into its elements: line
+ * by line where each holds whole elements, else as the general path reads
+ * the block joined into one statement.
+ */
+function readElements(run: string): string[] {
+  const lines = run.split('\n').map((raw) => raw.trim());
+  return plainElements(lines) ?? splitElements(lines.join(' '));
 }
 
 /** Reads a kpc-generated nftables file into objects the general way, statement by statement (what parseNft must equal; tests compare them). */
@@ -182,59 +205,83 @@ const PLAIN_ELEMENT = /^[^{}[\]()]*$/;
 /**
  * Reads a kpc-generated nftables file into objects; throws on anything it
  * does not know (the caller then loads in full). Equal to
- * parseNftStatements, in one pass over the text without joining
- * statements: rule lines and element blocks (one element a line) are read
- * directly, anything else the general way. At 10,000 service ports the
- * files have a million lines: reading them is most of the incremental
+ * parseNftStatements, in one pass over the text without a string per line:
+ * consecutive plain rule lines of one chain, and element blocks, are kept
+ * as slices of the text (Items), read only if the planner finds them
+ * changed; anything else is read the general way. At 10,000 service ports
+ * the files have a million lines: reading them was most of the incremental
  * path's planning time.
  */
 export function parseNft(text: string): NftObjects {
   const tables = new Tables();
-  let lastChain: NftChain | undefined;
-  let lastChainName = '';
-  let lastTable: NftTable | null = null;
   const length = text.length;
   let pos = 0;
+  // Where the next `{` and `}` are (length when none): a span holds a brace when one is before its end. Searched again only once passed, so each character is looked at once in all.
+  let open = -1;
+  let close = -1;
+  const braceIn = (from: number, to: number): boolean => {
+    if (open < from) open = text.indexOf('{', from) >>> 0;
+    if (close < from) close = text.indexOf('}', from) >>> 0;
+    return open < to || close < to;
+  };
+  // The run of rule lines being extended: its chain, the `add rule FAMILY TABLE CHAIN ` its lines start with, its span.
+  let run: NftChain | undefined;
+  let prefix = '';
+  let runStart = 0;
+  let runEnd = 0;
+  const closeRun = () => {
+    if (run) run.rules.addRun(text.slice(runStart, runEnd));
+    run = undefined;
+  };
+  const lineEnd = (from: number) => {
+    const end = text.indexOf('\n', from);
+    return end < 0 ? length : end;
+  };
   const nextLine = (): string => {
-    let end = text.indexOf('\n', pos);
-    if (end < 0) end = length;
-    let from = pos;
-    let to = end;
+    const end = lineEnd(pos);
+    const line = text.slice(pos, end);
     pos = end + 1;
-    // trim() for the spaces kpc writes, without a new string per line; any other whitespace at an end, trim() itself.
-    while (from < to && isBlank(text.charCodeAt(from))) from++;
-    while (to > from && isBlank(text.charCodeAt(to - 1))) to--;
-    const line = text.slice(from, to);
-    return from < to && (isOddBlank(text.charCodeAt(from)) || isOddBlank(text.charCodeAt(to - 1))) ? line.trim() : line;
+    return line.trim();
   };
   while (pos < length) {
     const start = pos;
+    const end = lineEnd(start);
+    // The next rule of the run: one comparison, no string.
+    if (run && text.startsWith(prefix, start) && !braceIn(start, end)) {
+      runEnd = end;
+      pos = end + 1;
+      continue;
+    }
+    closeRun();
     const line = nextLine();
     if (line === '' || line.charCodeAt(0) === 35) continue;
     const rule = line.startsWith('add rule ') && braces(line) === 0 ? plainStatement(line, 9) : null;
     if (rule) {
-      const table = tables.get(rule[0], rule[1]);
-      // Rules of one chain mostly come together: the last chain saves a lookup by a long name.
-      if (table !== lastTable || rule[2] !== lastChainName) {
-        lastChain = table.chains.get(rule[2]);
-        if (!lastChain) throw new Error(`a rule for chain ${rule[2]} before the chain is declared`);
-        lastTable = table;
-        lastChainName = rule[2];
-      }
-      lastChain!.rules.push(rule[3]);
+      const chain = tables.get(rule[0], rule[1]).chains.get(rule[2]);
+      if (!chain) throw new Error(`a rule for chain ${rule[2]} before the chain is declared`);
+      // A line with a rule after the chain's name starts a run (readRules trims each line as nextLine does); a bare `add rule F T C` is read now, as its prefix would match other chains' lines.
+      if (rule[3] !== '') {
+        run = chain;
+        prefix = line.slice(0, line.length - rule[3].length);
+        runStart = start;
+        runEnd = end;
+      } else chain.rules.add(rule[3]);
       continue;
     }
     const chain = line.startsWith('add chain ') && !line.includes('{') && !line.includes('}') ? plainStatement(line, 10) : null;
     if (chain && chain[3] === '') {
       const table = tables.get(chain[0], chain[1]);
-      if (!table.chains.has(chain[2])) table.chains.set(chain[2], { decl: '', rules: [] });
+      if (!table.chains.has(chain[2])) table.chains.set(chain[2], newChain(''));
       continue;
     }
     if (line.startsWith('add element ') && line.endsWith(' {') && line.indexOf('{') === line.length - 1 && !line.includes('"')) {
       const head = STATEMENT.exec(line.slice(0, -2));
-      const elements = head && head[6] === '' ? elementBlock(nextLine, () => pos < length) : null;
-      if (head && elements) {
-        addElements(tables.get(head[3]!, head[4]!), head[5]!, elements);
+      const block = head && head[6] === '' ? elementBlock(pos) : null;
+      if (head && block) {
+        const set = tables.get(head[3]!, head[4]!).sets.get(head[5]!);
+        if (!set) throw new Error(`elements for ${head[5]} before the set is declared`);
+        set.elements.addRun(text.slice(pos, Math.max(pos, block.close - 1)));
+        pos = block.next;
         continue;
       }
     }
@@ -250,19 +297,24 @@ export function parseNft(text: string): NftObjects {
     }
     addStatement(tables, statement);
   }
+  closeRun();
   return tables.map;
+
+  /** The element block whose lines start at `from`: where its closing `}` line is and the next line, when it holds no brace and that line is just `}` (else null: the general path reads it). */
+  function elementBlock(from: number): { close: number; next: number } | null {
+    const found = text.indexOf('\n}', from - 1);
+    if (found < 0) return null;
+    const closeAt = found + 1;
+    const after = lineEnd(closeAt);
+    if (text.slice(closeAt + 1, after).trim() !== '' || braceIn(from, closeAt)) return null;
+    return { close: closeAt, next: after + 1 };
+  }
 }
 
-const isBlank = (c: number) => c === 32 || c === 9 || c === 13;
-/** Whitespace trim() removes besides space, tab and CR (and newline, which ends lines). */
-const isOddBlank = (c: number) => c === 11 || c === 12 || c === 160 || c === 0xfeff || (c >= 0x1680 && /\s/.test(String.fromCharCode(c)));
-
-/** The elements of a block whose lines hold whole elements, up to its `}` line; null when a line is not that plain. */
-function elementBlock(nextLine: () => string, more: () => boolean): string[] | null {
+/** Elements of lines that each hold whole elements (`10.0.0.1 . tcp . 80 : goto x,`), or null when a line is not that plain. */
+function plainElements(lines: string[]): string[] | null {
   const out: string[] = [];
-  while (more()) {
-    const line = nextLine();
-    if (line === '}') return out;
+  for (const line of lines) {
     if (line.startsWith('#') || !PLAIN_ELEMENT.test(line) || (line.split('"').length - 1) % 2 !== 0) return null;
     if (line.includes('"') || line.indexOf(',') !== line.length - 1) {
       for (const entry of splitElements(line)) out.push(entry);
@@ -271,7 +323,7 @@ function elementBlock(nextLine: () => string, more: () => boolean): string[] | n
     const entry = line.slice(0, -1).trim();
     if (entry) out.push(/\s\s|[^\S ]/.test(entry) ? entry.replace(/\s+/g, ' ') : entry);
   }
-  return null;
+  return out;
 }
 
 /** A `{ a, b : goto c, d }` list's entries (commas inside quotes or braces do not split). */
@@ -329,9 +381,9 @@ export function planNft(live: NftObjects, wanted: NftObjects, extra = ''): NftPl
         changes++;
         phases.create.push(`add ${set.kind} ${at} ${name}${set.decl}`);
       }
-      // Most sets are the same, in the same order: no need to index their elements.
-      if (old && sameRules(old.elements, set.elements)) continue;
-      const { gone, added } = elementChanges(old?.elements ?? [], set.elements);
+      // Most sets are written the same: no need to read their elements. Text that differs may still hold the same elements: changedElements then finds none.
+      if (old && old.elements.sameParts(set.elements)) continue;
+      const { gone, added } = old ? changedElements(old.elements, set.elements) : elementChanges([], set.elements.list());
       if (gone.length) phases.unelement.push(elementCommand('delete', at, name, gone.map(elementKey)));
       if (added.length) phases.element.push(elementCommand('add', at, name, added));
       changes += gone.length + added.length;
@@ -345,10 +397,10 @@ export function planNft(live: NftObjects, wanted: NftObjects, extra = ''): NftPl
       const old = before.chains.get(name);
       if (old && old.decl !== chain.decl) return { kind: 'full', reason: `chain ${name}'s declaration changed` };
       if (!old) phases.create.push(`add chain ${at} ${name}${chain.decl}`);
-      else if (sameRules(old.rules, chain.rules)) continue;
+      else if (old.rules.equals(chain.rules)) continue;
       else phases.flush.push(`flush chain ${at} ${name}`);
       changes++;
-      for (const rule of chain.rules) phases.rules.push(`add rule ${at} ${name} ${rule}`);
+      for (const rule of chain.rules.list()) phases.rules.push(`add rule ${at} ${name} ${rule}`);
     }
     for (const name of before.chains.keys()) {
       if (after.chains.has(name)) continue;
@@ -361,6 +413,28 @@ export function planNft(live: NftObjects, wanted: NftObjects, extra = ''): NftPl
   const lines = [...phases.create, ...phases.unelement, ...phases.flush, ...phases.rules, ...phases.element, ...phases.drop, ...phases.dropChains];
   return { kind: 'incremental', transaction: lines.join('\n') + '\n' + extra, changes };
 }
+
+/**
+ * Elements only in `before` and only in `after`. A set written as one
+ * block of plain lines both times (a map of 100,000 endpoints with one
+ * changed) is compared as text first: only the lines between the blocks'
+ * common head and tail are read (reading all of both was a third of a
+ * second). Exact, as elementChanges, because a set holds an element once: an
+ * element on a line both blocks have is in both.
+ */
+function changedElements(before: Items, after: Items): { gone: string[]; added: string[] } {
+  const a = before.soleRun();
+  const b = after.soleRun();
+  if (a === null || b === null || !lineByLine(a) || !lineByLine(b)) return elementChanges(before.list(), after.list());
+  const [x, y] = differingLines(a, b);
+  // Two changes far apart leave a long middle (a hairpin set sorted by address): equal lines in it read alike, so only the others are read.
+  const [xs, ys] = [x.split('\n'), y.split('\n')];
+  const [had, has] = [new Set(xs), new Set(ys)];
+  return elementChanges(readElements(xs.filter((line) => !has.has(line)).join('\n')), readElements(ys.filter((line) => !had.has(line)).join('\n')));
+}
+
+/** A block whose every line readElements reads alone (none holds a quote, a bracket or a `#`). */
+const lineByLine = (run: string) => !/["#{}[\]()]/.test(run);
 
 /**
  * Elements only in `before` and only in `after`. Both come in the emitter's
@@ -381,10 +455,6 @@ export function elementChanges(before: string[], after: string[]): { gone: strin
   const had = new Set(before.slice(start, endBefore));
   const has = new Set(after.slice(start, endAfter));
   return { gone: [...had].filter((e) => !has.has(e)), added: [...has].filter((e) => !had.has(e)) };
-}
-
-function sameRules(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((rule, i) => rule === b[i]);
 }
 
 /** A map element's key (what `delete element` names): the part before ` : `, outside quotes and braces. */

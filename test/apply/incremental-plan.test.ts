@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MANY_CHAINS, parseRestore, planRestore } from '../../src/apply/iptables-plan.js';
-import { elementChanges, elementKey, parseNft, planNft } from '../../src/apply/nft-plan.js';
+import { elementChanges, elementKey, parseNft, parseNftStatements, planNft } from '../../src/apply/nft-plan.js';
 import { assertOwnTablesOnly } from '../../src/apply/nftables.js';
 import { withIptablesMarker } from '../../src/apply/generation.js';
 
@@ -202,6 +202,23 @@ describe('elementChanges', () => {
       const { gone, added } = elementChanges(before, after);
       expect(new Set(gone)).toEqual(new Set(before.filter((e) => !has.has(e))));
       expect(new Set(added)).toEqual(new Set(after.filter((e) => !had.has(e))));
+    }
+  });
+});
+
+describe('planNft on element blocks compared as text', () => {
+  const table = (elements: string[]) => `add table ip t\nadd chain ip t c\nadd map ip t m { type ipv4_addr . inet_proto . inet_service : verdict ; }\nadd element ip t m {\n${elements.map((e) => `\t${e},`).join('\n')}\n}\n`;
+  const element = (i: number) => `10.96.${i >> 8}.${i & 255} . tcp . 80 : goto c`;
+
+  it('plans what reading every element plans, on random edits', () => {
+    let seed = 3;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let round = 0; round < 300; round++) {
+      const before = Array.from({ length: Math.floor(random() * 40) }, (_, i) => element(i));
+      const after = before.filter(() => random() > 0.1);
+      for (let k = Math.floor(random() * 4); k > 0; k--) after.splice(Math.floor(random() * (after.length + 1)), 0, element(1000 + round * 4 + k));
+      const [a, b] = [table(before), table(after)];
+      expect(planNft(parseNft(a), parseNft(b)), JSON.stringify({ before, after })).toEqual(planNft(parseNftStatements(a), parseNftStatements(b)));
     }
   });
 });
