@@ -65,22 +65,35 @@ export function parseRestore(text: string): RestoreFile {
       continue;
     }
     closeRun();
+    const first = text.charCodeAt(start);
+    // `-A NAME rule` and `:NAME POLICY [0:0]` (all but a few lines) are read in place; the name ends at a space on the line.
+    const space = first === 45 || first === 58 ? text.indexOf(' ', start) : -1;
+    const nameEnd = space < 0 || space >= end ? -1 : first === 45 ? text.indexOf(' ', space + 1) : space;
+    if (current && first === 45 && space === start + 2 && text.startsWith('-A ', start) && nameEnd > space && nameEnd < end) {
+      const name = text.slice(start + 3, nameEnd);
+      run = current.chains.get(name);
+      if (!run) throw new Error(`a rule for chain ${name} before it is declared`);
+      prefix = text.slice(start, nameEnd + 1);
+      runStart = start;
+      runEnd = end;
+      continue;
+    }
+    // A policy must follow the name (`:NAME ` alone, or two spaces, the general path reads).
+    if (current && first === 58 && nameEnd > start + 1 && nameEnd + 1 < end && text.charCodeAt(nameEnd + 1) > 32) {
+      const name = text.slice(start + 1, nameEnd);
+      const policyEnd = text.indexOf(' ', nameEnd + 1);
+      if (!current.chains.has(name)) current.chains.set(name, { policy: policyEnd >= 0 && policyEnd < end ? text.slice(nameEnd + 1, policyEnd) : text.slice(nameEnd + 1, end).trimEnd(), rules: new Items(readRules) });
+      continue;
+    }
     const line = text.slice(start, end).trimEnd();
     if (line === '' || line.startsWith('#')) continue;
     if (line.startsWith('-A ')) {
       if (!current) throw new Error(`a line outside any table: ${line.slice(0, 80)}`);
-      const space = line.indexOf(' ', 3);
-      const name = space < 0 ? line.slice(3) : line.slice(3, space);
+      const at = line.indexOf(' ', 3);
+      const name = at < 0 ? line.slice(3) : line.slice(3, at);
       const chain = current.chains.get(name);
       if (!chain) throw new Error(`a rule for chain ${name} before it is declared`);
-      if (space < 0) {
-        chain.rules.add('');
-        continue;
-      }
-      run = chain;
-      prefix = line.slice(0, space + 1);
-      runStart = start;
-      runEnd = end;
+      chain.rules.add(at < 0 ? '' : line.slice(at + 1));
     } else if (line.startsWith('*')) {
       current = { chains: new Map() };
       tables.set(line.slice(1), current);

@@ -47,7 +47,7 @@ describe('parseRestore reads what a line-by-line reader reads', () => {
   });
 
   it('runs broken by comments, blank lines and other chains; blanks at line ends; a chain whose name starts another', () => {
-    const text = ['*nat', ':A - [0:0]', ':AB - [0:0]', '-A A -j RETURN', '-A A -j DROP  ', '# x', '-A A -j ACCEPT', '-A AB -j DROP', '', '-A A -m comment --comment "a b"', '-A A', '-A A ', '-A AB -j RETURN', 'COMMIT', ''].join('\n');
+    const text = ['*nat', ':A - [0:0]', ':AB - [0:0]', ':C ', ':D  -', ':E\t- [0:0]', ':F -', '-A A -j RETURN', '-A A -j DROP  ', '# x', '-A A -j ACCEPT', '-A AB -j DROP', '', '-A A -m comment --comment "a b"', '-A A', '-A A ', '-A AB -j RETURN', 'COMMIT', ''].join('\n');
     expect(read(parseRestore(text))).toEqual(reference(text));
   });
 });
