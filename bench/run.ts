@@ -45,6 +45,7 @@
 //                         straight into the namespace instead of `kpc apply --full` (their
 //                         full loads take minutes there); default 3,000
 //   --incremental-only    only the incremental-apply measurement
+//   --incremental-rows iptables,compact  which rows to measure (iptables, kube-proxy, compact); default all
 //   --out FILE            results file (default bench/results/latest.json)
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, closeSync } from 'node:fs';
@@ -85,6 +86,7 @@ interface Options {
   incrementalNftMax: number;
   incrementalFullMax: number;
   incrementalOnly: boolean;
+  incrementalRows: string[];
 }
 
 function parseOptions(argv: string[]): Options {
@@ -108,6 +110,7 @@ function parseOptions(argv: string[]): Options {
     incrementalNftMax: 10000,
     incrementalFullMax: 3000,
     incrementalOnly: false,
+    incrementalRows: ['iptables', 'kube-proxy', 'compact'],
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -142,6 +145,7 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--incremental-nft-max') o.incrementalNftMax = Number(next());
     else if (flag === '--incremental-full-max') o.incrementalFullMax = Number(next());
     else if (flag === '--incremental-only') o.incrementalOnly = true;
+    else if (flag === '--incremental-rows') o.incrementalRows = next().split(',');
     else throw new Error(`unknown flag ${flag}; see the header of bench/run.ts`);
   }
   return o;
@@ -822,7 +826,7 @@ async function main(): Promise<void> {
       if (opts.renderedMB > 0) rendered = renderedTimes(ROOT, dir, opts.renderedMB, opts.repeat, log);
     }
     const available = opts.kernelBudgetS > 0 && kernelAvailable();
-    incremental = await incrementalApply(ROOT, dir, opts.incremental, { nftFullLimit: opts.incrementalNftMax, fullApplyMax: opts.incrementalFullMax, available, why: opts.kernelBudgetS > 0 ? kernelWhy : 'kernel loads off (--kernel-budget 0)' }, log);
+    incremental = await incrementalApply(ROOT, dir, opts.incremental, { nftFullLimit: opts.incrementalNftMax, fullApplyMax: opts.incrementalFullMax, rows: opts.incrementalRows, available, why: opts.kernelBudgetS > 0 ? kernelWhy : 'kernel loads off (--kernel-budget 0)' }, log);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,5 +1,7 @@
 // execa is imported when a command first runs: loading it costs a quarter second that generate never needs.
-const loadExeca = () => import('execa');
+let execaModule: typeof import('execa') | undefined;
+/** Loads execa (once); after it, commands spawn as they are called (see prefixedExec). */
+export const loadExeca = async () => (execaModule ??= await import('execa'));
 
 /** What a finished command left: never thrown, the caller decides what a failure means. */
 export interface ExecResult {
@@ -50,24 +52,27 @@ const TIMEOUT_MS = 120_000;
 
 /** An Exec that runs every command after `prefix` (argument arrays only). */
 export function prefixedExec(prefix: string[]): Exec {
-  return async (argv, options = {}) => {
+  return (argv, options = {}) => {
     const full = [...prefix, ...argv];
-    const { execa } = await loadExeca();
-    const child = execa(full[0]!, full.slice(1), {
-      reject: false,
-      timeout: TIMEOUT_MS,
-      ...(options.discardStdout ? { stdout: 'ignore' as const } : {}),
-      ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
-    });
-    if (child.pid !== undefined) options.onSpawn?.(child.pid);
-    const result = await child;
-    const exitCode = result.exitCode ?? (result.failed ? -1 : 0);
-    const stderr = String(result.stderr ?? '') || (result.failed && result.exitCode === undefined ? String(result.message) : '');
-    return { stdout: String(result.stdout ?? ''), stderr, exitCode };
+    // With execa loaded, the child is spawned before this returns: a caller that starts commands and then computes (the markers read while the rules are emitted) has them running meanwhile.
+    return execaModule ? run(execaModule, full, options) : loadExeca().then((module) => run(module, full, options));
   };
 }
 
-/** The machine kpc runs on: what the CLI applies to. */
+async function run({ execa }: typeof import('execa'), full: string[], options: ExecOptions): Promise<ExecResult> {
+  const child = execa(full[0]!, full.slice(1), {
+    reject: false,
+    timeout: TIMEOUT_MS,
+    ...(options.discardStdout ? { stdout: 'ignore' as const } : {}),
+    ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
+  });
+  if (child.pid !== undefined) options.onSpawn?.(child.pid);
+  const result = await child;
+  const exitCode = result.exitCode ?? (result.failed ? -1 : 0);
+  const stderr = String(result.stderr ?? '') || (result.failed && result.exitCode === undefined ? String(result.message) : '');
+  return { stdout: String(result.stdout ?? ''), stderr, exitCode };
+}
+
 export function hostTarget(): Target {
   return { exec: prefixedExec([]), prefix: [], description: 'the host' };
 }

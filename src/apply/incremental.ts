@@ -39,6 +39,9 @@ export interface IncrementalJob {
 
 const NFT_FAMILIES: NftFamily[] = ['ip', 'ip6'];
 
+/** Ends a step's timing (ApplyReport.timings). */
+type Lap = (step: string) => void;
+
 /**
  * The markers of kpc's nftables tables (ip, ip6; null where none), read
  * apart from findNft so the caller can start them before emitting: the
@@ -50,8 +53,9 @@ export function readNftMarkers(target: Target): Promise<(string | null)[]> {
 }
 
 /** nftables: the marker of every kpc table must name the same kept text, whose tables are the ones live. */
-export async function findNft(target: Target, runDir: string, generated: string, reading: Promise<(string | null)[]> = readNftMarkers(target)): Promise<IncrementalJob | null> {
+export async function findNft(target: Target, runDir: string, generated: string, reading: Promise<(string | null)[]> = readNftMarkers(target), lap: Lap = () => {}): Promise<IncrementalJob | null> {
   const read = await reading;
+  lap('marker');
   const families = NFT_FAMILIES.filter((_, i) => read[i] !== null);
   if (!families.length) return null;
   // A kube-proxy table without a marker kpc can read: not known to be kpc's last text.
@@ -60,6 +64,7 @@ export async function findNft(target: Target, runDir: string, generated: string,
   const hash = markers[0]!;
   if (markers.some((m) => m !== hash)) return null;
   const before = await readLoaded(runDir, 'nftables', hash);
+  lap('read kept text');
   if (before === null || familiesIn(before).join() !== families.join()) return null;
   if (familiesIn(generated).join() !== families.join()) return null;
   const after = generated;
@@ -71,6 +76,7 @@ export async function findNft(target: Target, runDir: string, generated: string,
   } catch {
     return null;
   }
+  lap('plan');
   if (plan.kind === 'full') return null;
   const transaction = plan.kind === 'same' ? null : plan.transaction;
   if (transaction) assertOwnTablesOnly(transaction);
@@ -145,12 +151,15 @@ export async function findIptables(
   tool: 'iptables' | 'ip6tables',
   generated: string,
   reading: Promise<(string | null)[]> = readIptablesMarkers(target, tool),
+  lap: Lap = () => {},
 ): Promise<IncrementalJob | null> {
   const key = loadedKey(tool, family);
   const markers = await reading;
+  lap('marker');
   const hash = markers[0];
   if (!hash || markers.some((m) => m !== hash)) return null;
   const before = await readLoaded(runDir, key, hash);
+  lap('read kept text');
   if (before === null) return null;
   const after = generated;
   const next = textHash(after);
@@ -163,6 +172,7 @@ export async function findIptables(
   } catch {
     return null;
   }
+  lap('plan');
   if (plan.kind === 'full') return null;
   const restore = plan.kind === 'same' ? null : plan.restore;
   return {

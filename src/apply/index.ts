@@ -14,7 +14,7 @@ import { commitNft, prepareNft } from './apply-nftables.js';
 import { conntrackDeletions, runConntrack, udpFrontends } from './conntrack.js';
 import type { ApplyContext, ApplyHooks } from './context.js';
 import { ApplyError, ApplyRefusedError } from './errors.js';
-import { hostTarget, type Scratch, type Target } from './exec.js';
+import { hostTarget, loadExeca, type Scratch, type Target } from './exec.js';
 import { sweepPending } from './files.js';
 import { describePlan, ipvsadmText, ownedLiveServices, planIsEmpty } from './ipvs.js';
 import { acquireLock, LockBusyError } from './lock.js';
@@ -102,12 +102,15 @@ export async function applyGraph(graph: RoutingGraph, options: ApplyOptions): Pr
     t = now;
   };
   const onStep = options.onStep ?? (() => {});
+  // Loaded while the lock is taken, so the commands started before the rules are emitted run while they are (see prefixedExec).
+  const execaLoading = loadExeca().catch(() => undefined);
   if (!dryRun) onStep('waiting for the apply lock');
   const lock = dryRun ? null : await acquireLock(runDir, options.lockWaitMs).catch((error: unknown) => {
     throw error instanceof LockBusyError ? new ApplyError(`${error.message}; nothing was changed`) : error;
   });
   lap('lock');
   try {
+    await execaLoading;
     if (lock) await sweepPending(runDir);
     const ctx: ApplyContext = { target, runDir, lock, hooks: options.hooks ?? {} };
     const record = await readRecord(runDir);
@@ -213,8 +216,7 @@ async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph,
       const records = families.map((family) => serviceRecord(graph, recordFormat('iptables'), [family]));
       lap('emit');
       if (tryIncremental) {
-        const found = await Promise.all(families.map((family, i) => findIptables(ctx.target, ctx.runDir, family, tools[i]!, texts[i]!, markers[i])));
-        lap('marker and plan');
+        const found = await Promise.all(families.map((family, i) => findIptables(ctx.target, ctx.runDir, family, tools[i]!, texts[i]!, markers[i], lap)));
         if (found.every((job): job is IncrementalJob => job !== null)) return incremental(ctx, 'iptables', found, records);
       }
       const jobs: IptablesJob[] = [];
@@ -246,8 +248,7 @@ async function prepare(ctx: ApplyContext, sandbox: Scratch, graph: RoutingGraph,
       const record = serviceRecord(graph, recordFormat('nftables', options.layout), [4, 6]);
       lap('emit');
       if (markers) {
-        const found = await findNft(ctx.target, ctx.runDir, generated, markers);
-        lap('marker and plan');
+        const found = await findNft(ctx.target, ctx.runDir, generated, markers, lap);
         if (found) return incremental(ctx, 'nftables', [found], [record]);
       }
       const job = await prepareNft(ctx.target, sandbox, generated);
