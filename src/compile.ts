@@ -12,7 +12,7 @@ import { loadSources } from './load/documents.js';
 import type { SourceText } from './load/source.js';
 import { resolveEndpoints } from './resolve/index.js';
 import { validateObjects, type ValidateOptions, type ValidationResult } from './validate/index.js';
-import { isSimulated, simulate, type SimulateOptions, type SimulationContext } from './simulate/index.js';
+import { isSimulated, simulate, withEndpointSlices, type SimulateOptions, type SimulationContext } from './simulate/index.js';
 import type { Inventory, KubeProxyConfiguration, Service } from './model/k8s.js';
 import type { LoadedObject } from './load/source.js';
 import { ObjectReporter } from './validate/reporter.js';
@@ -127,7 +127,7 @@ function simulateValidated(
 
 /**
  * `kpc simulate`: the input's objects as the control plane would complete
- * them, in the order the rest of kpc reads them, with the configuration
+ * them (with the EndpointSlices its controller would write), in the order the rest of kpc reads them, with the configuration
  * documents kept, so that compiling them gives what --simulate gives.
  */
 export function simulateSources(sources: SourceText[], options: CompileOptions): { objects: unknown[]; warnings: Diagnostic[]; notes: string[] } {
@@ -142,7 +142,7 @@ export function simulateSources(sources: SourceText[], options: CompileOptions):
     ...inventory.serviceCIDRs,
     ...inventory.nodes,
     ...inventory.services,
-    ...inventory.endpointSlices,
+    ...withEndpointSlices(inventory),
     ...inventory.endpoints,
     ...inventory.pods,
   ];

@@ -18,7 +18,7 @@ interface SimulateFlags extends RawNodeFlags {
 export function registerSimulate(program: Command): void {
   const command = program
     .command('simulate')
-    .description('print the input as the control plane would complete it (cluster IPs, node ports, nodes, Ready pods for workloads) as one List that every command reads back')
+    .description('print the input as the control plane would complete it (cluster IPs, node ports, nodes, Ready pods for workloads, the EndpointSlices of Services with a selector) as one List that every command reads back')
     .requiredOption('-f, --file <path>', "manifest file, folder (recursive) or '-' for stdin; repeatable", appendFile)
     .option('-o, --output <path>', 'write here (atomically) instead of stdout')
     .option('--format <format>', 'yaml or json (default yaml)')

@@ -9,6 +9,9 @@ export interface ObjectMeta {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   deletionTimestamp?: string;
+  uid?: string;
+  generateName?: string;
+  ownerReferences?: { apiVersion: string; kind: string; name: string; uid?: string; controller?: boolean; blockOwnerDeletion?: boolean }[];
 }
 
 export interface ServicePort {
@@ -17,6 +20,7 @@ export interface ServicePort {
   port: number;
   targetPort?: number | string;
   nodePort?: number;
+  appProtocol?: string;
 }
 
 export interface Service {
@@ -65,11 +69,12 @@ export interface EndpointSlice {
     addresses: string[];
     conditions?: EndpointConditions;
     hostname?: string;
+    targetRef?: { kind: string; namespace?: string; name: string; uid?: string };
     nodeName?: string;
     zone?: string;
     hints?: { forZones?: { name: string }[]; forNodes?: { name: string }[] };
   }[];
-  ports?: { name?: string; protocol?: 'TCP' | 'UDP' | 'SCTP'; port?: number }[];
+  ports?: { name?: string; protocol?: 'TCP' | 'UDP' | 'SCTP'; port?: number; appProtocol?: string }[];
 }
 
 export interface EndpointAddress {

@@ -4,6 +4,7 @@ import { endpointsFromEndpoints } from './from-endpoints.js';
 import { endpointsFromPods } from './from-pods.js';
 import { endpointsFromSlices } from './from-slices.js';
 import { ByNamespace } from './by-namespace.js';
+import { hasPodEndpoints } from '../model/pod-endpoints.js';
 import { PodIndex } from './pod-index.js';
 import type { EndpointSlice, Endpoints } from '../model/k8s.js';
 import type { ServiceEndpoints } from './types.js';
@@ -14,8 +15,10 @@ const ZONE_LABEL = 'topology.kubernetes.io/zone';
 
 /**
  * Finds each Service's endpoints: its EndpointSlices first, then its v1
- * Endpoints, then Pods matched by its selector. This is the only place that
- * knows there are three sources.
+ * Endpoints, then Pods matched by its selector (not for ExternalName
+ * Services, which the EndpointSlice controller skips; `kpc simulate` writes
+ * slices for exactly the Services that reach the Pods here). This is the only
+ * place that knows there are three sources.
  */
 export function resolveEndpoints(inventory: Inventory, localNode: string): Map<Service, ServiceEndpoints> {
   const slices = slicesByService(inventory.endpointSlices);
@@ -32,12 +35,11 @@ export function resolveEndpoints(inventory: Inventory, localNode: string): Map<S
     const { namespace, name } = service.metadata;
     const ownSlices = slices.get(namespace!, name);
     const own = endpoints.get(namespace!, name);
-    const selector = service.spec.selector ?? {};
     if (ownSlices) result.set(service, endpointsFromSlices(ownSlices, localNode));
     else if (own) result.set(service, endpointsFromEndpoints(own, localNode));
-    else if (Object.keys(selector).length > 0 && inventory.pods.length > 0) {
+    else if (inventory.pods.length > 0 && hasPodEndpoints(service)) {
       pods ??= new PodIndex(inventory.pods);
-      result.set(service, endpointsFromPods(service, pods.select(namespace!, selector), { localNode, nodeZones }));
+      result.set(service, endpointsFromPods(service, pods.select(namespace!, service.spec.selector!), { localNode, nodeZones }));
     } else result.set(service, { source: 'none', byPort: new Map(), subsets: [] });
   }
   return result;

@@ -1,5 +1,6 @@
-import type { Inventory, Pod, Service, ServiceCIDR, Workload } from '../model/k8s.js';
+import type { EndpointSlice, Inventory, Pod, Service, ServiceCIDR, Workload } from '../model/k8s.js';
 import type { SimulationContext } from './context.js';
+import { endpointSlicesFor } from './endpoint-slices.js';
 import { allocateLoadBalancers } from './load-balancers.js';
 import { allocateNodePorts } from './node-ports.js';
 import { clusterNodes, withPodCIDRs } from './nodes.js';
@@ -45,6 +46,19 @@ export function simulate(input: SimulationInput, context: SimulationContext): In
 }
 
 /**
+ * The EndpointSlices the EndpointSlice controller would write for a
+ * simulated inventory (see endpointSlicesFor), marked as simulated, with the
+ * input's own, all sorted by namespace/name: what `kpc simulate` prints.
+ * Compiling needs none of them (the resolver reads the same endpoints from the
+ * Pods), so only the printing path makes them.
+ */
+export function withEndpointSlices(inventory: Inventory): EndpointSlice[] {
+  const key = (s: EndpointSlice) => `${s.metadata.namespace}/${s.metadata.name}`;
+  const all = [...inventory.endpointSlices, ...endpointSlicesFor(inventory).map(markSimulated)];
+  return all.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+/**
  * Set on every object the simulation made or completed, so that rules
  * compiled from `kpc simulate`'s output still say their addresses were
  * simulated (see isSimulated).
@@ -58,7 +72,7 @@ function markSimulated<T extends { metadata: { annotations?: Record<string, stri
 /** Whether any object of the inventory was made or completed by a simulation. */
 export function isSimulated(inventory: Inventory): boolean {
   const marked = (o: { metadata: { annotations?: Record<string, string> } }) => o.metadata.annotations?.[SIMULATED_ANNOTATION] !== undefined;
-  return inventory.serviceCIDRs.some(marked) || inventory.nodes.some(marked) || inventory.services.some(marked) || inventory.pods.some(marked);
+  return inventory.serviceCIDRs.some(marked) || inventory.nodes.some(marked) || inventory.services.some(marked) || inventory.pods.some(marked) || inventory.endpointSlices.some(marked);
 }
 
 /**

@@ -17,7 +17,7 @@ export interface NodeRequest {
 
 /**
  * The cluster's nodes: the input's, --node-name's when missing, and
- * --simulate-nodes more named sim-node-1, sim-node-2, ... (one when there
+ * --simulate-nodes N named sim-node-1..N, those the input lacks (one when there
  * would be no node at all, so that workloads have somewhere to run). Added
  * nodes carry the labels the kubelet sets. Sorted by name.
  */
@@ -28,13 +28,14 @@ export function clusterNodes(input: Node[], request: NodeRequest, context: Simul
     added.push(simulatedNode(request.nodeName, request.nodeIPs));
     names.add(request.nodeName);
   }
+  // sim-node-1..N already in the input are these nodes, from an earlier kpc
+  // simulate: reading its output back with the same flags adds none.
   const extra = request.extra > 0 ? request.extra : names.size === 0 ? 1 : 0;
-  for (let i = 1, made = 0; made < extra; i++) {
+  for (let i = 1; i <= extra; i++) {
     const name = `${SIMULATED_NODE_PREFIX}${i}`;
     if (names.has(name)) continue;
     added.push(simulatedNode(name, []));
     names.add(name);
-    made++;
   }
   for (const node of added) context.note(`Node ${node.metadata.name}: simulated`);
   return [...input, ...added].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));

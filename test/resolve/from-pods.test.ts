@@ -76,3 +76,51 @@ describe('endpointsFromPods: named target ports', () => {
     ]);
   });
 });
+
+/** A ready pod of `app: web` with a name, addresses and node; `extra` is merged into it. */
+function member(name: string, ips: string[], extra: { ready?: boolean; deleting?: boolean; node?: string } = {}): Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default', labels: { app: 'web' }, ...(extra.deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}) },
+    spec: { nodeName: extra.node ?? 'node-b', containers: [{ name: 'c', ports: [{ name: 'http', containerPort: 8080 }] }] },
+    status: { podIP: ips[0], podIPs: ips.map((ip) => ({ ip })), conditions: [{ type: 'Ready', status: extra.ready === false ? 'False' : 'True' }] },
+  };
+}
+
+function web(spec: Partial<Service['spec']> = {}): Service {
+  return { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { clusterIP: '10.96.0.10', ipFamilies: ['IPv4'], selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }], ...spec } };
+}
+
+describe('endpointsFromPods: the EndpointSlice controller\'s rules (what kpc simulate writes as slices)', () => {
+  it('serving is the pod\'s Ready condition even with publishNotReadyAddresses, which makes it ready', () => {
+    const [ep] = endpointsFromPods(web({ publishNotReadyAddresses: true }), [member('a', ['10.244.1.2'], { ready: false })], CONTEXT).byPort.get('http/TCP')![4];
+    expect(ep).toMatchObject({ ready: true, serving: false, terminating: false });
+  });
+
+  it('keeps only the addresses of the Service\'s families (ipFamilies, else its cluster IP\'s, else both for headless)', () => {
+    const pods = [member('a', ['10.244.1.2', 'fd00::2'])];
+    const single = endpointsFromPods(web(), pods, CONTEXT);
+    expect(single.byPort.get('http/TCP')![6]).toEqual([]);
+    expect(single.subsets.flatMap((s) => s.addresses.map((a) => a.ip))).toEqual(['10.244.1.2']);
+    const legacy = endpointsFromPods(web({ ipFamilies: undefined, clusterIP: 'fd00:96::10' }), pods, CONTEXT);
+    expect(legacy.subsets.flatMap((s) => s.addresses.map((a) => a.ip))).toEqual(['fd00::2']);
+    const headless = endpointsFromPods(web({ ipFamilies: undefined, clusterIP: 'None' }), pods, CONTEXT);
+    expect(headless.subsets.flatMap((s) => s.addresses.map((a) => a.ip)).sort()).toEqual(['10.244.1.2', 'fd00::2']);
+  });
+
+  it('hints for trafficDistribution only ready endpoints, as the controller writes them', () => {
+    const context = { localNode: 'node-a', nodeZones: new Map([['node-b', 'zone-b']]) };
+    const pods = [member('a', ['10.244.1.2']), member('b', ['10.244.1.3'], { deleting: true })];
+    const [ready, terminating] = endpointsFromPods(web({ trafficDistribution: 'PreferSameNode' }), pods, context).byPort.get('http/TCP')![4];
+    expect(ready).toMatchObject({ ip: '10.244.1.2', zoneHints: ['zone-b'], nodeHints: ['node-b'] });
+    expect(terminating).toMatchObject({ ip: '10.244.1.3', ready: false, terminating: true, zoneHints: [], nodeHints: [] });
+  });
+
+  it('groups endpoints for DNS as the controller fills slices: at most 100 each, in pod order', () => {
+    const pods = Array.from({ length: 250 }, (_, i) => member(`p${String(i).padStart(3, '0')}`, [`10.244.${Math.floor(i / 200)}.${(i % 200) + 2}`]));
+    const subsets = endpointsFromPods(web(), pods, CONTEXT).subsets;
+    expect(subsets.map((s) => s.addresses.length)).toEqual([100, 100, 50]);
+    expect(subsets[2]!.addresses[0]!.ip).toBe('10.244.1.2');
+  });
+});

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectNoStackTrace, kpc, stderrLines, tempDir } from '../helpers/cli.js';
@@ -23,6 +23,9 @@ describe('kpc simulate', () => {
       const list = join(dir, `list.${format}`);
       const printed = await kpc(['simulate', '-f', chart, '--format', format, '-o', list, ...NODE, '--simulate-nodes', '2', '--load-balancer-pool', '198.51.100.0/28']);
       expect(printed.exitCode, printed.stderr).toBe(0);
+      // The Services' endpoints come back from the EndpointSlices it printed (slices are read before Pods).
+      const text = readFileSync(list, 'utf8');
+      expect(text.match(/"?kubernetes\.io\/service-name"?: "?(web|db)"?/g)?.length, 'slices of web and db (db headless: IPv4 and an empty IPv6)').toBe(3);
       for (const mode of ['iptables', 'nftables', 'ipvs']) {
         const direct = await kpc(['generate', '-f', chart, '--mode', mode, ...NODE, ...SIM]);
         const again = await kpc(['generate', '-f', list, '--mode', mode, ...NODE]);

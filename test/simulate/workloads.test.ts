@@ -41,6 +41,12 @@ describe('workloads to pods', () => {
     expect(on('linux-amd64-')).toEqual(['node-a', 'sim-node-1', 'sim-node-2']);
   });
 
+  it('--simulate-nodes N makes sim-node-1..N: those already in the input (an earlier kpc simulate) count, so a second run adds none', () => {
+    const { nodes } = simulateText(node('sim-node-1', { 'kubernetes.io/os': 'linux' }) + node('sim-node-3', {}), { simulate: { extraNodes: 2 } });
+    expect([...nodes.keys()]).toEqual(['sim-node-1', 'sim-node-2', 'sim-node-3']);
+    expect(nodes.get('sim-node-1')!.metadata.labels).toEqual({ 'kubernetes.io/os': 'linux' });
+  });
+
   it('gives each node a pod CIDR (its own spec.podCIDR, else a /24 of the cluster CIDR) and each pod an address in its node\'s', () => {
     const text = node('given', { 'kubernetes.io/os': 'linux' }, '10.1.7.0/24') + deployment('web', 20, { app: 'web' });
     const { pods, nodes } = simulateText(text, { clusterCIDRs: ['10.1.0.0/16'], simulate: { extraNodes: 3 } });
