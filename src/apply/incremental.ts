@@ -6,6 +6,7 @@ import { CommandError, firstLines, mustRun, type Target } from './exec.js';
 import { removePending, writePending } from './files.js';
 import { forgetOthers, iptablesMarkerLines, keepLoaded, MARKER_TABLES, nftMarkerUpdate, nftTableExists, readIptablesMarker, readLoaded, readNftMarker, textHash } from './generation.js';
 import { parseRestore, planRestore, type RestoreFile } from './iptables-plan.js';
+import { planRestoreText } from './iptables-text-plan.js';
 import { assertOwnTablesOnly, familiesIn, TABLE_NAME, type NftFamily } from './nftables.js';
 import { parseNft, planNft } from './nft-plan.js';
 
@@ -165,10 +166,10 @@ export async function findIptables(
   const next = textHash(after);
   let plan;
   try {
-    const live = parseRestore(before);
-    const wanted = parseRestore(after);
-    if (MARKER_TABLES.some((t) => !wanted.has(t))) return null;
-    plan = planRestore(live, wanted, (table) => (MARKER_TABLES.includes(table) ? iptablesMarkerLines(next) : []));
+    const extra = (table: string) => (MARKER_TABLES.includes(table) ? iptablesMarkerLines(next) : []);
+    if (MARKER_TABLES.some((table) => !after.includes(`\n*${table}\n`) && !after.startsWith(`*${table}\n`))) return null;
+    // From the texts' differences when they are laid out as kpc writes them, else read whole.
+    plan = planRestoreText(before, after, extra) ?? planRestore(parseRestore(before), parseRestore(after), extra);
   } catch {
     return null;
   }

@@ -156,14 +156,23 @@ export function planRestore(live: RestoreFile, wanted: RestoreFile, extra: (tabl
       if (!isOwnedChain(name)) return { kind: 'full', reason: `${tableName} chain ${name} is no longer written` };
       changes++;
       declare.push(name);
-      remove.push(`-X ${name}`);
+      remove.push(name);
     }
-    // Many chains at once (a big change): the whole-table cache keeps iptables-nft's parse linear, and new chains are created in scattered order (see both in iptables.ts).
-    const many = declare.length >= MANY_CHAINS;
-    const declarations = (many ? scattered(declare) : declare).map((name) => `:${name} - [0:0]`);
-    // Appended one list at a time: spreading 100,000 rules into one push() overflows the stack.
-    for (const part of [[`*${tableName}`], many ? [WHOLE_TABLE_CACHE] : [], declarations, rules, remove, extra(tableName), ['COMMIT']]) for (const line of part) out.push(line);
+    restoreTable(out, tableName, declare, rules, remove, extra(tableName));
   }
   if (changes === 0) return { kind: 'same' };
   return { kind: 'incremental', restore: out.join('\n') + '\n', changes };
+}
+
+/**
+ * One table of a --noflush restore onto `out`: `declare`d chains (created,
+ * or flushed), their `rules` (`-A ...` lines), the `remove`d chains deleted
+ * after every rule that jumped to them was rewritten, `extra` lines last.
+ */
+export function restoreTable(out: string[], table: string, declare: string[], rules: string[], remove: string[], extra: string[]): void {
+  // Many chains at once (a big change): the whole-table cache keeps iptables-nft's parse linear, and new chains are created in scattered order (see both in iptables.ts).
+  const many = declare.length >= MANY_CHAINS;
+  const declarations = (many ? scattered(declare) : declare).map((name) => `:${name} - [0:0]`);
+  // Appended one list at a time: spreading 100,000 rules into one push() overflows the stack.
+  for (const part of [[`*${table}`], many ? [WHOLE_TABLE_CACHE] : [], declarations, rules, remove.map((name) => `-X ${name}`), extra, ['COMMIT']]) for (const line of part) out.push(line);
 }

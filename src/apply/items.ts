@@ -74,8 +74,11 @@ export function sameList(a: string[], b: string[]): boolean {
  * with one changed element: the two middles hold that one line.
  */
 export function differingLines(a: string, b: string): [string, string] {
-  const x = `${a}\n`;
-  const y = `${b}\n`;
+  return differingWholeLines(`${a}\n`, `${b}\n`);
+}
+
+/** differingLines of texts that end with a newline (or are empty) already: no copies of them are made. */
+export function differingWholeLines(x: string, y: string): [string, string] {
   const common = commonPrefix(x, y);
   const head = common === 0 ? 0 : x.lastIndexOf('\n', common - 1) + 1;
   const limit = Math.min(x.length, y.length) - head;
