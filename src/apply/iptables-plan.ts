@@ -14,7 +14,7 @@
  * does the full transition as before.
  */
 
-import { Items } from './items.js';
+import { Items, OpenRun } from './items.js';
 import { isOwnedChain, scattered, WHOLE_TABLE_CACHE } from './iptables.js';
 
 export interface RestoreTable {
@@ -43,15 +43,7 @@ const readRules = (run: string): string[] =>
 export function parseRestore(text: string): RestoreFile {
   const tables: RestoreFile = new Map();
   let current: RestoreTable | null = null;
-  // The run being extended: its chain, the `-A NAME ` prefix its lines start with, where it starts and ends.
-  let run: { rules: Items } | undefined;
-  let prefix = '';
-  let runStart = 0;
-  let runEnd = 0;
-  const closeRun = () => {
-    if (run) run.rules.addRun(text.slice(runStart, runEnd));
-    run = undefined;
-  };
+  const run = new OpenRun(text);
   const length = text.length;
   let pos = 0;
   while (pos <= length) {
@@ -60,22 +52,20 @@ export function parseRestore(text: string): RestoreFile {
     const start = pos;
     pos = end + 1;
     // Rules of one chain mostly come together: the next line of the run costs one comparison.
-    if (run && text.startsWith(prefix, start)) {
-      runEnd = end;
+    if (run.continues(start)) {
+      run.extend(end);
       continue;
     }
-    closeRun();
+    run.close();
     const first = text.charCodeAt(start);
     // `-A NAME rule` and `:NAME POLICY [0:0]` (all but a few lines) are read in place; the name ends at a space on the line.
     const space = first === 45 || first === 58 ? text.indexOf(' ', start) : -1;
     const nameEnd = space < 0 || space >= end ? -1 : first === 45 ? text.indexOf(' ', space + 1) : space;
     if (current && first === 45 && space === start + 2 && text.startsWith('-A ', start) && nameEnd > space && nameEnd < end) {
       const name = text.slice(start + 3, nameEnd);
-      run = current.chains.get(name);
-      if (!run) throw new Error(`a rule for chain ${name} before it is declared`);
-      prefix = text.slice(start, nameEnd + 1);
-      runStart = start;
-      runEnd = end;
+      const chain = current.chains.get(name);
+      if (!chain) throw new Error(`a rule for chain ${name} before it is declared`);
+      run.open(chain.rules, text.slice(start, nameEnd + 1), start, end);
       continue;
     }
     // A policy must follow the name (`:NAME ` alone, or two spaces, the general path reads).
@@ -105,7 +95,7 @@ export function parseRestore(text: string): RestoreFile {
       if (!current.chains.has(name!)) current.chains.set(name!, { policy: policy ?? '-', rules: new Items(readRules) });
     } else throw new Error(`not a line the planner knows: ${line.slice(0, 80)}`);
   }
-  closeRun();
+  run.close();
   return tables;
 }
 

@@ -59,6 +59,45 @@ export class Items {
   }
 }
 
+/**
+ * The run a parser is extending over `text`: the Items it belongs to, the
+ * prefix its lines start with (`-A NAME `, `add rule ip t NAME `) and its
+ * span. A line that starts with the prefix continues it at the cost of one
+ * comparison; anything else closes it into its Items.
+ */
+export class OpenRun {
+  private items: Items | undefined;
+  private prefix = '';
+  private start = 0;
+  private end = 0;
+
+  constructor(private readonly text: string) {}
+
+  /** Whether the line starting at `at` continues the run. */
+  continues(at: number): boolean {
+    return this.items !== undefined && this.text.startsWith(this.prefix, at);
+  }
+
+  /** The run now ends at `end` (a line that continued it). */
+  extend(end: number): void {
+    this.end = end;
+  }
+
+  /** Closes the run and opens one for `items` with the line [start, end). */
+  open(items: Items, prefix: string, start: number, end: number): void {
+    this.close();
+    this.items = items;
+    this.prefix = prefix;
+    this.start = start;
+    this.end = end;
+  }
+
+  close(): void {
+    if (this.items) this.items.addRun(this.text.slice(this.start, this.end));
+    this.items = undefined;
+  }
+}
+
 function samePart(a: string | string[], b: string | string[]): boolean {
   if (typeof a === 'string' || typeof b === 'string') return a === b;
   return sameList(a, b);

@@ -12,7 +12,7 @@
  * reported as `full`, and the caller does a full load as before.
  */
 
-import { differingLines, Items } from './items.js';
+import { differingLines, Items, OpenRun } from './items.js';
 import type { NftFamily } from './nftables.js';
 
 export interface NftSet {
@@ -224,15 +224,7 @@ export function parseNft(text: string): NftObjects {
     if (close < from) close = text.indexOf('}', from) >>> 0;
     return open < to || close < to;
   };
-  // The run of rule lines being extended: its chain, the `add rule FAMILY TABLE CHAIN ` its lines start with, its span.
-  let run: NftChain | undefined;
-  let prefix = '';
-  let runStart = 0;
-  let runEnd = 0;
-  const closeRun = () => {
-    if (run) run.rules.addRun(text.slice(runStart, runEnd));
-    run = undefined;
-  };
+  const run = new OpenRun(text);
   const lineEnd = (from: number) => {
     const end = text.indexOf('\n', from);
     return end < 0 ? length : end;
@@ -247,12 +239,12 @@ export function parseNft(text: string): NftObjects {
     const start = pos;
     const end = lineEnd(start);
     // The next rule of the run: one comparison, no string.
-    if (run && text.startsWith(prefix, start) && !braceIn(start, end)) {
-      runEnd = end;
+    if (run.continues(start) && !braceIn(start, end)) {
+      run.extend(end);
       pos = end + 1;
       continue;
     }
-    closeRun();
+    run.close();
     const line = nextLine();
     if (line === '' || line.charCodeAt(0) === 35) continue;
     const rule = line.startsWith('add rule ') && braces(line) === 0 ? plainStatement(line, 9) : null;
@@ -260,12 +252,8 @@ export function parseNft(text: string): NftObjects {
       const chain = tables.get(rule[0], rule[1]).chains.get(rule[2]);
       if (!chain) throw new Error(`a rule for chain ${rule[2]} before the chain is declared`);
       // A line with a rule after the chain's name starts a run (readRules trims each line as nextLine does); a bare `add rule F T C` is read now, as its prefix would match other chains' lines.
-      if (rule[3] !== '') {
-        run = chain;
-        prefix = line.slice(0, line.length - rule[3].length);
-        runStart = start;
-        runEnd = end;
-      } else chain.rules.add(rule[3]);
+      if (rule[3] !== '') run.open(chain.rules, line.slice(0, line.length - rule[3].length), start, end);
+      else chain.rules.add(rule[3]);
       continue;
     }
     const chain = line.startsWith('add chain ') && !line.includes('{') && !line.includes('}') ? plainStatement(line, 10) : null;
@@ -297,7 +285,7 @@ export function parseNft(text: string): NftObjects {
     }
     addStatement(tables, statement);
   }
-  closeRun();
+  run.close();
   return tables.map;
 
   /** The element block whose lines start at `from`: where its closing `}` line is and the next line, when it holds no brace and that line is just `}` (else null: the general path reads it). */
