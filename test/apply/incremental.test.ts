@@ -122,6 +122,13 @@ describeKernel('kpc apply sends only the differences to a host holding its last 
       expect(noText.applied.join()).not.toContain('incremental');
       const back = await applyGraph(compile(objects(1)), { mode, layout, target: ns.target, runDir: run.path });
       expect(back.applied.join()).toContain('incremental');
+
+      // A kube-proxy table in the other family that kpc did not write (no marker there): not known to be kpc's last text.
+      if (mode === 'nftables') {
+        await sh(ns.name, ['nft', 'add', 'table', 'ip6', 'kube-proxy']);
+        const foreign = await applyGraph(compile(objects(2)), { mode, layout, target: ns.target, runDir: run.path });
+        expect(foreign.applied.join()).not.toContain('incremental');
+      }
     }, 120_000);
   });
 });
