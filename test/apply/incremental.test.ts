@@ -132,3 +132,28 @@ describeKernel('kpc apply sends only the differences to a host holding its last 
     }, 120_000);
   });
 });
+
+// The incremental check runs while the Services are counted; when it fails, nothing is committed. nftables checks against the live table (`nft -c`), so the live host can fail it.
+describeKernel('a failed incremental check changes nothing', () => {
+  describe.each(['kube-proxy', 'compact'] as NftLayout[])('nftables %s', (layout) => {
+    const run = runDir();
+    let ns: Awaited<ReturnType<typeof bareNetns>>;
+    beforeAll(async () => {
+      ns = await bareNetns();
+    });
+    afterAll(async () => {
+      await ns?.remove();
+      run.remove();
+    });
+
+    it('an element the plan deletes is gone: the apply stops before anything changes; --full then loads', async () => {
+      await applyGraph(compile(objects(1)), { mode: 'nftables', layout, target: ns.target, runDir: run.path });
+      await sh(ns.name, ['nft', 'delete', 'element', 'ip', 'kube-proxy', 'service-ips', '{ 10.96.0.6 . tcp . 80 }']);
+      const before = await fullDump(ns.name);
+      await expect(applyGraph(compile(objects(2)), { mode: 'nftables', layout, target: ns.target, runDir: run.path })).rejects.toThrow(/nft -c rejects the incremental transaction.*nothing was changed/);
+      expect(await fullDump(ns.name)).toBe(before);
+      const full = await applyGraph(compile(objects(2)), { mode: 'nftables', layout, target: ns.target, runDir: run.path, full: true });
+      expect(full.applied.join()).not.toContain('incremental');
+    }, 120_000);
+  });
+});
