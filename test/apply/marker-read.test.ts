@@ -24,7 +24,7 @@ function fakeHost(sets: Record<string, string>, tables: string[]): { target: Tar
       asked.push(argv.join(' '));
       const [, verb, kind, family, table, name] = argv;
       if (verb === 'list' && kind === 'set' && sets[`${family} ${table} ${name}`]) return { stdout: sets[`${family} ${table} ${name}`]!, stderr: '', exitCode: 0 };
-      if (verb === 'list' && kind === 'sets') return { stdout: tables.filter((t) => t.startsWith(`${family} `)).map((t) => `table ${t} {\n}\n`).join(''), stderr: '', exitCode: 0 };
+      if (verb === 'list' && kind === 'flowtables') return { stdout: tables.filter((t) => t.startsWith(`${family} `)).map((t) => `table ${t} {\n}\n`).join(''), stderr: '', exitCode: 0 };
       return { stdout: '', stderr: 'Error: No such file or directory', exitCode: 1 };
     },
   };
@@ -43,7 +43,7 @@ describe('the incremental path reads the generation marker without listing a tab
     const job = await findNft(target, dir, NEXT);
     expect(job?.transaction).toContain('add rule ip kube-proxy c counter accept');
     expect(job?.transaction).toContain(nftMarkerUpdate('ip', 'kube-proxy', job!.afterHash));
-    expect(asked.sort()).toEqual(['nft list set ip kube-proxy kpc-generation', 'nft list set ip6 kube-proxy kpc-generation', 'nft list sets ip6']);
+    expect(asked.sort()).toEqual(['nft list flowtables ip6', 'nft list set ip kube-proxy kpc-generation', 'nft list set ip6 kube-proxy kpc-generation']);
   });
 
   it('a kube-proxy table with no marker kpc can read means a full load', async () => {
