@@ -95,16 +95,11 @@ export async function findNft(target: Target, runDir: string, generated: string,
       if (!transaction) return;
       // The text is kept (before the commit, as always) while nft checks.
       await Promise.all([
+        // On standard input, so nft starts now: the Services are counted while it checks (see applyGraph).
+        ctx.target.exec(['nft', '-c', '-f', '-'], { input: transaction }).then((result) => {
+          if (result.exitCode !== 0) throw new ApplyError(`nft -c rejects the incremental transaction for ${ctx.target.description} (${firstLines(result.stderr)}); nothing was changed; kpc apply --full loads the whole table`);
+        }),
         keepLoaded(ctx.runDir, 'nftables', after, next),
-        (async () => {
-          const check = await writePending(ctx.runDir, 'nftables-check.nft', transaction);
-          try {
-            const result = await ctx.target.exec(['nft', '-c', '-f', check]);
-            if (result.exitCode !== 0) throw new ApplyError(`nft -c rejects the incremental transaction for ${ctx.target.description} (${firstLines(result.stderr)}); nothing was changed; kpc apply --full loads the whole table`);
-          } finally {
-            await removePending(check);
-          }
-        })(),
       ]);
     },
     async commit(ctx) {
@@ -189,16 +184,11 @@ export async function findIptables(
       if (!restore) return;
       // The text is kept (before the commit, as always) while the tool tests.
       await Promise.all([
+        // On standard input, so the tool starts now: the Services are counted while it tests (see applyGraph).
+        ctx.target.exec([`${tool}-restore`, '-w', '--noflush', '--test'], { input: restore }).then((result) => {
+          if (result.exitCode !== 0) throw new ApplyError(`${tool}-restore --test rejects the incremental rules for ${ctx.target.description} (${firstLines(result.stderr)}); nothing was changed; kpc apply --full loads every chain`);
+        }),
         keepLoaded(ctx.runDir, key, after, next),
-        (async () => {
-          const test = await writePending(ctx.runDir, `${tool}-test.rules`, restore);
-          try {
-            const result = await ctx.target.exec([`${tool}-restore`, '-w', '--noflush', '--test', test]);
-            if (result.exitCode !== 0) throw new ApplyError(`${tool}-restore --test rejects the incremental rules for ${ctx.target.description} (${firstLines(result.stderr)}); nothing was changed; kpc apply --full loads every chain`);
-          } finally {
-            await removePending(test);
-          }
-        })(),
       ]);
     },
     async commit(ctx) {
