@@ -1,10 +1,12 @@
 // Offline profile of the incremental path's pure parts (no kernel): emit,
-// parse both texts, plan, count Services by reading back, per format.
+// parse both texts, plan (iptables: also from the texts' differences, as
+// apply does), count Services by reading back, per format.
 //   npx tsx bench/profile-incremental.ts 10000
 import { generateCluster } from './generate-cluster.js';
 import { oneEndpointChanged } from './incremental-apply.js';
 import { compileGraph, emit } from '../src/compile.js';
 import { parseRestore, planRestore } from '../src/apply/iptables-plan.js';
+import { planRestoreText } from '../src/apply/iptables-text-plan.js';
 import { parseNft, planNft } from '../src/apply/nft-plan.js';
 import { readRuleSet } from '../src/read/index.js';
 import { serviceChanges } from '../src/apply/services.js';
@@ -32,6 +34,9 @@ for (const [mode, layout] of [['iptables', undefined], ['nftables', 'kube-proxy'
     const pb = time('parseRestore B', () => parseRestore(tb));
     const plan = time('planRestore', () => planRestore(pa, pb));
     console.log(plan.kind, plan.kind === 'incremental' ? plan.changes : '');
+    // What apply runs: the plan from the texts' differences (the two above are its fallback).
+    const fromText = time('planRestoreText', () => planRestoreText(ta, tb));
+    console.log(fromText?.kind, fromText?.kind === 'incremental' ? fromText.changes : '');
   } else {
     const pa = time('parseNft A', () => parseNft(ta));
     const pb = time('parseNft B', () => parseNft(tb));
