@@ -13,3 +13,6 @@ export interface ApplyContext {
   lock: Lock | null;
   hooks: ApplyHooks;
 }
+
+/** Ends one step's timing (ApplyReport.timings): `lap(step)`. */
+export type Lap = (step: string) => void;

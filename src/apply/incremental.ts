@@ -1,6 +1,6 @@
 import type { IPFamily } from '../graph/types.js';
 import { familyLabel, loadedKey } from './apply-iptables.js';
-import type { ApplyContext } from './context.js';
+import type { ApplyContext, Lap } from './context.js';
 import { ApplyError } from './errors.js';
 import { CommandError, firstLines, mustRun, type Target } from './exec.js';
 import { removePending, writePending } from './files.js';
@@ -39,9 +39,6 @@ export interface IncrementalJob {
 }
 
 const NFT_FAMILIES: NftFamily[] = ['ip', 'ip6'];
-
-/** Ends a step's timing (ApplyReport.timings). */
-type Lap = (step: string) => void;
 
 /**
  * The markers of kpc's nftables tables (ip, ip6; null where none), read

@@ -12,7 +12,7 @@ import { familyLabel, prepareIptables, commitIptables, checkIptables, loadedKey,
 import { commitIpvs, prepareIpvs } from './apply-ipvs.js';
 import { commitNft, prepareNft } from './apply-nftables.js';
 import { conntrackDeletions, runConntrack, udpFrontends } from './conntrack.js';
-import type { ApplyContext, ApplyHooks } from './context.js';
+import type { ApplyContext, ApplyHooks, Lap } from './context.js';
 import { ApplyError, ApplyRefusedError } from './errors.js';
 import { hostTarget, loadExeca, type Scratch, type Target } from './exec.js';
 import { sweepPending } from './files.js';
@@ -133,10 +133,7 @@ export async function applyGraph(graph: RoutingGraph, options: ApplyOptions): Pr
       if (opened) (await (opened as Promise<Scratch>).catch(() => null))?.close();
     }
     // The incremental check (a child process that changes nothing) runs while the Services are counted.
-    const checking = !dryRun && prepared.changed && prepared.startCheck ? prepared.startCheck(ctx).then(
-        () => null,
-        (error: unknown) => error,
-      ) : null;
+    const checking = !dryRun && prepared.changed && prepared.startCheck ? prepared.startCheck(ctx).then(() => null, (error: unknown) => error) : null;
     let services: ServiceChanges | null = null;
     try {
       if (prepared.changed) services = prepared.services();
@@ -204,8 +201,6 @@ interface Prepared {
   /** `lap(step)` ends a step's timing (ApplyReport.timings). */
   commit(ctx: ApplyContext, lap: Lap): Promise<string[]>;
 }
-
-type Lap = (step: string) => void;
 
 /** `compute`, run once when first asked. */
 function once<T>(compute: () => T): () => T {
