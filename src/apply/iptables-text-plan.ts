@@ -21,6 +21,9 @@ import { differingWholeLines } from './items.js';
 import { isOwnedChain } from './iptables.js';
 import { restoreTable, type RestorePlan } from './iptables-plan.js';
 
+/** At most this many chains changed per table are found by searching the text; more, and the caller reads the texts whole. */
+export const SEARCHED_CHAINS = 200;
+
 /** One table's blocks: `*NAME`, declarations (`:CHAIN POLICY [0:0]` lines), rules (`-A CHAIN ...` lines), `COMMIT`; each block ends with a newline (or is empty). */
 interface Blocks {
   name: string;
@@ -42,6 +45,8 @@ export function planRestoreText(live: string, wanted: string, extra: (table: str
     if (!declared || !rewritten) return null;
     // Chains in the wanted text's declaration order, then the ones it no longer has in the live text's, as planRestore orders them.
     const changed = [...new Set([...declared.added, ...rewritten])].filter((name) => !declared.removed.has(name));
+    // Each changed or removed chain costs a search of the text (byPosition, linesOf): past a few, reading both texts whole is cheaper.
+    if (changed.length + declared.removed.size > SEARCHED_CHAINS) return null;
     // A chain kpc does not own (a built-in one) that changed: planRestore's answer, a full load. An owned chain's policy is always `-`.
     for (const name of [...changed, ...declared.redeclared, ...declared.removed]) {
       if (!isOwnedChain(name)) return { kind: 'full', reason: declared.removed.has(name) ? `${table.name} chain ${name} is no longer written` : `${table.name} chain ${name} changed` };
