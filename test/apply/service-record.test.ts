@@ -21,10 +21,12 @@ const pod = (name: string, ip: string): Pod => ({ name, netns: '', nodeName: 'no
 const A = pod('a', '10.244.1.2');
 const B = pod('b', '10.244.1.3');
 
-function svc(name: string, ip: string, options: { endpoints?: Pod[]; port?: number; v6?: string; nodePort?: number } = {}): object[] {
+type Conditions = { ready?: boolean; serving?: boolean; terminating?: boolean };
+
+function svc(name: string, ip: string, options: { endpoints?: Pod[]; port?: number; v6?: string; nodePort?: number; conditions?: Conditions } = {}): object[] {
   const ports = [{ port: options.port ?? 80, ...(options.nodePort ? { nodePort: options.nodePort } : {}) }];
   const clusterIPs = options.v6 ? [ip, options.v6] : [ip];
-  return [service(name, { clusterIPs, ports, ...(options.nodePort ? { type: 'NodePort' as const } : {}) }), ...slices(name, ports, (options.endpoints ?? [A]).map((p) => ({ pod: p })))];
+  return [service(name, { clusterIPs, ports, ...(options.nodePort ? { type: 'NodePort' as const } : {}) }), ...slices(name, ports, (options.endpoints ?? [A]).map((p) => ({ pod: p, ...options.conditions })))];
 }
 
 const BASE = compile([...svc('web', '10.96.0.10', { v6: 'fd00:10:96::10' }), ...svc('api', '10.96.0.11', { nodePort: 30080 }), ...svc('db', '10.96.0.12')]);
@@ -36,6 +38,8 @@ const CASES: [string, RoutingGraph, ServiceChanges][] = [
   ['a new Service and a changed port: +1 ~1', compile([...svc('web', '10.96.0.10', { v6: 'fd00:10:96::10', port: 8080 }), ...svc('api', '10.96.0.11', { nodePort: 30080 }), ...svc('db', '10.96.0.12'), ...svc('cache', '10.96.0.30')]), { added: ['test/cache'], changed: ['test/web'], removed: [], live: 3 }],
   ['web loses its IPv6 family: ~1', compile([...svc('web', '10.96.0.10'), ...svc('api', '10.96.0.11', { nodePort: 30080 }), ...svc('db', '10.96.0.12')]), { added: [], changed: ['test/web'], removed: [], live: 3 }],
   ['no endpoints any more: ~1', compile([...svc('web', '10.96.0.10', { v6: 'fd00:10:96::10' }), service('api', { clusterIPs: ['10.96.0.11'], ports: [{ port: 80, nodePort: 30080 }], type: 'NodePort' }), ...svc('db', '10.96.0.12')]), { added: [], changed: ['test/api'], removed: [], live: 3 }],
+  // Only the endpoint's flags change (its address and port do not).
+  ['db\'s endpoint neither ready nor serving: ~1', compile([...svc('web', '10.96.0.10', { v6: 'fd00:10:96::10' }), ...svc('api', '10.96.0.11', { nodePort: 30080 }), ...svc('db', '10.96.0.12', { conditions: { ready: false, serving: false, terminating: true } })]), { added: [], changed: ['test/db'], removed: [], live: 3 }],
   ['nothing left: -3', compile([]), { added: [], changed: [], removed: ['test/api', 'test/db', 'test/web'], live: 3 }],
 ];
 
@@ -67,6 +71,26 @@ describe('Service records count what reading the rules back counts', () => {
     expect(refusal(changes, { objects: 1, servicePorts: 0, skipped: [] })).toMatch(/would remove all 3 Services/);
   });
 
+  it('a flag of one endpoint among many changes the Service (lists indexed past 16 endpoints)', () => {
+    const many = Array.from({ length: 20 }, (_, i) => pod(`p${i}`, `10.244.2.${i + 1}`));
+    const base = serviceRecord(compile(svc('big', '10.96.0.40', { endpoints: many })), 'iptables', [4]);
+    const [first, ...rest] = many;
+    const oneTerminating = compile([service('big', { clusterIPs: ['10.96.0.40'], ports: [{ port: 80 }] }), ...slices('big', [{ port: 80 }], [{ pod: first!, ready: false, serving: true, terminating: true }, ...rest.map((p) => ({ pod: p }))])]);
+    expect(serviceRecord(oneTerminating, 'iptables', [4]).services['test/big']).not.toBe(base.services['test/big']);
+    expect(serviceRecord(compile(svc('big', '10.96.0.40', { endpoints: many })), 'iptables', [4])).toEqual(base);
+  });
+
+  it('an endpoint in a chosen list but not in the route\'s own list is written out, flags and all', () => {
+    const graph = compile(svc('web', '10.96.0.10', { endpoints: [A, B] }));
+    const withCluster = (flip: boolean): RoutingGraph => ({
+      ...graph,
+      servicePorts: graph.servicePorts.map((route) => ({ ...route, clusterEndpoints: route.clusterEndpoints.map((e) => ({ ...e, terminating: flip ? !e.terminating : e.terminating })) })),
+    });
+    const record = (g: RoutingGraph) => serviceRecord(g, 'iptables', [4]).services['test/web'];
+    expect(record(withCluster(false))).toBe(record(withCluster(false)));
+    expect(record(withCluster(true))).not.toBe(record(withCluster(false)));
+  });
+
   it('the same input in either order gives the same record', () => {
     const objects = [...svc('web', '10.96.0.10'), ...svc('api', '10.96.0.11', { endpoints: [A, B] })];
     expect(serviceRecord(compile([...objects].reverse()), 'iptables', [4])).toEqual(serviceRecord(compile(objects), 'iptables', [4]));
@@ -92,9 +116,10 @@ describe('records on disk: next to the kept text, gone with it', () => {
     expect(await readServiceRecord(dir, 'iptables-4', hash)).toEqual(record);
     writeFileSync(loadedPath(dir, 'iptables-4', hash) + RECORD_SUFFIX, '{"version":1,"node":"x","serv');
     expect(await readServiceRecord(dir, 'iptables-4', hash)).toBeNull();
-    writeFileSync(loadedPath(dir, 'iptables-4', hash) + RECORD_SUFFIX, '{"version":2,"node":"x","services":{}}');
+    // An older kpc's record: its hashes were of other facts, so it cannot say.
+    writeFileSync(loadedPath(dir, 'iptables-4', hash) + RECORD_SUFFIX, '{"version":1,"node":"x","services":{}}');
     expect(await readServiceRecord(dir, 'iptables-4', hash)).toBeNull();
-    writeFileSync(loadedPath(dir, 'iptables-4', hash) + RECORD_SUFFIX, '{"version":1,"node":"x","services":{"a/b":3}}');
+    writeFileSync(loadedPath(dir, 'iptables-4', hash) + RECORD_SUFFIX, '{"version":2,"node":"x","services":{"a/b":3}}');
     expect(await readServiceRecord(dir, 'iptables-4', hash)).toBeNull();
   });
 
