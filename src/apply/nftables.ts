@@ -95,9 +95,62 @@ export function staleTableDeletes(live: NftFamily[], wanted: NftFamily[]): strin
 /**
  * `nft list table` text made comparable: the elements of dynamic sets (session
  * affinity sources the kernel adds at run time, with ticking `expires`) and
- * counter values are state, not rules.
+ * counter values are state, not rules; and the order of a table's sets, maps
+ * and chains is the order they were created in (an incremental apply adds new
+ * ones after the old, a full load in file order), so they are sorted.
  */
 export function normalizeListing(listing: string): string {
+  return sortObjects(withoutState(listing));
+}
+
+/** An object of a table in a listing: `\tset NAME {`, `\tmap`, `\tchain` ... up to `\t}`. */
+const OBJECT_START = /^\t(\S+) (\S+) \{$/;
+
+/**
+ * Each table's objects sorted by kind and name, one blank line apart (as nft
+ * lists them); the table's own lines (its comment, flags) first. A listing
+ * not shaped so is returned as it is.
+ */
+function sortObjects(listing: string): string {
+  const out: string[] = [];
+  let head: string[] | null = null;
+  let objects: { key: string; lines: string[] }[] = [];
+  let current: string[] | null = null;
+  for (const line of listing.split('\n')) {
+    if (current) {
+      current.push(line);
+      if (line === '\t}') current = null;
+      continue;
+    }
+    if (head === null) {
+      out.push(line);
+      if (/^table \S+ \S+ \{$/.test(line)) head = [];
+      continue;
+    }
+    const start = OBJECT_START.exec(line);
+    if (start) {
+      current = [line];
+      objects.push({ key: `${start[1] === 'chain' ? 1 : 0} ${start[2]}`, lines: current });
+    } else if (line === '}') {
+      objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      // Line by line: a map of 100,000 elements is too many arguments for one push().
+      for (const l of head) out.push(l);
+      objects.forEach((o, i) => {
+        if (i) out.push('');
+        for (const l of o.lines) out.push(l);
+      });
+      out.push(line);
+      head = null;
+      objects = [];
+    } else if (line !== '') {
+      if (objects.length) return listing;
+      head.push(line);
+    }
+  }
+  return head === null && current === null ? out.join('\n') : listing;
+}
+
+function withoutState(listing: string): string {
   const out: string[] = [];
   let setLines: string[] | null = null;
   let skippingElements = false;

@@ -197,6 +197,24 @@ describe('nftables', () => {
     expect(normalized).toContain('timeout 10m\n\t}');
     expect(normalized).toContain('\t\tcounter accept');
   });
+
+  it('lists a table\'s sets, maps and chains in one order whatever order they were created in', () => {
+    const table = (...objects: string[][]) => ['table ip kube-proxy {', '\tcomment "rules for kube-proxy"', ...objects.flatMap((o, i) => (i ? ['', ...o] : o)), '}', ''].join('\n');
+    const chainB = ['\tchain b {', '\t\tjump a', '\t}'];
+    const chainA = ['\tchain a {', '\t\tcounter packets 1 bytes 60 accept', '\t}'];
+    const setZ = ['\tset z {', '\t\ttype ipv4_addr', '\t\telements = { 10.0.0.1,', '\t\t\t     10.0.0.2 }', '\t}'];
+    const mapM = ['\tmap m {', '\t\ttype ipv4_addr : verdict', '\t}'];
+    const sorted = normalizeListing(table(mapM, setZ, chainA, chainB));
+    expect(normalizeListing(table(chainB, setZ, chainA, mapM))).toBe(sorted);
+    expect(sorted.indexOf('\tcomment')).toBeLessThan(sorted.indexOf('map m'));
+    expect(sorted.indexOf('set z')).toBeLessThan(sorted.indexOf('chain a'));
+    expect(sorted).toContain('\t\t\t     10.0.0.2 }\n\t}\n\n\tchain a {');
+    // Rules keep their order: only whole objects move.
+    expect(normalizeListing(table(['\tchain a {', '\t\tdrop', '\t\taccept', '\t}']))).not.toBe(normalizeListing(table(['\tchain a {', '\t\taccept', '\t\tdrop', '\t}'])));
+    // Two tables each sorted on its own; anything not shaped as a listing is left as it is.
+    expect(normalizeListing(table(chainB, chainA) + table(chainA))).toBe(normalizeListing(table(chainA, chainB) + table(chainA)));
+    expect(normalizeListing('table ip kube-proxy {\n\tchain a {\n')).toBe('table ip kube-proxy {\n\tchain a {\n');
+  });
 });
 
 const IPVSADM = `-A -t 10.96.0.10:80 -s rr
