@@ -822,16 +822,17 @@ describe('IPVS mode in a real kernel (qemu VM): kpc output with real traffic', (
       expect(c.delta['Icmp.OutDestUnreachs'], show(c)).toBeGreaterThanOrEqual(3);
       expect(c.delta['Tcp.OutRsts'] ?? 0, show(c)).toBe(0);
       expect(c.delta['Udp.NoPorts'] ?? 0, show(c)).toBe(0);
-      // Fast. UDP: at once. TCP: no slower than a plain iptables REJECT in
-      // the same kernel, each attempt well under the client's 3 s timeout.
-      // (Here both take one SYN retransmission, ~1 s: the source's TCP drops
-      // the first ICMP error because veth delivers it while connect() still
-      // holds the socket (TcpExt.LockDroppedIcmps), on this 1-CPU 6.1 VM.)
+      // Fast. UDP: at once. TCP: each attempt refused at once or after one
+      // SYN retransmission (initial RTO 1 s), never held to the client's 3 s
+      // timeout. Whether an attempt needs the retransmission is a race: the
+      // source's TCP drops the ICMP error when veth delivers it while
+      // connect() still holds the socket (TcpExt.LockDroppedIcmps, on this
+      // 1-CPU 6.1 VM), and a plain iptables REJECT (reject-reference, logged
+      // above) loses the same race as often. So the bound is per attempt, not
+      // against the reference: a CI run had 3 of 3 attempts retransmitted
+      // (3.2 s) against the reference's 2 of 3 (2.1 s).
       if (c.name.includes('udp')) expect(c.elapsedMs, show(c)).toBeLessThan(1500);
-      else {
-        expect(c.elapsedMs / 3, show(c)).toBeLessThan(2000);
-        expect(c.elapsedMs, show(c)).toBeLessThan(r.check('reject-reference').elapsedMs + 1000);
-      }
+      else expect(c.elapsedMs / 3, show(c)).toBeLessThan(1500);
     }
   });
 
