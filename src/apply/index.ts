@@ -386,8 +386,7 @@ type ReadBack = () => { before: RuleSetModel; after: RuleSetModel };
  * about a second per side at 10,000 service ports).
  */
 function readBack(format: RuleFormat, before: string, after: string): ReadBack {
-  let pair: { before: RuleSetModel; after: RuleSetModel } | undefined;
-  return () => (pair ??= { before: readRuleSet(before, format), after: readRuleSet(after, format) });
+  return once(() => ({ before: readRuleSet(before, format), after: readRuleSet(after, format) }));
 }
 
 /** Per-family models as one, leaving them as they are. */
