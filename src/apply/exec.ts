@@ -73,6 +73,7 @@ async function run({ execa }: typeof import('execa'), full: string[], options: E
   return { stdout: String(result.stdout ?? ''), stderr, exitCode };
 }
 
+/** The machine kpc runs on: what the CLI applies to. */
 export function hostTarget(): Target {
   return { exec: prefixedExec([]), prefix: [], description: 'the host' };
 }
